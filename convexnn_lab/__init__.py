@@ -1,0 +1,55 @@
+"""convexnn_lab: the hidden convex landscape of two-layer ReLU networks.
+
+The library behind the book in ``book/``: hyperplane arrangements, the convex
+program (a group Lasso), its certificates, the map back to a network, and the
+non-convex baseline.  Notation follows the papers (X, y, D_i, u_i, v_i, beta);
+see ../shared/MATH.md and chapter 00.
+"""
+
+from . import activations, book, datasets, landscape, plots  # noqa: F401
+from .datasets import add_bias, load_dataset, toy
+from .estimators import ConvexReLUClassifier, ConvexReLURegressor
+from .networks import TwoLayerNetwork
+from .nonconvex import train_nonconvex
+from .patterns import (
+    cover_bound,
+    enumerate_patterns,
+    general_position_count,
+    generalized_cross_product,
+    sample_patterns,
+    unique_patterns,
+)
+from .programs import ConvexSolution, GlobalCertificate, certify_global, solve_convex
+
+__version__ = "0.1.0"
+
+_LAZY = ("grading", "notebooks", "cli", "check_env")
+
+
+def __getattr__(name):
+    # modules with a command line load on first use, so `python -m` runs them cleanly
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'convexnn_lab' has no attribute {name!r}")
+
+__all__ = [
+    "ConvexReLUClassifier",
+    "ConvexReLURegressor",
+    "ConvexSolution",
+    "GlobalCertificate",
+    "TwoLayerNetwork",
+    "add_bias",
+    "certify_global",
+    "cover_bound",
+    "enumerate_patterns",
+    "general_position_count",
+    "generalized_cross_product",
+    "load_dataset",
+    "sample_patterns",
+    "solve_convex",
+    "toy",
+    "train_nonconvex",
+    "unique_patterns",
+]

@@ -1,0 +1,44 @@
+"""``python -m convexnn_lab.check_env``: is everything the book needs installed?"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+REQUIRED = {
+    "numpy": None, "scipy": None, "cvxpy": None, "clarabel": None, "torch": "2.13.0",
+    "sklearn": None, "matplotlib": None, "ipywidgets": None, "jupytext": None,
+    "tqdm": None, "nbformat": None, "nbclient": None,
+}
+OPTIONAL = {"nbval": None, "nbgrader": "0.9.6", "pytest": None}
+
+
+def check() -> bool:
+    ok = True
+    for group, mods in (("required", REQUIRED), ("tests/instructors", OPTIONAL)):
+        for name, want in mods.items():
+            try:
+                mod = importlib.import_module(name)
+                version = getattr(mod, "__version__", "?")
+                good = want is None or str(version).split("+")[0] == want
+                tag = "OK" if good else "FAIL"
+                extra = "" if good else f" (expected {want})"
+                print(f"[{tag}] {name} {version}{extra}")
+                ok &= good or group != "required"
+            except ImportError:
+                print(f"[FAIL] {name} missing ({group})")
+                ok &= group != "required"
+    import cvxpy
+
+    solvers = cvxpy.installed_solvers()
+    has = "CLARABEL" in solvers
+    print(f"[{'OK' if has else 'FAIL'}] cvxpy solvers: {', '.join(solvers)}")
+    import torch
+
+    print(f"[OK] torch device: {'cuda' if torch.cuda.is_available() else 'cpu'}")
+    print(f"[OK] python {sys.version.split()[0]}")
+    return ok and has
+
+
+if __name__ == "__main__":
+    sys.exit(0 if check() else 1)

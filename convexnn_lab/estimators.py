@@ -1,0 +1,146 @@
+"""scikit-learn estimators that train a two-layer network by its convex program."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_positive_int, check_X, check_Xy
+from .datasets import add_bias
+from .patterns import sample_patterns
+from .programs import solve_convex
+
+__all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
+
+
+class _ConvexBase(BaseEstimator):
+    def _design(self, X):
+        X = check_X(X)
+        return add_bias(X) if self.fit_intercept else X
+
+    def _fit_scalar(self, Xd, target, loss):
+        check_positive_int(self.n_patterns, "n_patterns")
+        patterns = sample_patterns(Xd, self.n_patterns, method=self.pattern_method,
+                                   seed=self.random_state)
+        return solve_convex(Xd, target, self.beta, patterns, activation=self.activation,
+                            alpha=self.alpha, loss=loss, gated=self.gated,
+                            solver=self.solver)
+
+
+class ConvexReLURegressor(RegressorMixin, _ConvexBase):
+    """Two-layer network regression trained by its convex program (chapter 2).
+
+    Parameters
+    ----------
+    beta : float
+        Weight decay of the network, > 0.
+    n_patterns : int
+        Number of random directions whose patterns define the program.
+    activation : {"relu", "leaky_relu", "absolute"}
+    alpha : float
+        Leaky ReLU slope.
+    gated : bool
+        Gated ReLU (no cone constraints); the fitted network comes from a cone
+        decomposition.
+    fit_intercept : bool
+        Append a column of ones (the bias) to X.
+    solver : {"cvxpy"}
+    pattern_method : {"gaussian", "cross_product"}
+    random_state : int
+
+    Attributes
+    ----------
+    solution_ : ConvexSolution
+    network_ : TwoLayerNetwork
+    n_neurons_ : int
+    """
+
+    def __init__(self, beta=1e-2, n_patterns=50, activation="relu", alpha=0.01,
+                 gated=False, fit_intercept=True, solver="cvxpy",
+                 pattern_method="gaussian", random_state=0):
+        self.beta = beta
+        self.n_patterns = n_patterns
+        self.activation = activation
+        self.alpha = alpha
+        self.gated = gated
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.pattern_method = pattern_method
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X, y = check_Xy(X, y)
+        Xd = self._design(X)
+        self.solution_ = self._fit_scalar(Xd, y, "squared")
+        self.network_ = self.solution_.network()
+        self.n_neurons_ = self.network_.width
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "network_")
+        return self.network_.predict(self._design(X))
+
+
+class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
+    """Two-layer network classifier trained by its convex program (chapter 2).
+
+    Binary problems fit one network on labels -1/+1; with more classes, one network
+    per class, one-vs-rest (the vector-output program of chapter 6 is not used here).
+
+    Parameters
+    ----------
+    loss : {"squared", "logistic"}
+        Squared loss on -1/+1 targets, or the logistic loss.
+    (the others as in :class:`ConvexReLURegressor`)
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    solutions_ : list of ConvexSolution, one per binary problem
+    networks_ : list of TwoLayerNetwork
+    """
+
+    def __init__(self, beta=1e-2, n_patterns=50, activation="relu", alpha=0.01,
+                 gated=False, fit_intercept=True, loss="squared", solver="cvxpy",
+                 pattern_method="gaussian", random_state=0):
+        self.beta = beta
+        self.n_patterns = n_patterns
+        self.activation = activation
+        self.alpha = alpha
+        self.gated = gated
+        self.fit_intercept = fit_intercept
+        self.loss = loss
+        self.solver = solver
+        self.pattern_method = pattern_method
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X = check_X(X)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != X.shape[0]:
+            raise ValueError(f"y must be 1-D with {X.shape[0]} labels, got shape {y.shape}")
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError("y has a single class; a classifier needs at least two")
+        Xd = self._design(X)
+        targets = ([self.classes_[1]] if len(self.classes_) == 2 else self.classes_)
+        self.solutions_ = [self._fit_scalar(Xd, np.where(y == c, 1.0, -1.0), self.loss)
+                           for c in targets]
+        self.networks_ = [s.network() for s in self.solutions_]
+        self.n_neurons_ = sum(net.width for net in self.networks_)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "networks_")
+        Xd = self._design(X)
+        scores = np.column_stack([net.predict(Xd) for net in self.networks_])
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores >= 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]

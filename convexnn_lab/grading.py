@@ -1,0 +1,387 @@
+"""Graded exercises: the checks learners call, and the student-notebook generator.
+
+Learners call ``check("ex01.q2", answer)`` in a check cell.  Each answer is a
+function the learner writes; the check runs it on its own inputs, compares with
+the library and explains what is wrong (shape, count, sign, objective gap).
+
+Instructors write exercises once, in ``solutions/exNN_topic.md`` with nbgrader's
+markers; ``python -m convexnn_lab.grading release solutions exercises`` writes the
+student notebooks with nbgrader's own preprocessors (``ClearSolutions``,
+``ClearHiddenTests``, ``ClearOutput``), so ``nbgrader generate_assignment`` gives the
+same result from the same sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["check", "CHECKS", "release", "release_notebook", "STUB", "NOT_ANSWERED"]
+
+STUB = 'raise NotImplementedError("write your answer here, then run the check cell below")'
+NOT_ANSWERED = "not answered yet"
+
+CHECKS: dict[str, Callable] = {}
+
+
+def _register(name: str):
+    def wrap(fn):
+        CHECKS[name] = fn
+        return fn
+
+    return wrap
+
+
+class Feedback(AssertionError):
+    """A graded check failed; the message says what is wrong."""
+
+
+def check(name: str, answer) -> bool:
+    """Grade `answer` for exercise `name`; print "correct" or raise with feedback.
+
+    Raises
+    ------
+    AssertionError
+        With a message that names the exercise and what is wrong, or says the
+        exercise is not answered yet.
+    """
+    if name not in CHECKS:
+        raise KeyError(f"no exercise called {name!r}; known: {', '.join(sorted(CHECKS))}")
+    if not callable(answer):
+        raise Feedback(f"{name}: pass the function you wrote (its name, without calling it)")
+    try:
+        CHECKS[name](answer)
+    except NotImplementedError as exc:
+        raise Feedback(
+            f"{name}: {NOT_ANSWERED} ({exc}); replace the `raise NotImplementedError` "
+            "line with your code"
+        ) from None
+    except Feedback as exc:
+        raise Feedback(f"{name}: {exc}") from None
+    print(f"{name}: correct")
+    return True
+
+
+def _close(mine, ref, what, rtol=1e-6, atol=1e-9):
+    mine = np.asarray(mine, dtype=float)
+    ref = np.asarray(ref, dtype=float)
+    if mine.shape != ref.shape:
+        raise Feedback(f"{what} has shape {mine.shape}, expected {ref.shape}")
+    if not np.allclose(mine, ref, rtol=rtol, atol=atol):
+        i = np.unravel_index(np.argmax(np.abs(mine - ref)), ref.shape) if ref.shape else ()
+        raise Feedback(f"{what}: got {mine[i]:.6g} where {ref[i]:.6g} was expected"
+                       + (f" (at index {tuple(int(k) for k in i)})" if ref.shape else ""))
+
+
+def _rows(P):
+    return {tuple(np.asarray(p, dtype=bool)) for p in P}
+
+
+# ---------------------------------------------------------------- chapter 0
+
+
+@_register("ex00.q1")
+def _ex00_q1(fn):
+    from .landscape import one_neuron_loss
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((6, 1))
+    y = rng.standard_normal(6)
+    for w in (-1.3, 0.0, 0.7, 2.0):
+        got = float(fn(w, X, y))
+        ref = float(one_neuron_loss(w, X, y))
+        if np.isclose(got, 2 * ref):
+            raise Feedback(f"at w={w} you return {got:.4g}, twice the expected "
+                           f"{ref:.4g}: the book's loss is 0.5 * sum of squares")
+        if w != 0 and np.isclose(got, 0.5 * np.sum((X[:, 0] * w - y) ** 2)) and not np.isclose(got, ref):
+            raise Feedback(f"at w={w} you return the loss of a linear neuron; apply "
+                           "max(0, x w) before comparing with y")
+        _close(got, ref, f"the loss at w={w}")
+
+
+@_register("ex00.q2")
+def _ex00_q2(fn):
+    for lam in (0.0, 0.5, 1.0, 2.0, 3.0):
+        got = float(fn(lam))
+        ref = max(1.0 - lam / 2.0, 0.0)
+        if lam >= 2 and got != 0 and abs(got) > 1e-8:
+            raise Feedback(f"for lam={lam} you return z={got:.4g}, but when lam >= 2 the "
+                           "penalty wins: the minimizer of (z-1)^2 + lam|z| is 0")
+        if lam > 0 and np.isclose(got, 1 - lam):
+            raise Feedback(f"for lam={lam} you return {got:.4g} = 1 - lam; set the "
+                           "derivative 2(z-1) + lam to zero: z = 1 - lam/2")
+        _close(got, ref, f"the minimizer for lam={lam}")
+
+
+@_register("ex00.q3")
+def _ex00_q3(fn):
+    for z in (-2.0, -0.25, 0.0, 0.5, 3.0):
+        a, b = (float(v) for v in fn(z))
+        if not np.isclose(a * b, z, atol=1e-12):
+            raise Feedback(f"for z={z} your (a, b) = ({a:.4g}, {b:.4g}) has a*b = "
+                           f"{a * b:.4g}; the product must equal z")
+        if not np.isclose(0.5 * (a * a + b * b), abs(z), atol=1e-12):
+            raise Feedback(f"for z={z} your (a, b) has (a^2 + b^2)/2 = "
+                           f"{0.5 * (a * a + b * b):.4g}, not |z| = {abs(z):.4g}: "
+                           "balance the two factors (|a| = |b| = sqrt|z|)")
+
+
+@_register("ex00.q4")
+def _ex00_q4(fn):
+    from .datasets import toy
+    from .landscape import two_neuron_grad
+
+    X, y = toy("two_neurons")
+    for w in ((0.5, -0.7), (1.5, 1.2), (-2.0, 0.3), (0.8, 0.0)):
+        got = np.asarray(fn(np.array(w), X, y), dtype=float)
+        ref = two_neuron_grad(np.array(w), X, y)
+        if got.shape != (2,):
+            raise Feedback(f"return one partial derivative per weight: shape (2,), got {got.shape}")
+        if np.allclose(got, 2 * ref):
+            raise Feedback(f"at w={w} your gradient is twice the expected one; the loss "
+                           "has a factor 0.5")
+        _close(got, ref, f"the gradient at w={w}")
+
+
+# ---------------------------------------------------------------- chapter 1
+
+
+@_register("ex01.q1")
+def _ex01_q1(fn):
+    from .patterns import patterns_of_directions, unique_patterns
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((8, 3))
+    U = rng.standard_normal((3, 200))
+    ref = unique_patterns(patterns_of_directions(X, U))
+    got = np.asarray(fn(X, U))
+    if got.ndim != 2:
+        raise Feedback(f"return a 2-D array (P, n), got shape {got.shape}")
+    if got.shape[1] != X.shape[0] and got.shape[0] == X.shape[0]:
+        raise Feedback(f"your pattern matrix has shape {got.shape}: one row per pattern "
+                       f"and one column per data point, i.e. (P, {X.shape[0]}); transpose it")
+    if got.shape[0] != ref.shape[0]:
+        hint = ("; did you drop duplicates?" if got.shape[0] > ref.shape[0]
+                else "; did you drop distinct patterns?")
+        raise Feedback(f"your pattern matrix has {got.shape[0]} rows; these directions "
+                       f"give {ref.shape[0]} distinct patterns{hint}")
+    if _rows(got) != _rows(ref):
+        if _rows(~got.astype(bool)) == _rows(ref):
+            raise Feedback("your patterns are flipped: a point is active when x^T u >= 0")
+        raise Feedback("your rows are not the patterns 1[X u >= 0] of these directions")
+
+
+@_register("ex01.q2")
+def _ex01_q2(fn):
+    from .patterns import general_position_count
+
+    for n, r in ((5, 1), (5, 2), (10, 3), (7, 7), (20, 4)):
+        got = int(fn(n, r))
+        ref = general_position_count(n, r)
+        if got == 2 * sum(math.comb(n, k) for k in range(r)):
+            raise Feedback(f"for n={n}, r={r} you return {got}: the sum uses C(n-1, k), "
+                           "not C(n, k)")
+        if got == ref // 2:
+            raise Feedback(f"for n={n}, r={r} you return {got}, half of {ref}: every "
+                           "cell has an opposite cell (u and -u); count both")
+        if got != ref:
+            raise Feedback(f"for n={n}, r={r} you return {got}; expected {ref}")
+
+
+@_register("ex01.q3")
+def _ex01_q3(fn):
+    from .datasets import add_bias
+    from .patterns import enumerate_patterns
+
+    for t in (np.array([0.3, -1.0, 2.0]), np.array([-2.0, -1.5, 0.0, 0.4, 1.0, 3.0])):
+        ref = enumerate_patterns(add_bias(t[:, None]))
+        got = np.asarray(fn(t), dtype=bool)
+        if got.ndim != 2 or got.shape[1] != len(t):
+            raise Feedback(f"return a (P, {len(t)}) array of 0/1 rows, got shape {got.shape}")
+        if len(_rows(got)) != len(got):
+            raise Feedback("your rows contain duplicates; the empty and the full set "
+                           "appear once each")
+        if _rows(got) != _rows(ref):
+            missing = len(_rows(ref) - _rows(got))
+            extra = len(_rows(got) - _rows(ref))
+            raise Feedback(f"for t={t.tolist()} you have {len(got)} patterns, {len(ref)} "
+                           f"exist (2n); {missing} missing, {extra} that are not cells "
+                           "(a cell activates exactly the points right of, or left of, a "
+                           "threshold)")
+
+
+@_register("ex01.q4")
+def _ex01_q4(fn):
+    from .patterns import enumerate_patterns
+
+    cases = [np.array([[3.0, 3.0], [2.0, 2.0], [1.0, 0.0]]),
+             np.random.default_rng(4).standard_normal((5, 2))]
+    for X in cases:
+        real = _rows(enumerate_patterns(X))
+        for bits in np.ndindex(*(2,) * X.shape[0]):
+            pat = np.array(bits, dtype=bool)
+            got = bool(fn(X, pat))
+            want = tuple(pat) in real
+            if got != want:
+                s = "".join(map(str, bits))
+                raise Feedback(
+                    f"for X={X.round(3).tolist()} you say pattern {s} is "
+                    f"{'' if got else 'not '}a cell, but it is{'' if want else ' not'}"
+                    + (" (rows 1 and 2 are parallel: they share their sign)"
+                       if X[0, 0] == 3.0 and got and not want else ""))
+
+
+# ---------------------------------------------------------------- chapter 2
+
+
+def _ch2_problem():
+    from .patterns import enumerate_patterns
+
+    rng = np.random.default_rng(21)
+    X = np.column_stack([rng.standard_normal((7, 1)), np.ones(7)])
+    y = rng.standard_normal(7)
+    P = enumerate_patterns(X)
+    U = rng.standard_normal((2, len(P)))
+    V = rng.standard_normal((2, len(P)))
+    return X, y, P, U, V
+
+
+@_register("ex02.q1")
+def _ex02_q1(fn):
+    from .programs import convex_objective
+
+    X, y, P, U, V = _ch2_problem()
+    for beta in (0.1, 1.0):
+        got = float(fn(X, y, beta, P, U, V))
+        ref = convex_objective(X, y, beta, P, U, V)
+        sq = float(np.sum(np.linalg.norm(U, axis=0) ** 2 + np.linalg.norm(V, axis=0) ** 2))
+        if np.isclose(got, ref - beta * (np.linalg.norm(U, axis=0).sum()
+                                          + np.linalg.norm(V, axis=0).sum()) + beta * sq):
+            raise Feedback("you penalize squared norms; the group Lasso uses ||u_i||_2")
+        _close(got, ref, f"the objective at beta={beta}")
+
+
+@_register("ex02.q2")
+def _ex02_q2(fn):
+    from .networks import TwoLayerNetwork
+    from .programs import convex_objective
+
+    X, y, P, U, V = _ch2_problem()
+    # blocks inside their cones: project the random blocks by the pattern's direction
+    from .patterns import enumerate_patterns
+
+    _, dirs = enumerate_patterns(X, return_directions=True)
+    U = dirs * np.linspace(0.5, 2.0, dirs.shape[1])
+    V = np.zeros_like(U)
+    V[:, 0] = dirs[:, 0] * 0.7
+    W1, w2 = fn(U, V)
+    W1, w2 = np.asarray(W1, float), np.asarray(w2, float).ravel()
+    if W1.shape[0] != X.shape[1]:
+        raise Feedback(f"W1 must have shape (d, m) with d={X.shape[1]}, got {W1.shape}")
+    net = TwoLayerNetwork(W1, w2)
+    beta = 0.3
+    ref = convex_objective(X, y, beta, P, U, V)
+    got = net.objective(X, y, beta)
+    if not np.isclose(net.predict(X), (np.maximum(X @ U, 0).sum(1) - np.maximum(X @ V, 0).sum(1))).all():
+        raise Feedback("your network's outputs differ from the convex model's: each u_i "
+                       "becomes a neuron with a > 0, each v_i one with a < 0")
+    if not np.isclose(got, ref, rtol=1e-8):
+        raise Feedback(f"your network's objective is {got:.6g}, the convex objective "
+                       f"{ref:.6g}: scale w = u/sqrt(||u||), a = sqrt(||u||) so that "
+                       "(||w||^2 + a^2)/2 = ||u||")
+
+
+@_register("ex02.q3")
+def _ex02_q3(fn):
+    from .certificates import cone_correlation, dual_bound
+
+    X, y, P, U, V = _ch2_problem()
+    pred = 0.3 * X[:, 0]
+    lam0 = y - pred
+    beta = 0.5
+    corr = cone_correlation(X, lam0, P, gated=True)
+    ref, _ = dual_bound(y, lam0, corr, beta, "squared")
+    got = float(fn(X, y, pred, P, beta))
+    if got > ref + 1e-9 and np.isclose(got, lam0 @ y - 0.5 * lam0 @ lam0):
+        raise Feedback("you evaluated the dual at lambda = y - pred without scaling it; "
+                       "scale by s so that max_i ||X^T D_i lambda|| <= beta")
+    _close(got, ref, "the dual lower bound", rtol=1e-6)
+
+
+@_register("ex02.q4")
+def _ex02_q4(fn):
+    from .datasets import toy
+    from .patterns import enumerate_patterns
+    from .programs import solve_convex
+
+    X, y = toy("bias_two_points")
+    for beta in (0.01, 0.1):
+        ref = solve_convex(X, y, beta, enumerate_patterns(X)).objective
+        got = float(fn(beta))
+        if got > ref * (1 + 1e-4):
+            raise Feedback(f"for beta={beta} your objective {got:.6g} is above the "
+                           f"optimum {ref:.6g}: did you use every pattern of X?")
+        _close(got, ref, f"the optimum for beta={beta}", rtol=1e-4)
+
+
+# ---------------------------------------------------------------- the generator
+
+
+def release_notebook(src: Path):
+    """Read a solutions source (``.md`` or ``.ipynb``) and return the student notebook."""
+    import jupytext
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+
+    nb = jupytext.read(src)
+    resources: dict = {}
+    for pre in (ClearSolutions(code_stub={"python": STUB}), ClearHiddenTests(),
+                ClearOutput()):
+        nb, resources = pre.preprocess(nb, resources)
+    nb.metadata.pop("jupytext", None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{src.stem}-{i}".replace("_", "-")
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def release(src_dir="solutions", dst_dir="exercises") -> list[Path]:
+    """Write ``dst_dir/exNN_topic.ipynb`` for every ``src_dir/exNN_topic.md``."""
+    import nbformat
+
+    src_dir, dst_dir = Path(src_dir), Path(dst_dir)
+    sources = sorted(src_dir.glob("ex*.md"))
+    if not sources:
+        raise FileNotFoundError(f"no exercise sources ex*.md in {src_dir}")
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for src in sources:
+        out = dst_dir / (src.stem + ".ipynb")
+        nbformat.write(release_notebook(src), out)
+        written.append(out)
+    return written
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m convexnn_lab.grading",
+        description="Generate student notebooks from the instructor's solutions.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    rel = sub.add_parser("release", help="write exercises/ from solutions/")
+    rel.add_argument("src", nargs="?", default="solutions")
+    rel.add_argument("dst", nargs="?", default="exercises")
+    args = parser.parse_args(argv)
+    for path in release(args.src, args.dst):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Two-layer networks f(X) = sigma(X W1) w2 and their objective (MATH.md section 1).
+
+    L(W1, w2) = 0.5 * ||f(X) - y||^2 + (beta/2) * (||W1||_F^2 + ||w2||^2)
+
+(the squared loss; the logistic loss replaces the first term by
+sum_j log(1 + exp(-y_j f(x_j))) for labels y_j in {-1, +1}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_beta, check_choice, check_X, check_y
+from .activations import ACTIVATIONS, activate, slopes
+from .patterns import unique_patterns
+
+LOSSES = ("squared", "logistic")
+
+__all__ = ["TwoLayerNetwork", "data_loss", "LOSSES"]
+
+
+def data_loss(pred: np.ndarray, y: np.ndarray, loss: str = "squared") -> float:
+    """The data term of the objective: ``0.5*||pred - y||^2`` or the logistic loss."""
+    check_choice(loss, "loss", LOSSES)
+    if loss == "squared":
+        return 0.5 * float(np.sum((pred - y) ** 2))
+    return float(np.sum(np.logaddexp(0.0, -y * pred)))
+
+
+@dataclass
+class TwoLayerNetwork:
+    """A two-layer network ``f(x) = sum_j sigma(x^T w_j) a_j``.
+
+    Parameters
+    ----------
+    W1 : ndarray of shape (d, m)
+        First-layer weights, one column w_j per neuron.
+    w2 : ndarray of shape (m,)
+        Second-layer weights a_j.
+    activation : {"relu", "leaky_relu", "absolute"}
+    alpha : float
+        Negative slope of the leaky ReLU.
+    history : list of float
+        Objective values recorded while training (``train_nonconvex``), if any.
+
+    See Also
+    --------
+    ConvexSolution.network : the network a convex solution maps back to (chapter 2).
+    """
+
+    W1: np.ndarray
+    w2: np.ndarray
+    activation: str = "relu"
+    alpha: float = 0.01
+    history: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self):
+        self.W1 = check_X(self.W1, "W1")
+        w2 = np.asarray(self.w2, dtype=np.float64).reshape(-1)
+        if w2.shape[0] != self.W1.shape[1]:
+            raise ValueError(
+                f"w2 has {w2.shape[0]} entries but W1 has {self.W1.shape[1]} columns "
+                "(neurons); they must match"
+            )
+        self.w2 = check_y(w2, self.W1.shape[1], "w2")
+        check_choice(self.activation, "activation", ACTIVATIONS)
+        slopes(self.activation, self.alpha)
+
+    @property
+    def width(self) -> int:
+        """Number of neurons m."""
+        return int(self.W1.shape[1])
+
+    def _check_input(self, X) -> np.ndarray:
+        X = check_X(X)
+        if X.shape[1] != self.W1.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[1]} columns but the network expects d = "
+                f"{self.W1.shape[0]} inputs (did you forget the bias column?)"
+            )
+        return X
+
+    def hidden(self, X) -> np.ndarray:
+        """Hidden activations sigma(X W1), shape (n, m)."""
+        X = self._check_input(X)
+        return activate(X @ self.W1, self.activation, self.alpha)
+
+    def predict(self, X) -> np.ndarray:
+        """Network output f(X) = sigma(X W1) w2, shape (n,)."""
+        return self.hidden(X) @ self.w2
+
+    def regularization(self) -> float:
+        """``0.5 * (||W1||_F^2 + ||w2||^2)`` (multiply by beta)."""
+        return 0.5 * float(np.sum(self.W1**2) + np.sum(self.w2**2))
+
+    def objective(self, X, y, beta: float, loss: str = "squared") -> float:
+        """L(W1, w2) on data (X, y) with weight decay beta (MATH.md section 1)."""
+        X = self._check_input(X)
+        y = check_y(y, X.shape[0])
+        beta = check_beta(beta, allow_zero=True)
+        return data_loss(self.predict(X), y, loss) + beta * self.regularization()
+
+    def patterns(self, X) -> np.ndarray:
+        """Distinct activation patterns ``1[X w_j >= 0]`` of the neurons, (k, n) bool."""
+        X = self._check_input(X)
+        return unique_patterns((X @ self.W1 >= 0).T)
+
+    def neuron_patterns(self, X) -> np.ndarray:
+        """The pattern of every neuron, shape (m, n) bool (duplicates kept)."""
+        X = self._check_input(X)
+        return (X @ self.W1 >= 0).T
+
+    def balanced(self) -> "TwoLayerNetwork":
+        """Rescale each neuron so ``||w_j|| = |a_j|``.
+
+        The output is unchanged (sigma is positively homogeneous) and the
+        regularization can only drop: it becomes ``sum_j ||w_j|| |a_j|``.
+        """
+        norms = np.linalg.norm(self.W1, axis=0)
+        prod = norms * np.abs(self.w2)
+        keep = prod > 0
+        W1 = np.zeros_like(self.W1)
+        w2 = np.zeros_like(self.w2)
+        scale = np.sqrt(prod[keep])
+        W1[:, keep] = self.W1[:, keep] / norms[keep] * scale
+        w2[keep] = np.sign(self.w2[keep]) * scale
+        return TwoLayerNetwork(W1, w2, self.activation, self.alpha)
+
+    def merge_neurons(self, X, *, tol: float = 1e-10) -> "TwoLayerNetwork":
+        """Prune dead neurons and merge neurons that share a pattern and an output sign.
+
+        Neurons j, k with the same pattern on X and sign(a_j) = sign(a_k) act on X
+        as ``Dt X (u_j + u_k)`` with ``u_j = w_j |a_j|``; one balanced neuron with
+        ``u = u_j + u_k`` gives the same outputs on X and a regularization
+        ``||u_j + u_k|| <= ||u_j|| + ||u_k||``.  Neurons with ``||w_j|| |a_j| <= tol``
+        times the largest are dropped.  So the objective on X never increases
+        (predictions away from X may change).
+        """
+        X = self._check_input(X)
+        U = self.W1 * np.abs(self.w2)
+        size = np.linalg.norm(U, axis=0)
+        alive = size > tol * max(size.max(), 1e-300)
+        pats = (X @ self.W1 >= 0).T
+        groups: dict = {}
+        for j in np.flatnonzero(alive):
+            key = (np.packbits(pats[j]).tobytes(), bool(self.w2[j] > 0))
+            groups.setdefault(key, []).append(j)
+        cols, outs = [], []
+        for (_, positive), members in groups.items():
+            u = U[:, members].sum(axis=1)
+            norm = np.linalg.norm(u)
+            if norm == 0:
+                continue
+            cols.append(u / np.sqrt(norm))
+            outs.append(np.sqrt(norm) if positive else -np.sqrt(norm))
+        d = self.W1.shape[0]
+        W1 = np.column_stack(cols) if cols else np.zeros((d, 0))
+        return _make(W1, np.array(outs), self.activation, self.alpha)
+
+
+def _make(W1, w2, activation, alpha) -> TwoLayerNetwork:
+    """A network that may have zero neurons (the zero function)."""
+    if W1.shape[1] == 0:
+        net = object.__new__(TwoLayerNetwork)
+        net.W1, net.w2 = W1.astype(np.float64), np.zeros(0)
+        net.activation, net.alpha, net.history = activation, alpha, []
+        return net
+    return TwoLayerNetwork(W1, w2, activation, alpha)

@@ -1,0 +1,148 @@
+"""Training the non-convex network directly, in torch (chapters 0, 2 and 4).
+
+Minimizes exactly the objective of MATH.md section 1,
+``L = 0.5*||f(X) - y||^2 + (beta/2)*(||W1||_F^2 + ||w2||^2)``, so its values compare
+with the convex program's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_beta, check_choice, check_positive_int, check_Xy
+from .activations import ACTIVATIONS, slopes
+from .networks import LOSSES, TwoLayerNetwork
+
+OPTIMIZERS = ("adam", "sgd", "gd")
+
+__all__ = ["train_nonconvex", "OPTIMIZERS"]
+
+
+def train_nonconvex(
+    X,
+    y,
+    width: int,
+    beta: float,
+    *,
+    activation: str = "relu",
+    alpha: float = 0.01,
+    loss: str = "squared",
+    optimizer: str = "adam",
+    lr: float = 1e-2,
+    steps: int = 1000,
+    batch_size: int | None = None,
+    init_scale: float = 1.0,
+    init: TwoLayerNetwork | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    record_every: int = 1,
+) -> TwoLayerNetwork:
+    """Train ``f(x) = sigma(x^T W1) w2`` on the objective L with a torch optimizer.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+    y : array_like of shape (n,)
+    width : int
+        Number of neurons m.
+    beta : float
+        Weight decay (>= 0 here, so the unregularized problem can be studied).
+    optimizer : {"adam", "sgd", "gd"}
+        "gd" is full-batch gradient descent; "sgd" uses minibatches of
+        `batch_size` (the gradient is scaled by n / batch_size so it estimates the
+        full objective's); "adam" uses full batches unless `batch_size` is given.
+    lr : float
+        Step size.
+    steps : int
+        Number of updates.
+    init_scale : float
+        Weights start as ``init_scale * N(0, 1/d)`` (first layer) and
+        ``init_scale * N(0, 1/m)`` (second layer).
+    init : TwoLayerNetwork, optional
+        Start from these weights instead.
+    seed : int
+        Seeds the initialization and the minibatches (float64 on the CPU throughout).
+    progress : bool
+        Show a tqdm progress bar.
+    record_every : int
+        Record the full objective every this many steps in ``history``.
+
+    Returns
+    -------
+    TwoLayerNetwork
+        With ``history``: the full objective at steps 0, record_every, ... and at the end.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    X, y = check_Xy(X, y)
+    width = check_positive_int(width, "width")
+    beta = check_beta(beta, allow_zero=True)
+    check_choice(activation, "activation", ACTIVATIONS)
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
+    check_choice(loss, "loss", LOSSES)
+    steps = check_positive_int(steps, "steps", minimum=0)
+    record_every = check_positive_int(record_every, "record_every")
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive step size, got {lr}")
+    a, b = slopes(activation, alpha)
+    n, d = X.shape
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size")
+        if optimizer == "gd":
+            raise ValueError("optimizer='gd' is full batch; use 'sgd' with batch_size")
+    elif optimizer == "sgd":
+        batch_size = min(32, n)
+    gen = torch.Generator().manual_seed(int(seed))
+    Xt = torch.as_tensor(X, dtype=torch.float64)
+    yt = torch.as_tensor(y, dtype=torch.float64)
+    if init is not None:
+        if init.W1.shape != (d, init.width):
+            raise ValueError(f"init has inputs of size {init.W1.shape[0]}, X has {d} columns")
+        W1 = torch.tensor(init.W1, dtype=torch.float64)
+        w2 = torch.tensor(init.w2, dtype=torch.float64)
+    else:
+        W1 = init_scale * torch.randn(d, width, generator=gen, dtype=torch.float64) / np.sqrt(d)
+        w2 = init_scale * torch.randn(width, generator=gen, dtype=torch.float64) / np.sqrt(width)
+    W1.requires_grad_(True)
+    w2.requires_grad_(True)
+    params = [W1, w2]
+    opt = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr)
+
+    def objective(rows=None):
+        Xb, yb = (Xt, yt) if rows is None else (Xt[rows], yt[rows])
+        Z = Xb @ W1
+        pred = torch.where(Z >= 0, a * Z, b * Z) @ w2
+        if loss == "squared":
+            fit = 0.5 * torch.sum((pred - yb) ** 2)
+        else:
+            fit = torch.sum(torch.nn.functional.softplus(-yb * pred))
+        if rows is not None:
+            fit = fit * (n / len(rows))
+        return fit + 0.5 * beta * (torch.sum(W1**2) + torch.sum(w2**2))
+
+    history = []
+    bar = tqdm(range(steps), disable=not progress, desc=f"{optimizer} m={width}")
+    for t in bar:
+        if t % record_every == 0:
+            with torch.no_grad():
+                history.append(float(objective()))
+        rows = None
+        if batch_size is not None and batch_size < n:
+            rows = torch.randperm(n, generator=gen)[:batch_size]
+        opt.zero_grad()
+        value = objective(rows)
+        value.backward()
+        opt.step()
+        if progress and t % 50 == 0:
+            bar.set_postfix(objective=f"{history[-1]:.4g}")
+    with torch.no_grad():
+        history.append(float(objective()))
+    if not np.isfinite(history[-1]):
+        raise FloatingPointError(
+            f"training diverged (objective {history[-1]}); lower lr (now {lr})"
+        )
+    net = TwoLayerNetwork(W1.detach().numpy().copy(), w2.detach().numpy().copy(),
+                          activation, alpha)
+    net.history = history
+    return net

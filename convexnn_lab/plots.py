@@ -1,0 +1,196 @@
+"""Figures of the book.  Every function takes data (and ``ax=None``) and returns
+``(fig, ax)``; none calls ``plt.show()`` or prints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .landscape import one_neuron_loss, one_neuron_minima, product_loss, two_neuron_loss
+from .patterns import cover_bound, enumerate_patterns, general_position_count
+
+__all__ = [
+    "one_neuron",
+    "two_neuron_landscape",
+    "product_landscape",
+    "arrangement",
+    "pattern_counts",
+    "network_1d",
+    "objective_comparison",
+    "training_curves",
+    "pattern_string",
+]
+
+
+def _axes(ax, figsize=(6, 4)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    else:
+        fig = ax.figure
+    return fig, ax
+
+
+def pattern_string(pattern) -> str:
+    """``[True, False, True] -> "101"``."""
+    return "".join("1" if p else "0" for p in np.asarray(pattern, dtype=bool))
+
+
+def one_neuron(X, y, *, lim: float = 2.5, ax=None):
+    """Loss of a single ReLU neuron against its weight, with its local minima."""
+    fig, ax = _axes(ax)
+    w = np.linspace(-lim, lim, 501)
+    ax.plot(w, one_neuron_loss(w, X, y), color="C3", label="L(w)")
+    for wm, val in one_neuron_minima(X, y):
+        ax.plot([wm], [val], "ko")
+        ax.annotate(f"local min {val:.3g}", (wm, val), textcoords="offset points",
+                    xytext=(5, 8))
+    ax.set_xlabel("w")
+    ax.set_ylabel("loss")
+    ax.legend()
+    return fig, ax
+
+
+def two_neuron_landscape(X, y, *, beta: float = 0.0, lim: float = 3.0, paths=None,
+                         ax=None, levels: int = 30):
+    """Contours of the two-neuron loss; optional gradient-descent paths (k, T, 2)."""
+    fig, ax = _axes(ax, (5.5, 5))
+    g = np.linspace(-lim, lim, 241)
+    W1, W2 = np.meshgrid(g, g)
+    L = two_neuron_loss(W1, W2, X, y, beta)
+    cs = ax.contourf(W1, W2, L, levels=levels, cmap="viridis")
+    fig.colorbar(cs, ax=ax, label="loss")
+    if paths is not None:
+        for p in np.asarray(paths):
+            ax.plot(p[:, 0], p[:, 1], color="w", lw=0.8)
+            ax.plot(p[-1, 0], p[-1, 1], "o", color="C3", ms=4)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    return fig, ax
+
+
+def product_landscape(lam: float = 0.0, *, lim: float = 2.0, ax=None):
+    """Contours of ``(ab - 1)^2 + (lam/2)(a^2 + b^2)`` with its two global minima."""
+    fig, ax = _axes(ax, (5.5, 5))
+    g = np.linspace(-lim, lim, 241)
+    A, B = np.meshgrid(g, g)
+    cs = ax.contourf(A, B, np.log1p(product_loss(A, B, lam)), levels=30, cmap="magma")
+    fig.colorbar(cs, ax=ax, label="log(1 + loss)")
+    z = max(1.0 - lam / 2.0, 0.0)
+    r = np.sqrt(z)
+    ax.plot([r, -r], [r, -r], "c*", ms=12, label=f"minima (z* = {z:.3g})")
+    ax.set_xlabel("a")
+    ax.set_ylabel("b")
+    ax.legend(loc="lower right")
+    return fig, ax
+
+
+def arrangement(X, *, ax=None, show_patterns: bool = True, direction=None):
+    """The arrangement {u : x_j^T u = 0} of 2-D data, each cell labelled by its pattern.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2)
+    direction : array_like of shape (2,), optional
+        A direction u to draw, with its pattern.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"arrangement draws 2-D data: X must be (n, 2), got {X.shape}")
+    fig, ax = _axes(ax, (5, 5))
+    for j, x in enumerate(X):
+        if not x.any():
+            continue
+        t = np.array([-x[1], x[0]]) / np.linalg.norm(x) * 1.4
+        ax.plot([-t[0], t[0]], [-t[1], t[1]], color="0.5", lw=1)
+        ax.annotate(f"$x_{j + 1}$", t, color="0.3")
+    if show_patterns:
+        pats, U = enumerate_patterns(X, return_directions=True)
+        for pat, u in zip(pats, U.T):
+            u = u / np.linalg.norm(u)
+            # aim at the middle of the cell: average its two boundary angles
+            ax.annotate(pattern_string(pat), 0.9 * u, ha="center", va="center",
+                        fontsize=9, color="C0")
+    if direction is not None:
+        u = np.asarray(direction, dtype=float)
+        u = u / np.linalg.norm(u)
+        ax.annotate("", xy=u, xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="C3"))
+        ax.set_title(f"u -> pattern {pattern_string(X @ u >= 0)}")
+    ax.set_xlim(-1.5, 1.5)
+    ax.set_ylim(-1.5, 1.5)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$u_1$")
+    ax.set_ylabel("$u_2$")
+    return fig, ax
+
+
+def pattern_counts(ns, counts, r: int, *, ax=None):
+    """True pattern counts against the general-position count and Cover's bound."""
+    fig, ax = _axes(ax)
+    ns = np.asarray(ns)
+    ax.semilogy(ns, counts, "o", label="enumerated")
+    ax.semilogy(ns, [general_position_count(int(n), r) for n in ns], "-",
+                label=r"$2\sum_{k<r}\binom{n-1}{k}$")
+    ax.semilogy(ns, [cover_bound(int(n), r) for n in ns], "--", label="Cover's bound")
+    ax.set_xlabel("n (rows of X)")
+    ax.set_ylabel("number of patterns")
+    ax.set_title(f"rank r = {r}")
+    ax.legend()
+    return fig, ax
+
+
+def network_1d(net, t, y, *, ax=None, grid=None, label="network"):
+    """A network on 1-D inputs with a bias column: data, fitted function, breakpoints.
+
+    `net` takes inputs ``[t, 1]``; its breakpoints are ``-b_j / w_j``.
+    """
+    fig, ax = _axes(ax)
+    t = np.asarray(t, float).ravel()
+    lo, hi = t.min(), t.max()
+    pad = 0.2 * (hi - lo + 1e-12)
+    grid = np.linspace(lo - pad, hi + pad, 400) if grid is None else grid
+    G = np.column_stack([grid, np.ones_like(grid)])
+    ax.plot(t, y, "x", color="C3", ms=8, label="data")
+    ax.plot(grid, net.predict(G), color="C0", label=label)
+    if net.width:
+        w, b = net.W1[0], net.W1[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kinks = np.where(w != 0, -b / w, np.nan)
+        kinks = kinks[np.isfinite(kinks) & (kinks > grid[0]) & (kinks < grid[-1])]
+        K = np.column_stack([kinks, np.ones_like(kinks)])
+        ax.plot(kinks, net.predict(K), "^", color="C2", label="breakpoints")
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x)")
+    ax.legend()
+    return fig, ax
+
+
+def objective_comparison(convex_value: float, others, *, ax=None, label="Adam runs"):
+    """Final objectives of several non-convex runs against the convex optimum."""
+    fig, ax = _axes(ax)
+    others = np.sort(np.asarray(others, float))
+    ax.plot(np.arange(1, len(others) + 1), others, "o", label=label)
+    ax.axhline(convex_value, color="C3", label="convex optimum")
+    ax.set_xlabel("run (sorted)")
+    ax.set_ylabel("objective L")
+    ax.legend()
+    return fig, ax
+
+
+def training_curves(histories, *, reference: float | None = None, ax=None,
+                    label="run", logy: bool = True):
+    """Objective against step for several runs, with an optional reference line."""
+    fig, ax = _axes(ax)
+    for i, h in enumerate(histories):
+        ax.plot(h, lw=1, label=f"{label} {i}" if i < 5 else None)
+    if reference is not None:
+        ax.axhline(reference, color="k", ls="--", label="convex optimum")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("objective L")
+    ax.legend(fontsize=8)
+    return fig, ax

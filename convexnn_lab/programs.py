@@ -1,0 +1,398 @@
+"""The convex program of a two-layer network: a group Lasso (chapter 2).
+
+With patterns D_i, Dt_i = a*D_i + b*(I - D_i) and cones K_i = {u : (2 D_i - I) X u >= 0}
+(MATH.md section 3):
+
+    min_{u_i, v_i in K_i}  0.5 * || sum_i Dt_i X (u_i - v_i) - y ||^2
+                           + beta * sum_i (||u_i||_2 + ||v_i||_2)
+
+Gated ReLU drops the cones and the v_i.  The optimum with every pattern of X equals
+the optimum of the non-convex network L of any width m >= m* (m* <= n + 1); with a
+subset of patterns it is the optimum over networks whose neurons use those patterns.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_beta, check_choice, check_patterns, check_Xy
+from .activations import ACTIVATIONS, pattern_slopes, slopes
+from .certificates import cone_correlation, dual_bound, dual_residual
+from .networks import LOSSES, TwoLayerNetwork, _make, data_loss
+from .patterns import enumerate_patterns, sample_patterns
+
+__all__ = [
+    "ConvexSolution",
+    "GlobalCertificate",
+    "solve_convex",
+    "certify_global",
+    "convex_objective",
+    "cvxpy_solver",
+]
+
+SOLVERS = ("cvxpy",)
+
+
+@dataclass
+class ConvexSolution:
+    """A solution of the convex program and how far from optimal it can be.
+
+    Attributes
+    ----------
+    objective : float
+        ``0.5*||sum_i Dt_i X (u_i - v_i) - y||^2 + beta*sum_i (||u_i|| + ||v_i||)``
+        (the logistic loss in place of the squared one if ``loss="logistic"``); for a
+        ReLU program it equals ``network().objective(X, y, beta)``.
+    gap : float
+        Upper bound on ``objective`` minus the optimum of this program (same
+        patterns), from a dual-feasible point.  ``gap / objective`` is the relative
+        accuracy.
+    status : str
+        "optimal" when the solver converged, otherwise what stopped it
+        ("inaccurate", "max_iterations", ...); ``gap`` is reported either way.
+    U, V : ndarray of shape (d, P)
+        Primal blocks u_i, v_i as columns (V is zero for gated ReLU).
+    patterns : ndarray of bool, shape (P, n)
+    dual : ndarray of shape (n,)
+        The dual-feasible lambda behind `gap`.
+    """
+
+    objective: float
+    gap: float
+    status: str
+    U: np.ndarray
+    V: np.ndarray
+    patterns: np.ndarray
+    beta: float
+    activation: str = "relu"
+    alpha: float = 0.01
+    loss: str = "squared"
+    gated: bool = False
+    solver: str = "cvxpy"
+    solve_time: float = 0.0
+    dual: np.ndarray = field(default=None, repr=False)
+    X: np.ndarray = field(default=None, repr=False)
+    y: np.ndarray = field(default=None, repr=False)
+
+    @property
+    def relative_gap(self) -> float:
+        """``gap / max(objective, tiny)``."""
+        return self.gap / max(abs(self.objective), 1e-300)
+
+    @property
+    def converged(self) -> bool:
+        return self.status == "optimal"
+
+    def predict(self, X=None) -> np.ndarray:
+        """Convex model output ``sum_i Dt_i X (u_i - v_i)`` on the training data."""
+        if X is not None and not np.array_equal(np.asarray(X, dtype=float), self.X):
+            raise ValueError(
+                "the convex model is defined on its training rows only (its patterns "
+                "are fixed there); use solution.network().predict(X) for new data"
+            )
+        return _predict(self.X, self.U - self.V, self.patterns, self.activation, self.alpha)
+
+    def active_blocks(self, tol: float = 1e-7) -> np.ndarray:
+        """Indices i whose u_i or v_i has norm above `tol` times the largest."""
+        nu = np.linalg.norm(self.U, axis=0)
+        nv = np.linalg.norm(self.V, axis=0)
+        top = max(nu.max(initial=0), nv.max(initial=0), 1e-300)
+        return np.flatnonzero((nu > tol * top) | (nv > tol * top))
+
+    def network(self, tol: float = 1e-7) -> TwoLayerNetwork:
+        """Map the solution back to a two-layer network.
+
+        Each nonzero u_i gives a neuron ``w = u_i / sqrt(||u_i||)``,
+        ``a = +sqrt(||u_i||)``, each nonzero v_i ``w = v_i / sqrt(||v_i||)``,
+        ``a = -sqrt(||v_i||)`` (blocks below `tol` times the largest are dropped).
+        For a ReLU program the network's objective equals ``self.objective``.
+
+        A gated-ReLU solution is first split by a cone decomposition: for each w_i
+        the smallest ``u_i, v_i in K_i`` with ``u_i - v_i = w_i`` (Mishkin, Sahiner &
+        Pilanci, 2022).  The network then gives the same outputs on X, but its
+        objective can exceed the gated optimum (which is a lower bound).
+        """
+        U, V = self.U, self.V
+        if self.gated:
+            U, V = _cone_decomposition(self.X, self.U, self.patterns)
+        cols, outs = [], []
+        nu = np.linalg.norm(U, axis=0)
+        nv = np.linalg.norm(V, axis=0)
+        top = max(nu.max(initial=0), nv.max(initial=0), 1e-300)
+        for block, norms, sign in ((U, nu, 1.0), (V, nv, -1.0)):
+            for i in np.flatnonzero(norms > tol * top):
+                cols.append(block[:, i] / np.sqrt(norms[i]))
+                outs.append(sign * np.sqrt(norms[i]))
+        d = U.shape[0]
+        W1 = np.column_stack(cols) if cols else np.zeros((d, 0))
+        return _make(W1, np.array(outs), self.activation, self.alpha)
+
+
+def _predict(X, W, patterns, activation, alpha):
+    Dt = pattern_slopes(patterns, activation, alpha)  # (P, n)
+    return np.sum(Dt.T * (X @ W), axis=1)
+
+
+def convex_objective(X, y, beta, patterns, U, V=None, *, activation="relu",
+                     alpha=0.01, loss="squared") -> float:
+    """Value of the convex program at blocks U, V of shape (d, P)."""
+    V = np.zeros_like(U) if V is None else V
+    pred = _predict(X, U - V, patterns, activation, alpha)
+    reg = np.linalg.norm(U, axis=0).sum() + np.linalg.norm(V, axis=0).sum()
+    return data_loss(pred, y, loss) + beta * float(reg)
+
+
+def cvxpy_solver() -> str:
+    """The CVXPY solver we use: Clarabel if installed, else SCS."""
+    import cvxpy as cp
+
+    installed = cp.installed_solvers()
+    for name in ("CLARABEL", "SCS"):
+        if name in installed:
+            return name
+    raise RuntimeError(
+        f"no conic solver for CVXPY is installed (found {installed}); "
+        "pip install clarabel"
+    )
+
+
+def solve_convex(
+    X,
+    y,
+    beta: float,
+    patterns,
+    *,
+    activation: str = "relu",
+    alpha: float = 0.01,
+    loss: str = "squared",
+    gated: bool = False,
+    solver: str = "cvxpy",
+    cvxpy_solver_name: str | None = None,
+    verbose: bool = False,
+) -> ConvexSolution:
+    """Solve the convex program of a two-layer network on the given patterns.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+    y : array_like of shape (n,)
+        Targets; labels in {-1, +1} for ``loss="logistic"``.
+    beta : float
+        Weight decay, > 0.
+    patterns : array_like of bool, shape (P, n)
+        Rows are the diagonals of D_i (``enumerate_patterns`` or ``sample_patterns``).
+    activation : {"relu", "leaky_relu", "absolute"}
+    alpha : float
+        Negative slope of the leaky ReLU.
+    loss : {"squared", "logistic"}
+    gated : bool
+        Solve the gated-ReLU program (no cone constraints, no v_i).
+    solver : {"cvxpy"}
+        CVXPY with Clarabel (SCS if Clarabel is missing) is the exact reference.
+    cvxpy_solver_name : str, optional
+        Override the CVXPY solver (e.g. "SCS").
+
+    Returns
+    -------
+    ConvexSolution
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad inputs, naming the argument.
+    RuntimeError
+        If the solver fails outright.
+
+    See Also
+    --------
+    certify_global : is the solution optimal for the non-convex network? (chapter 2)
+    """
+    X, y = check_Xy(X, y)
+    beta = check_beta(beta)
+    patterns = check_patterns(patterns, X.shape[0])
+    check_choice(activation, "activation", ACTIVATIONS)
+    slopes(activation, alpha)
+    check_choice(loss, "loss", LOSSES)
+    check_choice(solver, "solver", SOLVERS)
+    if loss == "logistic" and not np.isin(y, (-1.0, 1.0)).all():
+        raise ValueError("y must hold labels -1 and +1 for loss='logistic'")
+    import cvxpy as cp
+
+    n, d = X.shape
+    P = patterns.shape[0]
+    DtT = pattern_slopes(patterns, activation, alpha).T  # (n, P)
+    sign = np.where(patterns.T, 1.0, -1.0)  # (n, P)
+    U = cp.Variable((d, P))
+    if gated:
+        W = U
+        reg = cp.sum(cp.norm(U, 2, axis=0))
+        cons = []
+    else:
+        V = cp.Variable((d, P))
+        W = U - V
+        reg = cp.sum(cp.norm(U, 2, axis=0)) + cp.sum(cp.norm(V, 2, axis=0))
+        cons = [cp.multiply(sign, X @ U) >= 0, cp.multiply(sign, X @ V) >= 0]
+    pred = cp.sum(cp.multiply(DtT, X @ W), axis=1)
+    if loss == "squared":
+        data = 0.5 * cp.sum_squares(pred - y)
+    else:
+        data = cp.sum(cp.logistic(cp.multiply(-y, pred)))
+    problem = cp.Problem(cp.Minimize(data + beta * reg), cons)
+    name = cvxpy_solver_name or cvxpy_solver()
+    start = time.perf_counter()
+    try:
+        problem.solve(solver=name, verbose=verbose)
+    except cp.error.SolverError as exc:
+        raise RuntimeError(
+            f"CVXPY solver {name} failed on a program with n={n}, d={d}, P={P}: {exc}; "
+            "try cvxpy_solver_name='SCS' or fewer patterns"
+        ) from exc
+    elapsed = time.perf_counter() - start
+    if U.value is None:
+        raise RuntimeError(f"CVXPY solver {name} returned no solution (status {problem.status})")
+    status = {"optimal": "optimal", "optimal_inaccurate": "inaccurate"}.get(
+        problem.status, problem.status
+    )
+    Uv = np.asarray(U.value)
+    Vv = np.zeros_like(Uv) if gated else np.asarray(V.value)
+    return _finish(X, y, beta, patterns, Uv, Vv, activation, alpha, loss, gated,
+                   status, f"cvxpy-{name.lower()}", elapsed)
+
+
+def _finish(X, y, beta, patterns, U, V, activation, alpha, loss, gated, status,
+            solver, elapsed) -> ConvexSolution:
+    """Objective and certified gap of primal blocks (shared by every solver)."""
+    pred = _predict(X, U - V, patterns, activation, alpha)
+    reg = np.linalg.norm(U, axis=0).sum() + np.linalg.norm(V, axis=0).sum()
+    objective = data_loss(pred, y, loss) + beta * float(reg)
+    lam0 = dual_residual(pred, y, loss)
+    corr = cone_correlation(X, lam0, patterns, activation=activation, alpha=alpha,
+                            gated=gated)
+    dual_value, s = dual_bound(y, lam0, corr, beta, loss)
+    return ConvexSolution(
+        objective=objective,
+        gap=max(objective - dual_value, 0.0),
+        status=status,
+        U=U,
+        V=V,
+        patterns=patterns,
+        beta=beta,
+        activation=activation,
+        alpha=alpha,
+        loss=loss,
+        gated=gated,
+        solver=solver,
+        solve_time=elapsed,
+        dual=s * lam0,
+        X=X,
+        y=y,
+    )
+
+
+def _cone_decomposition(X, W, patterns):
+    """Smallest u_i, v_i in K_i with u_i - v_i = w_i for every column of W."""
+    import cvxpy as cp
+
+    sign = np.where(patterns.T, 1.0, -1.0)
+    V = cp.Variable(W.shape)
+    U = W + V
+    problem = cp.Problem(
+        cp.Minimize(cp.sum(cp.norm(U, 2, axis=0)) + cp.sum(cp.norm(V, 2, axis=0))),
+        [cp.multiply(sign, X @ U) >= 0, cp.multiply(sign, X @ V) >= 0],
+    )
+    problem.solve(solver=cvxpy_solver())
+    if V.value is None:
+        raise RuntimeError(
+            "the cone decomposition failed: some gate pattern is not an open cell of X "
+            f"(status {problem.status}); use patterns from enumerate_patterns or "
+            "sample_patterns"
+        )
+    Vv = np.asarray(V.value)
+    return W + Vv, Vv
+
+
+@dataclass
+class GlobalCertificate:
+    """Is a solution optimal for the full non-convex problem (every direction u)?
+
+    Attributes
+    ----------
+    status : {"optimal", "not_optimal", "no_violation_found"}
+        "optimal": ``global_gap <= rtol * objective``, proven over every pattern of X.
+        "not_optimal": some direction u has ``|lambda^T sigma(X u)| > beta ||u||``; a
+        neuron along it lowers the objective.
+        "no_violation_found": the random search found none; this is no proof.
+    method : {"exact", "random"}
+    global_gap : float or None
+        ``objective - lower bound`` on the optimum of the non-convex problem of any
+        width (exact method only).
+    max_ratio : float
+        ``max_i c_i / beta`` over the patterns checked, with lambda the solution's
+        unscaled dual residual; above 1 means a violation.
+    n_patterns : int
+        Number of patterns checked.
+    """
+
+    status: str
+    method: str
+    global_gap: float | None
+    lower_bound: float | None
+    max_ratio: float
+    n_patterns: int
+    message: str = ""
+
+
+def certify_global(
+    X,
+    y,
+    beta: float,
+    solution: ConvexSolution,
+    *,
+    max_patterns: int = 200_000,
+    n_random: int = 20_000,
+    rtol: float = 1e-5,
+    seed=0,
+) -> GlobalCertificate:
+    """Check a convex solution against every direction u, not only its patterns.
+
+    With lambda the solution's dual residual, the solution is optimal for the
+    non-convex problem iff ``max_{||u|| <= 1} |lambda^T sigma(X u)| <= beta``
+    (MATH.md section 4).  When the patterns of X can be enumerated the check is
+    exact and gives a lower bound on the optimum over networks of any width;
+    otherwise `n_random` Gaussian directions are tried, which can only find
+    violations.
+    """
+    X, y = check_Xy(X, y)
+    beta = check_beta(beta)
+    if not isinstance(solution, ConvexSolution):
+        raise TypeError("solution must be a ConvexSolution from solve_convex")
+    if solution.X is None or solution.X.shape != X.shape or not np.allclose(solution.X, X):
+        raise ValueError("solution was computed on a different X; pass the same data")
+    pred = solution.predict()
+    lam0 = dual_residual(pred, y, solution.loss)
+    kw = dict(activation=solution.activation, alpha=solution.alpha, gated=solution.gated)
+    try:
+        patterns = enumerate_patterns(X, max_patterns=max_patterns)
+        method = "exact"
+    except ValueError:
+        patterns = sample_patterns(X, n_random, seed=seed)
+        method = "random"
+    corr = cone_correlation(X, lam0, patterns, **kw)
+    ratio = float(corr.max() / beta)
+    if method == "exact":
+        lower, _ = dual_bound(y, lam0, corr, beta, solution.loss)
+        gap = max(solution.objective - lower, 0.0)
+        ok = gap <= rtol * max(abs(solution.objective), 1e-300)
+        return GlobalCertificate(
+            "optimal" if ok else "not_optimal", method, gap, lower, ratio, len(patterns),
+            f"exact check over all {len(patterns)} patterns: global gap {gap:.3g}",
+        )
+    status = "not_optimal" if ratio > 1 + rtol else "no_violation_found"
+    msg = (
+        f"random search over {len(patterns)} patterns: max |lambda^T sigma(Xu)|/beta = "
+        f"{ratio:.4f}" + ("" if status == "not_optimal" else "; this is not a proof")
+    )
+    return GlobalCertificate(status, method, None, None, ratio, len(patterns), msg)
