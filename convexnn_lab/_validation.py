@@ -12,12 +12,12 @@ import numpy as np
 
 __all__ = [
     "check_X",
-    "check_y",
     "check_Xy",
     "check_beta",
+    "check_choice",
     "check_patterns",
     "check_positive_int",
-    "check_choice",
+    "check_y",
 ]
 
 

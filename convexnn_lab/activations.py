@@ -13,7 +13,7 @@ import numpy as np
 
 ACTIVATIONS = ("relu", "leaky_relu", "absolute")
 
-__all__ = ["ACTIVATIONS", "slopes", "activate", "pattern_slopes"]
+__all__ = ["ACTIVATIONS", "activate", "pattern_slopes", "slopes"]
 
 
 def slopes(activation: str = "relu", alpha: float = 0.01) -> tuple[float, float]:

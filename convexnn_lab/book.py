@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-__all__ = ["setup", "device"]
+__all__ = ["device", "setup"]
 
 
 def setup(seed: int = 0) -> np.random.Generator:

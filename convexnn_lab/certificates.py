@@ -21,7 +21,7 @@ from scipy.optimize import minimize_scalar, nnls
 
 from .activations import pattern_slopes
 
-__all__ = ["dual_residual", "cone_correlation", "dual_bound"]
+__all__ = ["cone_correlation", "dual_bound", "dual_residual"]
 
 
 def dual_residual(pred: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-__all__ = ["main", "demo"]
+__all__ = ["demo", "main"]
 
 
 def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=2000,

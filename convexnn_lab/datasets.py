@@ -16,16 +16,16 @@ import numpy as np
 from ._validation import check_choice, check_positive_int
 
 __all__ = [
-    "Dataset",
-    "load_dataset",
-    "toy",
+    "CIFAR10_ENV",
     "TOYS",
+    "Dataset",
+    "add_bias",
+    "load_cifar10",
+    "load_dataset",
     "planted_linear",
     "planted_relu",
     "spiral",
-    "add_bias",
-    "load_cifar10",
-    "CIFAR10_ENV",
+    "toy",
 ]
 
 BUNDLED = ("breast_cancer", "digits", "wine", "diabetes", "iris")

@@ -11,7 +11,7 @@ from .datasets import add_bias
 from .patterns import sample_patterns
 from .programs import solve_convex
 
-__all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
+__all__ = ["ConvexReLUClassifier", "ConvexReLURegressor"]
 
 
 class _ConvexBase(BaseEstimator):

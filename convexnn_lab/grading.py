@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-__all__ = ["check", "CHECKS", "release", "release_notebook", "STUB", "NOT_ANSWERED"]
+__all__ = ["CHECKS", "NOT_ANSWERED", "STUB", "check", "release", "release_notebook"]
 
 STUB = 'raise NotImplementedError("write your answer here, then run the check cell below")'
 NOT_ANSWERED = "not answered yet"
@@ -183,6 +183,8 @@ def _ex01_q2(fn):
     for n, r in ((5, 1), (5, 2), (10, 3), (7, 7), (20, 4)):
         got = int(fn(n, r))
         ref = general_position_count(n, r)
+        if got == ref:
+            continue
         if got == 2 * sum(math.comb(n, k) for k in range(r)):
             raise Feedback(f"for n={n}, r={r} you return {got}: the sum uses C(n-1, k), "
                            "not C(n, k)")

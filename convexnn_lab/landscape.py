@@ -12,14 +12,14 @@ import numpy as np
 from ._validation import check_beta, check_positive_int, check_Xy
 
 __all__ = [
+    "descend_two_neurons",
     "one_neuron_loss",
     "one_neuron_minima",
-    "two_neuron_loss",
-    "two_neuron_grad",
-    "descend_two_neurons",
-    "product_loss",
     "product_convex_loss",
+    "product_loss",
     "product_map",
+    "two_neuron_grad",
+    "two_neuron_loss",
 ]
 
 

@@ -18,7 +18,7 @@ from .patterns import unique_patterns
 
 LOSSES = ("squared", "logistic")
 
-__all__ = ["TwoLayerNetwork", "data_loss", "LOSSES"]
+__all__ = ["LOSSES", "TwoLayerNetwork", "data_loss"]
 
 
 def data_loss(pred: np.ndarray, y: np.ndarray, loss: str = "squared") -> float:
@@ -112,7 +112,7 @@ class TwoLayerNetwork:
         X = self._check_input(X)
         return (X @ self.W1 >= 0).T
 
-    def balanced(self) -> "TwoLayerNetwork":
+    def balanced(self) -> TwoLayerNetwork:
         """Rescale each neuron so ``||w_j|| = |a_j|``.
 
         The output is unchanged (sigma is positively homogeneous) and the
@@ -128,7 +128,7 @@ class TwoLayerNetwork:
         w2[keep] = np.sign(self.w2[keep]) * scale
         return TwoLayerNetwork(W1, w2, self.activation, self.alpha)
 
-    def merge_neurons(self, X, *, tol: float = 1e-10) -> "TwoLayerNetwork":
+    def merge_neurons(self, X, *, tol: float = 1e-10) -> TwoLayerNetwork:
         """Prune dead neurons and merge neurons that share a pattern and an output sign.
 
         Neurons j, k with the same pattern on X and sign(a_j) = sign(a_k) act on X

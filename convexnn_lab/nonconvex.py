@@ -15,7 +15,7 @@ from .networks import LOSSES, TwoLayerNetwork
 
 OPTIMIZERS = ("adam", "sgd", "gd")
 
-__all__ = ["train_nonconvex", "OPTIMIZERS"]
+__all__ = ["OPTIMIZERS", "train_nonconvex"]
 
 
 def train_nonconvex(

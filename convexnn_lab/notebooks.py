@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["build", "in_sync", "SOURCES"]
+__all__ = ["SOURCES", "build", "in_sync"]
 
 SOURCES = ("book/[0-9]*.md", "solutions/ex*.md")
 

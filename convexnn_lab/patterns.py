@@ -26,13 +26,13 @@ import numpy as np
 from ._validation import check_choice, check_positive_int, check_X
 
 __all__ = [
-    "enumerate_patterns",
-    "sample_patterns",
-    "general_position_count",
     "cover_bound",
+    "enumerate_patterns",
+    "general_position_count",
     "generalized_cross_product",
-    "unique_patterns",
     "patterns_of_directions",
+    "sample_patterns",
+    "unique_patterns",
 ]
 
 _TOL = 1e-10
@@ -188,8 +188,9 @@ def enumerate_patterns(
     if estimate > max_patterns or visits > 50 * max_patterns:
         raise ValueError(
             f"X has rank {r} and {m} nonzero rows: its arrangement may have up to "
-            f"{estimate:,} patterns (Cover's bound {cover_bound(m, r):.3g}), and "
-            f"enumerating them visits {math.comb(m, r - 1):,} hyperplane intersections; "
+            f"{_count(estimate)} patterns (Cover's bound {cover_bound(m, r):.3g}), and "
+            f"enumerating them visits {_count(math.comb(m, r - 1))} hyperplane "
+            "intersections; "
             f"that is over max_patterns={max_patterns:,}. Use "
             "sample_patterns(X, n_patterns) instead, reduce the rank "
             "(chapter 3), or raise max_patterns if you have the memory"
@@ -202,6 +203,10 @@ def enumerate_patterns(
     if return_directions:
         return pats, basis @ dirs_r[order].T
     return pats
+
+
+def _count(k: int) -> str:
+    return f"{k:,}" if k < 10**9 else f"{float(k):.3g}"
 
 
 def _enumerate_essential(Z: np.ndarray, tol: float, want_dirs: bool):

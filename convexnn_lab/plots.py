@@ -10,15 +10,15 @@ from .landscape import one_neuron_loss, one_neuron_minima, product_loss, two_neu
 from .patterns import cover_bound, enumerate_patterns, general_position_count
 
 __all__ = [
-    "one_neuron",
-    "two_neuron_landscape",
-    "product_landscape",
     "arrangement",
-    "pattern_counts",
     "network_1d",
     "objective_comparison",
-    "training_curves",
+    "one_neuron",
+    "pattern_counts",
     "pattern_string",
+    "product_landscape",
+    "training_curves",
+    "two_neuron_landscape",
 ]
 
 

@@ -27,10 +27,10 @@ from .patterns import enumerate_patterns, sample_patterns
 __all__ = [
     "ConvexSolution",
     "GlobalCertificate",
-    "solve_convex",
     "certify_global",
     "convex_objective",
     "cvxpy_solver",
+    "solve_convex",
 ]
 
 SOLVERS = ("cvxpy",)

@@ -24,8 +24,9 @@ def test_notebook_is_executed(md):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code and all(c["execution_count"] is not None for c in code), \
         "unexecuted cells are not compared by nbval"
-    errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
-    assert not errors
+    errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"
+              and "raises-exception" not in c["metadata"].get("tags", [])]
+    assert not errors, "a cell failed; only cells tagged raises-exception may show an error"
 
 
 def test_book_has_the_planned_chapters():

@@ -3,7 +3,6 @@
 import re
 from pathlib import Path
 
-import jupytext
 import nbformat
 import numpy as np
 import pytest
@@ -38,7 +37,7 @@ def test_exercise_holds_no_solution_text(src):
     student = (ROOT / "exercises" / (src.stem + ".ipynb")).read_text()
     for marker in MARKERS:
         assert marker not in student
-    hidden = re.findall(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", text, re.S)
+    hidden = re.findall(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", text, re.DOTALL)
     assert hidden, "no solution regions found"
     for _, block in hidden:
         for line in block.splitlines():

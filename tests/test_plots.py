@@ -4,10 +4,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import convexnn_lab as cl  # noqa: E402
-from convexnn_lab import landscape, plots  # noqa: E402
+import convexnn_lab as cl
+from convexnn_lab import landscape, plots
 
 
 def test_one_neuron_marks_both_minima():
