@@ -30,9 +30,9 @@ def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=200
         note = "standardized regression targets (squared loss)"
 
     def score(net, A, target):
-        pred = net.predict(A)
         if ds.task == "classification":
-            return float(np.mean(np.where(pred >= 0, 1.0, -1.0) == target))
+            return net.accuracy(A, target)
+        pred = net.predict(A)
         return float(1 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2))
 
     out(f"data: {dataset}, n_train={X.shape[0]}, d={X.shape[1]} (with bias), "

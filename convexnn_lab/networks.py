@@ -91,6 +91,12 @@ class TwoLayerNetwork:
         """Network output f(X) = sigma(X W1) w2, shape (n,)."""
         return self.hidden(X) @ self.w2
 
+    def accuracy(self, X, labels) -> float:
+        """Fraction of rows where ``sign(f(x))`` (0 counts as +1) equals a -1/+1 label."""
+        X = self._check_input(X)
+        labels = check_y(labels, X.shape[0], "labels")
+        return float(np.mean(np.where(self.predict(X) >= 0, 1.0, -1.0) == labels))
+
     def regularization(self) -> float:
         """``0.5 * (||W1||_F^2 + ||w2||^2)`` (multiply by beta)."""
         return 0.5 * float(np.sum(self.W1**2) + np.sum(self.w2**2))

@@ -11,6 +11,8 @@ def test_network_objective_matches_formula():
     f = np.maximum(X @ net.W1, 0) @ net.w2
     want = 0.5 * np.sum((f - y) ** 2) + 0.05 * (np.sum(net.W1**2) + np.sum(net.w2**2))
     assert np.isclose(net.objective(X, y, 0.1), want)
+    labels = np.where(y > 0, 1.0, -1.0)
+    assert net.accuracy(X, labels) == np.mean(np.where(f >= 0, 1.0, -1.0) == labels)
     bal = net.balanced()
     assert np.allclose(bal.predict(X), net.predict(X))
     assert bal.objective(X, y, 0.1) <= net.objective(X, y, 0.1) + 1e-12
