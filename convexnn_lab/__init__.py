@@ -19,7 +19,13 @@ from .patterns import (
     sample_patterns,
     unique_patterns,
 )
-from .programs import ConvexSolution, GlobalCertificate, certify_global, solve_convex
+from .programs import (
+    ConvexSolution,
+    GlobalCertificate,
+    certify_global,
+    solve_convex,
+    solve_path,
+)
 
 __version__ = "0.1.0"
 
@@ -49,6 +55,7 @@ __all__ = [
     "load_dataset",
     "sample_patterns",
     "solve_convex",
+    "solve_path",
     "toy",
     "train_nonconvex",
     "unique_patterns",

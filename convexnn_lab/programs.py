@@ -14,6 +14,7 @@ subset of patterns it is the optimum over networks whose neurons use those patte
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +34,12 @@ __all__ = [
     "solve_convex",
 ]
 
-SOLVERS = ("cvxpy",)
+SOLVERS = ("auto", "cvxpy", "fista", "al")
+
+# "auto" switches from CVXPY to torch above this many mask entries n * P: early for
+# gated ReLU (FISTA beats Clarabel there), late for the cones (the AL is slower than
+# Clarabel on the bundled data sets: bench/solvers.py measures it)
+AUTO_FAST_SIZE = {"fista": 20_000, "al": 2_000_000}
 
 
 @dataclass
@@ -76,6 +82,8 @@ class ConvexSolution:
     dual: np.ndarray = field(default=None, repr=False)
     X: np.ndarray = field(default=None, repr=False)
     y: np.ndarray = field(default=None, repr=False)
+    iterations: int = 0
+    multipliers: np.ndarray = field(default=None, repr=False)
 
     @property
     def relative_gap(self) -> float:
@@ -169,9 +177,15 @@ def solve_convex(
     alpha: float = 0.01,
     loss: str = "squared",
     gated: bool = False,
-    solver: str = "cvxpy",
+    solver: str = "auto",
     cvxpy_solver_name: str | None = None,
     verbose: bool = False,
+    tol: float = 1e-6,
+    max_iter: int = 20_000,
+    device: str | None = None,
+    dtype: str = "float64",
+    warm_start: "ConvexSolution | None" = None,
+    progress: bool = True,
 ) -> ConvexSolution:
     """Solve the convex program of a two-layer network on the given patterns.
 
@@ -190,10 +204,28 @@ def solve_convex(
     loss : {"squared", "logistic"}
     gated : bool
         Solve the gated-ReLU program (no cone constraints, no v_i).
-    solver : {"cvxpy"}
-        CVXPY with Clarabel (SCS if Clarabel is missing) is the exact reference.
+    solver : {"auto", "cvxpy", "fista", "al"}
+        "cvxpy": CVXPY with Clarabel (SCS if Clarabel is missing), the exact
+        reference.  "fista": accelerated proximal gradient in torch, gated ReLU only.
+        "al": augmented Lagrangian in torch for the cone-constrained program.  Both
+        torch solvers stop on the certified gap and finish with a Newton polish on
+        the support.  "auto": CVXPY for small programs (n * P <= 20000), else the
+        torch solver that fits the program.
     cvxpy_solver_name : str, optional
         Override the CVXPY solver (e.g. "SCS").
+    tol : float
+        Torch solvers: stop when ``gap <= tol * objective``.
+    max_iter : int
+        Torch solvers: iteration limit; a solve that hits it says so in ``status``
+        ("max_iterations") and still reports its certified gap.
+    device : {"cpu", "cuda"}, optional
+        Torch solvers: default "cuda" when a GPU is visible.
+    dtype : {"float64", "float32"}
+        Torch solvers' working precision (the certificate is computed in float64).
+    warm_start : ConvexSolution, optional
+        Torch solvers: start from this solution (same patterns), multipliers too.
+    progress : bool
+        Torch solvers: a progress bar for solves longer than a second.
 
     Returns
     -------
@@ -219,10 +251,22 @@ def solve_convex(
     check_choice(solver, "solver", SOLVERS)
     if loss == "logistic" and not np.isin(y, (-1.0, 1.0)).all():
         raise ValueError("y must hold labels -1 and +1 for loss='logistic'")
-    import cvxpy as cp
-
     n, d = X.shape
     P = patterns.shape[0]
+    if solver == "auto":
+        fast = "fista" if gated else "al"
+        solver = "cvxpy" if n * P <= AUTO_FAST_SIZE[fast] else fast
+    if solver == "fista" and not gated:
+        raise ValueError("solver='fista' solves the gated-ReLU program (gated=True); use "
+                         "solver='al' for the program with cone constraints")
+    if solver == "al" and gated:
+        raise ValueError("solver='al' handles the cone constraints; gated ReLU has none: "
+                         "use solver='fista'")
+    if solver in ("fista", "al"):
+        return _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver,
+                           tol, max_iter, device, dtype, warm_start, progress)
+    import cvxpy as cp
+
     DtT = pattern_slopes(patterns, activation, alpha).T  # (n, P)
     sign = np.where(patterns.T, 1.0, -1.0)  # (n, P)
     U = cp.Variable((d, P))
@@ -260,6 +304,37 @@ def solve_convex(
     Vv = np.zeros_like(Uv) if gated else np.asarray(V.value)
     return _finish(X, y, beta, patterns, Uv, Vv, activation, alpha, loss, gated,
                    status, f"cvxpy-{name.lower()}", elapsed)
+
+
+def _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver, tol,
+                max_iter, device, dtype, warm_start, progress) -> ConvexSolution:
+    from .solvers import fast_solve
+
+    if not (isinstance(tol, float) or isinstance(tol, int)) or not 0 < tol < 1:
+        raise ValueError(f"tol must be a relative gap in (0, 1), got {tol!r}")
+    init = None
+    if warm_start is not None:
+        if not isinstance(warm_start, ConvexSolution):
+            raise TypeError("warm_start must be a ConvexSolution")
+        if warm_start.patterns.shape != patterns.shape or not np.array_equal(
+                warm_start.patterns, patterns):
+            raise ValueError("warm_start was solved on other patterns; pass the same ones")
+        init = (warm_start.U, warm_start.V, warm_start.multipliers)
+    out = fast_solve(X, y, beta, patterns, activation=activation, alpha=alpha, loss=loss,
+                     gated=gated, solver=solver, tol=tol, max_iter=max_iter, device=device,
+                     dtype=dtype, init=init, progress=progress)
+    if out["status"] != "optimal":
+        warnings.warn(
+            f"solver={solver!r} stopped after {out['iterations']} iterations with a "
+            f"relative gap of {out['gap'] / max(abs(out['objective']), 1e-300):.1e} > "
+            f"tol={tol}; raise max_iter, or use solver='cvxpy'", RuntimeWarning,
+            stacklevel=3)
+    return ConvexSolution(
+        objective=out["objective"], gap=out["gap"], status=out["status"], U=out["U"],
+        V=out["V"], patterns=patterns, beta=beta, activation=activation, alpha=alpha,
+        loss=loss, gated=gated, solver=f"{solver}-{out['device']}-{dtype}",
+        solve_time=out["time"], dual=out["dual"], X=X, y=y, iterations=out["iterations"],
+        multipliers=out["multipliers"])
 
 
 def _finish(X, y, beta, patterns, U, V, activation, alpha, loss, gated, status,
@@ -396,3 +471,33 @@ def certify_global(
         f"{ratio:.4f}" + ("" if status == "not_optimal" else "; this is not a proof")
     )
     return GlobalCertificate(status, method, None, None, ratio, len(patterns), msg)
+
+
+def solve_path(X, y, betas, patterns, *, solver="auto", **kwargs) -> list:
+    """Solve the program along a grid of beta with warm starts (chapter 7).
+
+    The betas are solved from the largest to the smallest, each torch solve starting
+    from the previous solution (CVXPY has no warm start), and returned in the order
+    given.  Larger beta means fewer active neurons: the "path of neural networks".
+
+    Parameters
+    ----------
+    betas : sequence of float, each > 0
+    kwargs : passed to :func:`solve_convex`
+
+    Returns
+    -------
+    list of ConvexSolution, one per beta
+    """
+    betas = [check_beta(b, "betas") for b in np.atleast_1d(betas)]
+    if not betas:
+        raise ValueError("betas is empty; pass at least one value")
+    order = np.argsort(betas)[::-1]
+    out = [None] * len(betas)
+    previous = None
+    for k in order:
+        torch_solved = previous is not None and previous.solver.split("-")[0] in ("fista", "al")
+        warm = previous if torch_solved else None
+        sol = solve_convex(X, y, betas[k], patterns, solver=solver, warm_start=warm, **kwargs)
+        out[k] = previous = sol
+    return out

@@ -1,0 +1,350 @@
+"""Fast solvers for the convex program, in torch, on the CPU or a GPU (chapter 2).
+
+One proximal-gradient core serves both programs.  The blocks are stacked as
+W = [U, V] of shape (d, 2P) (gated ReLU: W = U, (d, P)), with signed slopes
+M2 = [Dt, -Dt] of shape (n, 2P), so that
+
+    prediction  = sum_j M2[:, j] * (X @ W)[:, j]          (n,)
+    adjoint(r)  = X^T (M2 * r[:, None])                    (d, 2P)
+
+and the P matrices D_i X are never built: a pattern is a mask on X @ W.
+
+* ``fista`` (gated ReLU): accelerated proximal gradient with group soft-thresholding,
+  backtracking line search (no step size to tune) and function-value restarts.
+* ``al`` (ReLU, leaky ReLU, absolute value): the augmented Lagrangian of the cone
+  constraints (2 D_i - I) X u_i >= 0, each subproblem solved by the same FISTA,
+  multipliers Gamma >= 0 updated as Gamma <- max(0, Gamma - rho * S * (X @ W)).
+
+Both stop on the certified duality gap (MATH.md section 4).  For the cones, the AL
+multipliers give ``c_j <= ||X^T (M2_j * lambda + S_j * Gamma_j)||``, an upper bound on
+the inner maximum for any Gamma >= 0, at the cost of one product, so the
+certificate is valid at every iteration.  The objective reported for ReLU is that of
+the network the blocks map to (``sum_j sigma(X u_j) - sigma(X v_j)``), which is a
+real network's objective even while the cones are violated a little.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .activations import pattern_slopes, slopes
+from .certificates import cone_correlation, dual_bound
+from .polish import certificate as polish_certificate
+from .polish import newton_polish
+
+__all__ = ["fast_solve", "memory_estimate", "available_memory"]
+
+# augmented Lagrangian schedule: initial rho, its growth when the cone violation
+# does not halve, and the inner FISTA budget (grows by 1.5x per outer step)
+_RHO0, _RHO_GROWTH, _RHO_TRIGGER, _INNER0, _INNER_MAX = 10.0, 2.0, 0.5, 100, 2000
+
+
+def memory_estimate(n: int, d: int, P: int, *, gated: bool, dtype_bytes: int = 8) -> int:
+    """Bytes the fast solvers hold for a program with n rows, d columns, P patterns."""
+    blocks = P if gated else 2 * P
+    per_mask = 1 if gated else 3  # slopes; signs and multipliers for the cones
+    return dtype_bytes * (n * d + n * blocks * (per_mask + 3) + d * blocks * 8 + 8 * n)
+
+
+def available_memory(device: str) -> int:
+    """Free bytes on `device` ("cpu": MemAvailable of /proc/meminfo)."""
+    import torch
+
+    if device.startswith("cuda"):
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        return int(free)
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return 1 << 62
+
+
+class _Program:
+    """Data of one program on one device: X, y, masks, loss."""
+
+    def __init__(self, X, y, beta, patterns, activation, alpha, loss, gated, device, dtype):
+        import torch
+
+        self.torch = torch
+        self.X = torch.as_tensor(X, dtype=dtype, device=device)
+        self.y = torch.as_tensor(y, dtype=dtype, device=device)
+        Dt = torch.as_tensor(pattern_slopes(patterns, activation, alpha).T, dtype=dtype,
+                             device=device)
+        self.gated = gated
+        self.M = Dt if gated else torch.cat([Dt, -Dt], dim=1)
+        if not gated:
+            S = torch.as_tensor(np.where(patterns.T, 1.0, -1.0), dtype=dtype, device=device)
+            self.S = torch.cat([S, S], dim=1)
+        self.beta = beta
+        self.loss = loss
+        self.a, self.b = slopes(activation, alpha)
+
+    def forward(self, W):
+        return (self.X @ W * self.M).sum(dim=1)
+
+    def adjoint(self, r):
+        return self.X.T @ (self.M * r[:, None])
+
+    def data_loss(self, pred):
+        torch = self.torch
+        if self.loss == "squared":
+            return 0.5 * torch.sum((pred - self.y) ** 2)
+        return torch.sum(torch.nn.functional.softplus(-self.y * pred))
+
+    def loss_grad(self, pred):
+        """Gradient of the data loss with respect to the prediction (= -lambda0)."""
+        if self.loss == "squared":
+            return pred - self.y
+        return -self.y * self.torch.sigmoid(-self.y * pred)
+
+    def reg(self, W):
+        return self.torch.linalg.vector_norm(W, dim=0).sum()
+
+    def network_prediction(self, W):
+        """sum_j sigma(X u_j) - sigma(X v_j): the output of the mapped network."""
+        Z = self.X @ W
+        act = self.torch.where(Z >= 0, self.a * Z, self.b * Z)
+        P = W.shape[1] // 2
+        return act[:, :P].sum(dim=1) - act[:, P:].sum(dim=1)
+
+
+def _np_loss(pred, y, loss):
+    if loss == "squared":
+        return 0.5 * float(np.sum((pred - y) ** 2))
+    return float(np.sum(np.logaddexp(0.0, -y * pred)))
+
+
+def _prox(W, step_beta):
+    torch = __import__("torch")
+    norms = torch.linalg.vector_norm(W, dim=0, keepdim=True)
+    return W * torch.clamp(1 - step_beta / torch.clamp(norms, min=1e-300), min=0)
+
+
+def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None):
+    """Minimize smooth(W) + beta * sum_j ||W_j|| by FISTA with backtracking and restarts.
+
+    smooth(W) -> (value, gradient); check(W) -> True to stop (every `check_every`).
+    Returns W, L, iterations, stopped_by_check.
+    """
+    beta = prog.beta
+    slack = 8 * prog.torch.finfo(W.dtype).eps  # rounding room in the line search
+    f_W, _ = smooth(W)
+    F_W = f_W + beta * prog.reg(W)
+    Z, t = W, 1.0
+    it = 0
+    for it in range(1, max_iter + 1):
+        f_Z, g_Z = smooth(Z)
+        while True:
+            W_new = _prox(Z - g_Z / L, beta / L)
+            D = W_new - Z
+            f_new, _ = smooth(W_new, need_grad=False) if _accepts_flag(smooth) else smooth(W_new)
+            if f_new <= f_Z + (g_Z * D).sum() + 0.5 * L * (D * D).sum() + slack * abs(f_Z):
+                break
+            L *= 2.0
+        F_new = f_new + beta * prog.reg(W_new)
+        if F_new > F_W:  # restart: momentum stopped helping
+            Z, t = W, 1.0
+            L *= 0.9
+            continue
+        t_new = 0.5 * (1 + math.sqrt(1 + 4 * t * t))
+        Z = W_new + ((t - 1) / t_new) * (W_new - W)
+        W, F_W, t = W_new, F_new, t_new
+        L *= 0.95
+        if bar is not None:
+            bar.update(1)
+        if check is not None and it % check_every == 0 and check(W):
+            return W, L, it, True
+    return W, L, it, False
+
+
+def _accepts_flag(fn):
+    return getattr(fn, "accepts_need_grad", False)
+
+
+def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squared",
+               gated=False, solver="fista", tol=1e-6, max_iter=10_000, device=None,
+               dtype="float64", init=None, progress=True, check_every=10):
+    """Solve the convex program with the torch solvers; see ``solve_convex``.
+
+    Returns a dict: primal blocks U, V (numpy float64, shape (d, P)), status,
+    iterations, device, AL multipliers (n, 2P) or None, time, objective and gap.
+    """
+    import torch
+
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but torch sees no GPU; use device='cpu'")
+    tdtype = {"float64": torch.float64, "float32": torch.float32}.get(str(dtype).replace("torch.", ""))
+    if tdtype is None:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    n, d = X.shape
+    P = patterns.shape[0]
+    need = memory_estimate(n, d, P, gated=gated, dtype_bytes=4 if tdtype == torch.float32 else 8)
+    have = available_memory(device)
+    if need > 0.8 * have:
+        raise MemoryError(
+            f"the program with n={n}, d={d}, P={P} patterns needs about {need / 2**30:.2f} GiB "
+            f"on {device}, but only {have / 2**30:.2f} GiB is free; use fewer patterns, "
+            "dtype='float32', or a subsample of the rows"
+        )
+    prog = _Program(X, y, beta, patterns, activation, alpha, loss, gated, device, tdtype)
+    blocks = P if gated else 2 * P
+    W = torch.zeros((d, blocks), dtype=tdtype, device=device)
+    Gamma = None if gated else torch.zeros((n, blocks), dtype=tdtype, device=device)
+    if init is not None:
+        U0, V0, G0 = init
+        W = torch.as_tensor(U0 if gated else np.hstack([U0, V0]), dtype=tdtype, device=device)
+        if G0 is not None and not gated:
+            Gamma = torch.as_tensor(G0, dtype=tdtype, device=device)
+    # step size: backtracking from a cheap estimate of ||A||^2
+    x_norm2 = float(torch.linalg.matrix_norm(prog.X, ord=2) ** 2)
+    L = x_norm2 + 1e-12
+    y_np = np.asarray(y, dtype=np.float64)
+    state = {"gap": math.inf, "objective": math.inf, "lam": None}
+
+    def certificate(W_, G_):
+        """Certified gap at W_ (float64 numpy for the dual value)."""
+        pred = prog.forward(W_) if gated else prog.network_prediction(W_)
+        lam0 = -prog.loss_grad(pred)
+        C = prog.M * lam0[:, None]
+        if not gated:
+            C = C + prog.S * G_
+        corr = torch.linalg.vector_norm(prog.X.T @ C, dim=0)
+        corr = torch.maximum(corr[:P], corr[P:]) if not gated else corr
+        objective = float(prog.data_loss(pred) + beta * prog.reg(W_))
+        lam0_np = lam0.detach().cpu().double().numpy()
+        dual, s = dual_bound(y_np, lam0_np, corr.detach().cpu().double().numpy(), beta, loss)
+        state["lam"] = s * lam0_np
+        return objective, objective - dual
+
+    Xn = np.asarray(X, dtype=np.float64)
+    Dt_np = pattern_slopes(patterns, activation, alpha).T
+    M_np = Dt_np if gated else np.hstack([Dt_np, -Dt_np])
+    S_np = None if gated else np.tile(np.where(patterns.T, 1.0, -1.0), (1, 2))
+    a_s, b_s = slopes(activation, alpha)
+    polished = {"support": None, "W": None}
+    # relative gap from which a Newton polish is worth trying (float32 stalls earlier)
+    polish_from = 1e-2 if tdtype == torch.float64 else 1e-1
+
+    def try_polish(W_t, G_t):
+        """Newton polish on the current support; True when the gap meets tol."""
+        W_np = W_t.detach().cpu().double().numpy()
+        G_np = None if G_t is None else G_t.detach().cpu().double().numpy()
+        norms_np = np.linalg.norm(W_np, axis=0)
+        support = np.flatnonzero(norms_np > 1e-6 * norms_np.max())
+        rows = () if G_np is None else tuple((G_np[:, support] > 1e-6 * G_np.max()).sum(axis=0))
+        signature = (tuple(support), rows)
+        if signature == polished["support"]:
+            return False  # same support and active rows as the last failed try
+        polished["support"] = signature
+        Wp = newton_polish(Xn, y_np, beta, M_np, W_np, S=S_np, Gamma=G_np, loss=loss)
+        if Wp is None:
+            return False
+        if gated:
+            pred = (Xn @ Wp * M_np).sum(axis=1)
+        else:
+            Zp = Xn @ Wp
+            act = np.where(Zp >= 0, a_s * Zp, b_s * Zp)
+            pred = act[:, :P].sum(axis=1) - act[:, P:].sum(axis=1)
+        corr, lam0 = polish_certificate(Xn, y_np, beta, M_np, Wp, pred, S=S_np, Gamma=G_np,
+                                        loss=loss, patterns=patterns, activation=activation,
+                                        alpha=alpha)
+        objective = _np_loss(pred, y_np, loss) + beta * float(np.linalg.norm(Wp, axis=0).sum())
+        dual, s = dual_bound(y_np, lam0, corr, beta, loss)
+        gap = objective - dual
+        if gap <= tol * max(abs(objective), 1e-300):
+            state.update(objective=objective, gap=gap, lam=s * lam0)
+            polished["W"] = Wp
+            return True
+        return False
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=max_iter, desc=f"{solver} P={P}", delay=1.0, disable=not progress)
+    start = time.perf_counter()
+    status = "max_iterations"
+    iters = 0
+
+    if gated:
+        def smooth(W_, need_grad=True):
+            pred = prog.forward(W_)
+            val = prog.data_loss(pred)
+            return val, (prog.adjoint(prog.loss_grad(pred)) if need_grad else None)
+        smooth.accepts_need_grad = True
+
+        def check(W_):
+            obj, gap = certificate(W_, None)
+            state.update(objective=obj, gap=gap)
+            bar.set_postfix(gap=f"{gap:.2e}")
+            if gap <= tol * max(abs(obj), 1e-300):
+                return True
+            return gap <= polish_from * abs(obj) and try_polish(W_, None)
+
+        W, L, iters, ok = _fista(prog, W, smooth, L=L, max_iter=max_iter, check=check,
+                                 check_every=check_every, bar=bar)
+        if ok or check(W):
+            status = "optimal"
+    else:
+        rho = _RHO0
+        viol_prev = math.inf
+        inner = _INNER0
+        while iters < max_iter:
+            def smooth(W_, need_grad=True, G_=Gamma, rho_=rho):
+                # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2
+                pred = prog.forward(W_)
+                pen = torch.clamp(G_ - rho_ * (prog.S * (prog.X @ W_)), min=0)
+                val = prog.data_loss(pred) + (0.5 / rho_) * torch.sum(pen ** 2)
+                if not need_grad:
+                    return val, None
+                return val, prog.adjoint(prog.loss_grad(pred)) - prog.X.T @ (prog.S * pen)
+            smooth.accepts_need_grad = True
+
+            W, L, k, _ = _fista(prog, W, smooth, L=L, max_iter=min(inner, max_iter - iters),
+                                bar=bar)
+            iters += k
+            c = prog.S * (prog.X @ W)
+            Gamma = torch.clamp(Gamma - rho * c, min=0)
+            viol = float(torch.clamp(-c, min=0).max())
+            obj, gap = certificate(W, Gamma)
+            state.update(objective=obj, gap=gap)
+            bar.set_postfix(gap=f"{gap:.2e}", viol=f"{viol:.1e}")
+            if gap <= tol * max(abs(obj), 1e-300):
+                status = "optimal"
+                break
+            if gap <= 5 * polish_from * abs(obj) and try_polish(W, Gamma):
+                status = "optimal"
+                break
+            if viol > _RHO_TRIGGER * viol_prev:
+                rho *= _RHO_GROWTH
+                L = max(L, rho * x_norm2)
+            viol_prev = viol
+            inner = min(int(inner * 1.5), _INNER_MAX)
+    bar.close()
+    elapsed = time.perf_counter() - start
+    if polished["W"] is not None:
+        W = torch.as_tensor(polished["W"], dtype=tdtype, device=device)
+    U = W[:, :P].detach().cpu().double().numpy()
+    V = np.zeros_like(U) if gated else W[:, P:].detach().cpu().double().numpy()
+    G_out = None if gated else Gamma.detach().cpu().double().numpy()
+    if status != "optimal" and not gated and n * P <= 2_000_000:
+        # the multipliers' bound is loose until AL converges: try the exact one once
+        pred = prog.network_prediction(W).detach().cpu().double().numpy()
+        lam0 = y_np - pred if loss == "squared" else y_np / (1 + np.exp(y_np * pred))
+        corr = cone_correlation(np.asarray(X, float), lam0, patterns,
+                                activation=activation, alpha=alpha)
+        dual, s = dual_bound(y_np, lam0, corr, beta, loss)
+        if state["objective"] - dual < state["gap"]:
+            state.update(gap=state["objective"] - dual, lam=s * lam0)
+        if state["gap"] <= tol * abs(state["objective"]):
+            status = "optimal"
+    return {"U": U, "V": V, "status": status, "iterations": iters, "device": device,
+            "multipliers": G_out, "time": elapsed, "objective": state["objective"],
+            "gap": max(state["gap"], 0.0), "dual": state.get("lam")}

@@ -1,0 +1,134 @@
+"""The torch solvers against CVXPY, their certificates, and their failure modes."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import convexnn_lab as cl
+from convexnn_lab import solvers
+
+
+def problem(seed=0, n=25, P=15):
+    rng = np.random.default_rng(seed)
+    X = cl.add_bias(rng.standard_normal((n, 2)))
+    y = rng.standard_normal(n)
+    return X, y, cl.sample_patterns(X, P, seed=seed)
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["cones", "gated"])
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "absolute"])
+def test_fast_solvers_agree_with_cvxpy(activation, loss, gated):
+    X, y, P = problem(1)
+    if loss == "logistic":
+        y = np.where(y > 0, 1.0, -1.0)
+    kw = dict(activation=activation, loss=loss, gated=gated)
+    ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy", **kw)
+    fast = cl.solve_convex(X, y, 0.1, P, solver="fista" if gated else "al", tol=1e-8,
+                           progress=False, **kw)
+    assert fast.status == "optimal"
+    # ref.objective - ref.gap <= optimum <= fast.objective <= fast.objective - fast.gap + ...
+    assert fast.objective <= ref.objective + 1e-6 * abs(ref.objective)
+    assert fast.objective >= ref.objective - ref.gap - 1e-9
+    if loss == "squared":  # Clarabel is at its most accurate here
+        assert abs(fast.objective - ref.objective) <= 1e-6 * abs(ref.objective)
+    # the certified gap is a true upper bound: the lower bound stays below CVXPY's value
+    assert fast.objective - fast.gap <= ref.objective + 1e-12
+    assert fast.gap <= 1e-8 * abs(fast.objective)
+
+
+def test_fast_relu_solution_maps_to_an_equal_network():
+    X, y, P = problem(2)
+    sol = cl.solve_convex(X, y, 0.05, P, solver="al", progress=False)
+    net = sol.network()
+    assert np.isclose(net.objective(X, y, 0.05), sol.objective, rtol=1e-6)
+    cones = np.where(P.T, 1.0, -1.0) * (X @ sol.U)
+    assert cones.min() >= -1e-9 * np.abs(X @ sol.U).max()
+
+
+def test_float32_path():
+    X, y, P = problem(3)
+    ref = cl.solve_convex(X, y, 0.1, P, gated=True, solver="cvxpy")
+    sol = cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", dtype="float32",
+                          device="cpu", progress=False)
+    assert sol.solver == "fista-cpu-float32"
+    assert abs(sol.objective - ref.objective) <= 1e-4 * ref.objective
+
+
+def test_iteration_limit_is_reported_not_hidden():
+    X, y, P = problem(4)
+    with pytest.warns(RuntimeWarning, match="stopped after 5 iterations"):
+        sol = cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", max_iter=5,
+                              progress=False)
+    assert sol.status == "max_iterations"
+    ref = cl.solve_convex(X, y, 0.1, P, gated=True, solver="cvxpy")
+    assert sol.gap >= sol.objective - ref.objective - 1e-9 > 0
+
+
+def test_warm_start_saves_iterations():
+    X, y, P = problem(5, n=40, P=25)
+    first = cl.solve_convex(X, y, 0.2, P, gated=True, solver="fista", progress=False)
+    cold = cl.solve_convex(X, y, 0.21, P, gated=True, solver="fista", progress=False)
+    warm = cl.solve_convex(X, y, 0.21, P, gated=True, solver="fista", warm_start=first,
+                           progress=False)
+    assert warm.iterations < cold.iterations
+    assert np.isclose(warm.objective, cold.objective, rtol=1e-7)
+    with pytest.raises(ValueError, match="other patterns"):
+        cl.solve_convex(X, y, 0.2, P[:-1], gated=True, solver="fista", warm_start=first)
+
+
+def test_path_loses_neurons_as_beta_grows():
+    t = np.linspace(-1, 1, 12)
+    X, y = cl.add_bias(t[:, None]), np.sin(3 * t)
+    P = cl.enumerate_patterns(X)
+    betas = [1e-2, 1e-1, 1.0, 10.0]
+    path = cl.solve_path(X, y, betas, P, gated=True, solver="fista", progress=False)
+    widths = [len(s.active_blocks()) for s in path]
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
+    assert all(s.status == "optimal" for s in path)
+    assert [s.beta for s in path] == betas
+
+
+def test_solver_choice_errors():
+    X, y, P = problem(6)
+    with pytest.raises(ValueError, match="gated"):
+        cl.solve_convex(X, y, 0.1, P, solver="fista")
+    with pytest.raises(ValueError, match="fista"):
+        cl.solve_convex(X, y, 0.1, P, solver="al", gated=True)
+    with pytest.raises(ValueError, match="tol"):
+        cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", tol=2.0)
+    with pytest.raises(ValueError, match="dtype"):
+        cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", dtype="float16")
+
+
+def test_cuda_without_gpu_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    X, y, P = problem(7)
+    with pytest.raises(ValueError, match="no GPU"):
+        cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", device="cuda")
+
+
+def test_memory_is_checked_before_allocating(monkeypatch):
+    X, y, P = problem(8)
+    monkeypatch.setattr(solvers, "available_memory", lambda device: 1000)
+    with pytest.raises(MemoryError, match="GiB"):
+        cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista")
+    need = solvers.memory_estimate(50_000, 3072, 4096, gated=True, dtype_bytes=4)
+    assert 2 * 2**30 < need < 64 * 2**30
+
+
+def test_auto_picks_cvxpy_for_small_and_torch_for_large():
+    X, y, P = problem(9)
+    assert cl.solve_convex(X, y, 0.1, P).solver.startswith("cvxpy")
+    rng = np.random.default_rng(0)
+    Xb = cl.add_bias(rng.standard_normal((400, 3)))
+    yb = rng.standard_normal(400)
+    Pb = cl.sample_patterns(Xb, 60, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sol = cl.solve_convex(Xb, yb, 1.0, Pb, gated=True, progress=False)
+    assert sol.solver.startswith("fista") and sol.status == "optimal"
