@@ -209,8 +209,8 @@ def solve_convex(
         reference.  "fista": accelerated proximal gradient in torch, gated ReLU only.
         "al": augmented Lagrangian in torch for the cone-constrained program.  Both
         torch solvers stop on the certified gap and finish with a Newton polish on
-        the support.  "auto": CVXPY for small programs (n * P <= 20000), else the
-        torch solver that fits the program.
+        the support.  "auto": FISTA for gated programs with n * P > 20,000, the
+        AL for cone programs with n * P > 2,000,000, CVXPY otherwise.
     cvxpy_solver_name : str, optional
         Override the CVXPY solver (e.g. "SCS").
     tol : float
