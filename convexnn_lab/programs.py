@@ -463,7 +463,8 @@ def certify_global(
         ok = gap <= rtol * max(abs(solution.objective), 1e-300)
         return GlobalCertificate(
             "optimal" if ok else "not_optimal", method, gap, lower, ratio, len(patterns),
-            f"exact check over all {len(patterns)} patterns: global gap {gap:.3g}",
+            f"exact check over all {len(patterns)} patterns: global gap "
+            + (f"below {rtol:g} x objective" if ok else f"{gap:.4g}"),
         )
     status = "not_optimal" if ratio > 1 + rtol else "no_violation_found"
     msg = (

@@ -1,0 +1,50 @@
+"""The benchmark scripts' own logic, on tiny sizes (speed goals live in bench/, not here)."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_timing_mode_counts_two_products_per_iteration():
+    res = load("solvers").gpu_timing(300, 12, 20, "cpu")
+    assert res["flops_per_iteration"] == 4.0 * 300 * 12 * 20
+    assert res["seconds_per_iteration"] > 0 and res["achieved_flops_per_second"] > 0
+
+
+def test_ratios_compare_the_same_program():
+    bench = load("solvers")
+    rows = [
+        {"data": "a", "program": "gated", "method": "ours fista (cpu)", "seconds": 1.0,
+         "objective": 2.0},
+        {"data": "a", "program": "gated", "method": "cvxpy clarabel", "seconds": 4.0,
+         "objective": 2.0},
+        {"data": "a", "program": "relu", "method": "cvxpy clarabel", "seconds": 9.0,
+         "objective": 5.0},
+    ]
+    (r,) = bench.ratios(rows)
+    assert r["time_ratio"] == 0.25 and r["program"] == "gated"
+
+
+def test_relu_objective_scores_the_mapped_network():
+    bench = load("solvers")
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8, 3)), rng.standard_normal(8)
+    U, V = rng.standard_normal((3, 2)), np.zeros((3, 2))
+    obj, pred = bench.relu_objective(X, y, 0.5, U, V)
+    assert np.allclose(pred, np.maximum(X @ U, 0).sum(1))
+    assert np.isclose(obj, 0.5 * np.sum((pred - y) ** 2) + 0.5 * np.linalg.norm(U, axis=0).sum())
+
+
+def test_pattern_benchmark_runs():
+    rows = load("patterns").run([20, 30], 3)
+    assert all(r["patterns"] == r["formula"] for r in rows)
