@@ -295,6 +295,7 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
     else:
         rho = _RHO0
         viol_prev = math.inf
+        last_support = -1
         inner = _INNER0
         while iters < max_iter:
             def smooth(W_, need_grad=True, G_=Gamma, rho_=rho):
@@ -319,7 +320,12 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
             if gap <= tol * max(abs(obj), 1e-300):
                 status = "optimal"
                 break
-            if gap <= 5 * polish_from * abs(obj) and try_polish(W, Gamma):
+            support = int((torch.linalg.vector_norm(W, dim=0)
+                           > 1e-6 * torch.linalg.vector_norm(W, dim=0).max()).sum())
+            stable = support == last_support
+            last_support = support
+            # a polish pays off only once the support has stopped moving
+            if stable and gap <= 5 * polish_from * abs(obj) and try_polish(W, Gamma):
                 status = "optimal"
                 break
             if viol > _RHO_TRIGGER * viol_prev:
