@@ -6,11 +6,11 @@ non-convex baseline.  Notation follows the papers (X, y, D_i, u_i, v_i, beta);
 see ../shared/MATH.md and chapter 00.
 """
 
-from . import activations, book, datasets, landscape, plots  # noqa: F401
+from . import activations, book, datasets, landscape, plots, stationary  # noqa: F401
 from .datasets import add_bias, load_dataset, toy
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
 from .networks import TwoLayerNetwork
-from .nonconvex import train_nonconvex
+from .nonconvex import gradient_norm, train_nonconvex
 from .patterns import (
     cover_bound,
     enumerate_patterns,
@@ -51,6 +51,7 @@ __all__ = [
     "cover_bound",
     "enumerate_patterns",
     "general_position_count",
+    "gradient_norm",
     "generalized_cross_product",
     "load_dataset",
     "sample_patterns",

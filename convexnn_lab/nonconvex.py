@@ -146,3 +146,30 @@ def train_nonconvex(
                           activation, alpha)
     net.history = history
     return net
+
+
+def gradient_norm(net: TwoLayerNetwork, X, y, beta: float, *, loss: str = "squared") -> float:
+    """Norm of the gradient of L at the network's weights (sigma'(0) = a, as in training).
+
+    Small values mean the weights are (close to) a stationary point; at a ReLU kink
+    the gradient is one element of the Clarke subdifferential, so a kink can keep it
+    from vanishing.
+    """
+    import torch
+
+    X, y = check_Xy(X, y)
+    beta = check_beta(beta, allow_zero=True)
+    a, b = slopes(net.activation, net.alpha)
+    Xt = torch.as_tensor(X, dtype=torch.float64)
+    yt = torch.as_tensor(y, dtype=torch.float64)
+    W1 = torch.tensor(net.W1, dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor(net.w2, dtype=torch.float64, requires_grad=True)
+    Z = Xt @ W1
+    pred = torch.where(Z >= 0, a * Z, b * Z) @ w2
+    if loss == "squared":
+        fit = 0.5 * torch.sum((pred - yt) ** 2)
+    else:
+        fit = torch.sum(torch.nn.functional.softplus(-yt * pred))
+    value = fit + 0.5 * beta * (torch.sum(W1**2) + torch.sum(w2**2))
+    value.backward()
+    return float(torch.sqrt(torch.sum(W1.grad**2) + torch.sum(w2.grad**2)))

@@ -194,3 +194,36 @@ def training_curves(histories, *, reference: float | None = None, ax=None,
     ax.set_ylabel("objective L")
     ax.legend(fontsize=8)
     return fig, ax
+
+
+def pattern_history(histories: dict, *, axes=None):
+    """Distinct neuron patterns and objectives along training (chapter 4).
+
+    Parameters
+    ----------
+    histories : dict label -> dict from ``stationary.pattern_history``
+    axes : pair of matplotlib axes, optional
+
+    Returns (fig, axes): left, distinct patterns per step; right, L (solid) and the
+    optimum of the program on the current patterns (dashed) per step.
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    else:
+        fig = axes[0].figure
+    for k, (label, h) in enumerate(histories.items()):
+        color = f"C{k}"
+        axes[0].plot(h["step"], h["unique_patterns"], "o-", color=color, label=label)
+        axes[1].semilogy(h["step"], h["objective"], "-", color=color, label=f"{label}: L")
+        if h.get("program"):
+            axes[1].semilogy(h["step"], h["program"], "--", color=color,
+                             label=f"{label}: program on current patterns")
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel("distinct patterns")
+    axes[1].set_xlabel("step")
+    axes[1].set_ylabel("objective")
+    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=7)
+    return fig, axes

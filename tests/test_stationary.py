@@ -1,0 +1,81 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import convexnn_lab as cl  # noqa: E402
+from convexnn_lab import plots, stationary  # noqa: E402
+
+
+def sine_data(n=8):
+    t = np.linspace(-1, 1, n)
+    return cl.add_bias(t[:, None]), np.sin(3 * t)
+
+
+def test_stationary_point_equals_the_program_on_its_patterns():
+    # gradient descent from this seed converges (no kink) to a local minimum
+    X, y = sine_data()
+    net = cl.train_nonconvex(X, y, 4, 1e-2, optimizer="gd", lr=0.02, steps=30000, seed=6,
+                             record_every=5000)
+    r = stationary.stationarity_report(X, y, 1e-2, net)
+    assert r.gradient_norm < 1e-4
+    assert abs(r.relative_difference) < 1e-5
+
+
+def test_the_program_on_a_network_patterns_is_never_above_it():
+    X, y = sine_data(10)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        net = cl.TwoLayerNetwork(rng.standard_normal((2, 3)), rng.standard_normal(3))
+        sol = stationary.network_program(X, y, 0.05, net)
+        assert sol.objective <= net.objective(X, y, 0.05) + 1e-9
+
+
+def test_different_minima_solve_different_programs():
+    X, y = sine_data()
+    finals = {}
+    for seed in (0, 6):
+        net = cl.train_nonconvex(X, y, 4, 1e-2, optimizer="gd", lr=0.02, steps=8000,
+                                 seed=seed, record_every=4000)
+        finals[seed] = (net.objective(X, y, 1e-2), {tuple(p) for p in net.patterns(X)})
+    assert abs(finals[0][0] - finals[6][0]) > 0.1
+    assert finals[0][1] != finals[6][1]
+
+
+def test_split_keeps_and_merge_never_raises_the_objective():
+    X, y = sine_data()
+    net = cl.solve_convex(X, y, 1e-2, cl.enumerate_patterns(X)).network()
+    split = stationary.split_neuron(net, 1, fraction=0.25)
+    assert split.width == net.width + 1
+    assert np.allclose(split.predict(X), net.predict(X))
+    assert np.isclose(split.objective(X, y, 1e-2), net.objective(X, y, 1e-2))
+    merged = split.merge_neurons(X)
+    assert merged.objective(X, y, 1e-2) <= split.objective(X, y, 1e-2) + 1e-12
+    with pytest.raises(ValueError, match="fraction"):
+        stationary.split_neuron(net, 0, fraction=1.0)
+    with pytest.raises(ValueError, match="j must"):
+        stationary.split_neuron(net, 99)
+
+
+def test_small_initialization_aligns_neurons():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 10))
+    y = X @ np.ones(10) / np.sqrt(10)
+    small = stationary.pattern_history(X, y, 20, 1e-3, steps=300, checkpoints=3, lr=0.002,
+                                       init_scale=0.001, solve=False)
+    large = stationary.pattern_history(X, y, 20, 1e-3, steps=300, checkpoints=3, lr=0.002,
+                                       init_scale=1.0, solve=False)
+    assert small["unique_patterns"][0] == 20 and small["unique_patterns"][-1] <= 10
+    assert large["unique_patterns"][-1] == 20
+    fig, axes = plots.pattern_history({"small": small, "large": large})
+    assert len(axes[0].lines) == 2
+
+
+def test_kink_distance_and_gradient_norm():
+    X = cl.add_bias(np.array([[-1.0], [0.5], [2.0]]))
+    on_point = cl.TwoLayerNetwork(np.array([[1.0], [-0.5]]), np.array([1.0]))
+    assert stationary.kink_distance(on_point, X) == 0.0
+    y = on_point.predict(X)
+    assert cl.gradient_norm(on_point, X, y, 0.0) == 0.0
