@@ -227,3 +227,33 @@ def pattern_history(histories: dict, *, axes=None):
     axes[0].legend(fontsize=8)
     axes[1].legend(fontsize=7)
     return fig, axes
+
+
+def zonotope(vertices, patterns, *, ax=None, label_every: int = 1):
+    """A 2-D zonotope with each vertex labelled by its pattern (chapter 3)."""
+    fig, ax = _axes(ax, (5, 5))
+    V = np.vstack([vertices, vertices[:1]])
+    ax.fill(V[:, 0], V[:, 1], alpha=0.15, color="C0")
+    ax.plot(V[:, 0], V[:, 1], "o-", color="C0", ms=3)
+    for i, (v, p) in enumerate(zip(vertices, patterns)):
+        if i % label_every == 0:
+            ax.annotate(pattern_string(p), v, fontsize=7, textcoords="offset points",
+                        xytext=(3, 3))
+    ax.set_aspect("equal")
+    ax.set_title(f"{len(vertices)} vertices = {len(vertices)} patterns of $X_2$")
+    return fig, ax
+
+
+def ratio_vs_k(ks, ratios: dict, bounds=None, *, ax=None):
+    """Achieved ratios (one series per label) and the bound against the rank k."""
+    fig, ax = _axes(ax)
+    for label, r in ratios.items():
+        ax.semilogy(ks, r, "o-", label=label)
+    if bounds is not None:
+        ax.semilogy(ks, bounds, "k--", label="bound (scheme B)")
+    ax.axhline(1.0, color="0.6", lw=0.8)
+    ax.set_xlabel("rank k")
+    ax.set_ylabel("objective / optimum")
+    ax.set_xticks(list(ks))
+    ax.legend(fontsize=8)
+    return fig, ax

@@ -82,3 +82,13 @@ def test_check_gives_specific_feedback():
         cl.grading.check("ex01.q2", lambda n, r: 2 * sum(math.comb(n, k) for k in range(r)))
     with pytest.raises(AssertionError, match="pass the function"):
         cl.grading.check("ex00.q1", 3.0)
+    with pytest.raises(AssertionError, match="left out \\|\\|y\\|\\|"):
+        cl.grading.check("ex03.q2", lambda s, y, b: (1 + s / (2 * b)) ** 4)
+    with pytest.raises(AssertionError, match="-z_i, not 0"):
+        cl.grading.check("ex03.q3", lambda Z, p: p.astype(float) @ Z)
+    with pytest.raises(AssertionError, match="count distinct patterns"):
+        cl.grading.check("ex04.q1", lambda W1, X: W1.shape[1])
+    with pytest.raises(AssertionError, match="sqrt\\(1/2\\)"):
+        cl.grading.check("ex04.q2", lambda W1, w2, j: (
+            np.hstack([np.delete(W1, j, 1), 0.5 * W1[:, [j, j]]]),
+            np.concatenate([np.delete(w2, j), w2[[j, j]]])))
