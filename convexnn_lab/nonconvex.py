@@ -110,16 +110,10 @@ def train_nonconvex(
     opt = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr)
 
     def objective(rows=None):
-        Xb, yb = (Xt, yt) if rows is None else (Xt[rows], yt[rows])
-        Z = Xb @ W1
-        pred = torch.where(Z >= 0, a * Z, b * Z) @ w2
-        if loss == "squared":
-            fit = 0.5 * torch.sum((pred - yb) ** 2)
-        else:
-            fit = torch.sum(torch.nn.functional.softplus(-yb * pred))
-        if rows is not None:
-            fit = fit * (n / len(rows))
-        return fit + 0.5 * beta * (torch.sum(W1**2) + torch.sum(w2**2))
+        if rows is None:
+            return _torch_objective(Xt, yt, W1, w2, a, b, beta, loss)
+        return _torch_objective(Xt[rows], yt[rows], W1, w2, a, b, beta, loss,
+                                fit_scale=n / len(rows))
 
     history = []
     bar = tqdm(range(steps), disable=not progress, desc=f"{optimizer} m={width}")
@@ -148,6 +142,19 @@ def train_nonconvex(
     return net
 
 
+def _torch_objective(X, y, W1, w2, a, b, beta, loss, fit_scale=1.0):
+    """L in torch: data term (times `fit_scale` for a minibatch) plus weight decay."""
+    import torch
+
+    Z = X @ W1
+    pred = torch.where(Z >= 0, a * Z, b * Z) @ w2
+    if loss == "squared":
+        fit = 0.5 * torch.sum((pred - y) ** 2)
+    else:
+        fit = torch.sum(torch.nn.functional.softplus(-y * pred))
+    return fit_scale * fit + 0.5 * beta * (torch.sum(W1**2) + torch.sum(w2**2))
+
+
 def gradient_norm(net: TwoLayerNetwork, X, y, beta: float, *, loss: str = "squared") -> float:
     """Norm of the gradient of L at the network's weights (sigma'(0) = a, as in training).
 
@@ -164,12 +171,5 @@ def gradient_norm(net: TwoLayerNetwork, X, y, beta: float, *, loss: str = "squar
     yt = torch.as_tensor(y, dtype=torch.float64)
     W1 = torch.tensor(net.W1, dtype=torch.float64, requires_grad=True)
     w2 = torch.tensor(net.w2, dtype=torch.float64, requires_grad=True)
-    Z = Xt @ W1
-    pred = torch.where(Z >= 0, a * Z, b * Z) @ w2
-    if loss == "squared":
-        fit = 0.5 * torch.sum((pred - yt) ** 2)
-    else:
-        fit = torch.sum(torch.nn.functional.softplus(-yt * pred))
-    value = fit + 0.5 * beta * (torch.sum(W1**2) + torch.sum(w2**2))
-    value.backward()
+    _torch_objective(Xt, yt, W1, w2, a, b, beta, loss).backward()
     return float(torch.sqrt(torch.sum(W1.grad**2) + torch.sum(w2.grad**2)))
