@@ -115,6 +115,12 @@ class _Program:
         return act[:, :P].sum(dim=1) - act[:, P:].sum(dim=1)
 
 
+def _feasible(c) -> bool:
+    """Are the cone constraints S * (X W) >= 0 met to round-off?"""
+    scale = float(c.abs().max())
+    return float((-c).max()) <= 1e-9 * max(scale, 1e-300)
+
+
 def _np_loss(pred, y, loss):
     if loss == "squared":
         return 0.5 * float(np.sum((pred - y) ** 2))
@@ -317,7 +323,10 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
             obj, gap = certificate(W, Gamma)
             state.update(objective=obj, gap=gap)
             bar.set_postfix(gap=f"{gap:.2e}", viol=f"{viol:.1e}")
-            if gap <= tol * max(abs(obj), 1e-300):
+            # a block outside its cone maps to a neuron with another pattern: the
+            # network may then beat the program, so the gap only counts once the
+            # blocks are feasible (to round-off)
+            if gap <= tol * max(abs(obj), 1e-300) and _feasible(c):
                 status = "optimal"
                 break
             support = int((torch.linalg.vector_norm(W, dim=0)
@@ -349,7 +358,7 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         dual, s = dual_bound(y_np, lam0, corr, beta, loss)
         if state["objective"] - dual < state["gap"]:
             state.update(gap=state["objective"] - dual, lam=s * lam0)
-        if state["gap"] <= tol * abs(state["objective"]):
+        if state["gap"] <= tol * abs(state["objective"]) and _feasible(prog.S * (prog.X @ W)):
             status = "optimal"
     return {"U": U, "V": V, "status": status, "iterations": iters, "device": device,
             "multipliers": G_out, "time": elapsed, "objective": state["objective"],

@@ -132,3 +132,10 @@ def test_auto_picks_cvxpy_for_small_and_torch_for_large():
         warnings.simplefilter("error")
         sol = cl.solve_convex(Xb, yb, 1.0, Pb, gated=True, progress=False)
     assert sol.solver.startswith("fista") and sol.status == "optimal"
+
+
+def test_optimal_needs_blocks_inside_their_cones():
+    import torch
+
+    assert solvers._feasible(torch.tensor([[1.0, 0.0], [2.0, 3.0]]))
+    assert not solvers._feasible(torch.tensor([[1.0, -1e-3], [2.0, 3.0]]))
