@@ -6,7 +6,16 @@ non-convex baseline.  Notation follows the papers (X, y, D_i, u_i, v_i, beta);
 see ../shared/MATH.md and chapter 00.
 """
 
-from . import activations, book, datasets, landscape, lowrank, plots, stationary  # noqa: F401
+from . import (  # noqa: F401
+    activations,
+    book,
+    datasets,
+    geometric,
+    landscape,
+    lowrank,
+    plots,
+    stationary,
+)
 from .datasets import add_bias, load_dataset, toy
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
 from .networks import TwoLayerNetwork

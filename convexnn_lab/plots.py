@@ -257,3 +257,30 @@ def ratio_vs_k(ks, ratios: dict, bounds=None, *, ax=None):
     ax.set_xticks(list(ks))
     ax.legend(fontsize=8)
     return fig, ax
+
+
+def coverage(result: dict, *, axes=None):
+    """Fraction of the arrangement found and objective ratio against the sampling budget.
+
+    `result` comes from ``geometric.coverage`` (chapter 5).
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    else:
+        fig = axes[0].figure
+    b = result["budgets"]
+    for k, method in enumerate(m for m in ("gaussian", "cross_product") if m in result):
+        rec = result[method]
+        axes[0].semilogx(b, rec["fraction"], "o-", color=f"C{k}", label=method)
+        if rec.get("ratio"):
+            axes[1].semilogx(b, rec["ratio"], "o-", color=f"C{k}", label=method)
+    axes[0].set_xlabel("directions drawn")
+    axes[0].set_ylabel(f"fraction of the {result['total']} patterns found")
+    axes[1].axhline(1.0, color="0.6", lw=0.8)
+    axes[1].set_xlabel("directions drawn")
+    axes[1].set_ylabel("objective / optimum (all patterns)")
+    axes[0].legend()
+    axes[1].legend()
+    return fig, axes

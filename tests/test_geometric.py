@@ -1,0 +1,63 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import cvxpy as cp  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import convexnn_lab as cl  # noqa: E402
+from convexnn_lab import geometric, plots  # noqa: E402
+
+T = np.array([-1.0, -0.4, 0.1, 0.5, 1.0])
+Y = np.array([0.2, 1.0, -0.3, 0.8, 0.1])
+
+
+def test_interpolant_fits_and_uses_data_breakpoints():
+    sol = geometric.kappa_lasso(T, Y, 0.0)
+    assert np.allclose(sol.predict(T), Y, atol=1e-7)
+    assert set(sol.breakpoints) <= set(T)
+    net = geometric.kappa_network(sol)
+    assert np.allclose(net.predict(cl.add_bias(T[:, None])), sol.predict(T), atol=1e-7)
+
+
+@pytest.mark.parametrize("beta", [0.01, 0.1])
+def test_breakpoints_at_data_points_are_optimal(beta):
+    # a much finer knot grid (containing the data) cannot beat knots at the data
+    sol = geometric.kappa_lasso(T, Y, beta)
+    knots = np.union1d(np.linspace(-1.5, 1.5, 61), T)
+    R = np.maximum(T[:, None] - knots[None, :], 0)
+    L = np.maximum(knots[None, :] - T[:, None], 0)
+    zr, zl, b = cp.Variable(len(knots)), cp.Variable(len(knots)), cp.Variable()
+    fine = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(R @ zr + L @ zl + b - Y)
+                                  + beta * (cp.norm1(zr) + cp.norm1(zl))))
+    fine.solve()
+    assert sol.objective <= fine.value + 1e-6
+    assert np.isclose(sol.objective, fine.value, rtol=1e-5)
+
+
+def test_kappa_network_bounds_the_regularized_bias_optimum():
+    X = cl.add_bias(T[:, None])
+    opt = cl.solve_convex(X, Y, 0.05, cl.enumerate_patterns(X))
+    upper = geometric.kappa_network(geometric.kappa_lasso(T, Y, 0.05)).objective(X, Y, 0.05)
+    assert upper >= opt.objective - opt.gap
+
+
+def test_cross_products_cover_thin_cells_better():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3)) * [5.0, 1.0, 0.05]
+    y = rng.standard_normal(40)
+    res = geometric.coverage(X, y, 1.0, [100, 400], seed=0)
+    assert res["total"] == cl.general_position_count(40, 3)
+    assert all(0 < f <= 1 for m in ("gaussian", "cross_product") for f in res[m]["fraction"])
+    assert res["cross_product"]["fraction"][-1] > 2 * res["gaussian"]["fraction"][-1]
+    assert all(r >= 1 - 1e-6 for m in ("gaussian", "cross_product") for r in res[m]["ratio"])
+    fig, axes = plots.coverage(res)
+    assert len(axes[0].lines) == 2
+
+
+def test_kappa_lasso_input_errors():
+    with pytest.raises(ValueError, match="y has 2 entries"):
+        geometric.kappa_lasso(T, Y[:2])
+    with pytest.raises(ValueError, match="beta"):
+        geometric.kappa_lasso(T, Y, -1.0)
