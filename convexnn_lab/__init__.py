@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     landscape,
     lowrank,
     plots,
+    recovery,
     stationary,
 )
 from .datasets import add_bias, load_dataset, toy

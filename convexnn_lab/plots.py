@@ -284,3 +284,37 @@ def coverage(result: dict, *, axes=None):
     axes[0].legend()
     axes[1].legend()
     return fig, axes
+
+
+def recovery(ratios, rates: dict, *, ax=None):
+    """Recovery rate against n/d, one line per label (chapter 7)."""
+    fig, ax = _axes(ax)
+    for label, r in rates.items():
+        ax.plot(ratios, r, "o-", label=label)
+    ax.axvline(2.0, color="0.5", ls="--", lw=0.8, label="n = 2d")
+    ax.set_xlabel("n / d")
+    ax.set_ylabel("fraction of trials recovering w*")
+    ax.set_ylim(-0.05, 1.05)
+    ax.legend(fontsize=8)
+    return fig, ax
+
+
+def regularization_path(betas, neurons, train_error, test_error, objective, *, axes=None):
+    """Active neurons, errors and objective along a path of beta (chapter 7)."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    else:
+        fig = axes[0].figure
+    axes[0].semilogx(betas, neurons, "o-")
+    axes[0].set_ylabel("active neurons")
+    axes[1].semilogx(betas, train_error, "o-", label="train")
+    axes[1].semilogx(betas, test_error, "s-", label="test")
+    axes[1].set_ylabel("classification error")
+    axes[1].legend()
+    axes[2].loglog(betas, objective, "o-")
+    axes[2].set_ylabel("objective")
+    for ax in axes:
+        ax.set_xlabel("beta")
+    return fig, axes
