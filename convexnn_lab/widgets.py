@@ -122,7 +122,7 @@ class ArrangementExplorer:
         slider.observe(redraw, names="value")
         redraw()
         box = w.VBox([slider, w.HBox([out, listing])])
-        box.slider, box.explorer = slider, self
+        box.slider, box.explorer, box.figure = slider, self, fig
         return box
 
 
@@ -192,7 +192,7 @@ class RegularizationExplorer:
         slider.observe(redraw, names="value")
         redraw()
         box = w.VBox([slider, out])
-        box.slider, box.explorer = slider, self
+        box.slider, box.explorer, box.figure = slider, self, fig
         return box
 
 
@@ -265,5 +265,5 @@ class LandscapeExplorer:
             s.observe(redraw, names="value")
         redraw()
         box = w.VBox([w.HBox([sb, s1, s2]), out])
-        box.sliders, box.explorer = (sb, s1, s2), self
+        box.sliders, box.explorer, box.figure = (sb, s1, s2), self, fig
         return box
