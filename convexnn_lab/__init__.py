@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     book,
     datasets,
     geometric,
+    images,
     landscape,
     lowrank,
     plots,

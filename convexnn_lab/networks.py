@@ -37,7 +37,7 @@ class TwoLayerNetwork:
     ----------
     W1 : ndarray of shape (d, m)
         First-layer weights, one column w_j per neuron.
-    w2 : ndarray of shape (m,)
+    w2 : ndarray of shape (m,), or (m, c) for c outputs
         Second-layer weights a_j.
     activation : {"relu", "leaky_relu", "absolute"}
     alpha : float
@@ -58,13 +58,14 @@ class TwoLayerNetwork:
 
     def __post_init__(self):
         self.W1 = check_X(self.W1, "W1")
-        w2 = np.asarray(self.w2, dtype=np.float64).reshape(-1)
+        w2 = np.asarray(self.w2, dtype=np.float64)
+        w2 = w2.reshape(-1) if w2.ndim < 2 else w2
         if w2.shape[0] != self.W1.shape[1]:
             raise ValueError(
-                f"w2 has {w2.shape[0]} entries but W1 has {self.W1.shape[1]} columns "
+                f"w2 has {w2.shape[0]} rows but W1 has {self.W1.shape[1]} columns "
                 "(neurons); they must match"
             )
-        self.w2 = check_y(w2, self.W1.shape[1], "w2")
+        self.w2 = check_y(w2, self.W1.shape[1], "w2", allow_matrix=True)
         check_choice(self.activation, "activation", ACTIVATIONS)
         slopes(self.activation, self.alpha)
 
@@ -87,15 +88,31 @@ class TwoLayerNetwork:
         X = self._check_input(X)
         return activate(X @ self.W1, self.activation, self.alpha)
 
+    @property
+    def outputs(self) -> int:
+        """Number of outputs c (1 for a scalar network)."""
+        return 1 if self.w2.ndim == 1 else int(self.w2.shape[1])
+
     def predict(self, X) -> np.ndarray:
-        """Network output f(X) = sigma(X W1) w2, shape (n,)."""
+        """Network output f(X) = sigma(X W1) w2, shape (n,) or (n, c)."""
         return self.hidden(X) @ self.w2
 
     def accuracy(self, X, labels) -> float:
-        """Fraction of rows where ``sign(f(x))`` (0 counts as +1) equals a -1/+1 label."""
+        """Classification accuracy.
+
+        Scalar output: ``sign(f(x))`` (0 counts as +1) against -1/+1 labels.  Vector
+        output: ``argmax_c f(x)_c`` against class indices (or one-hot rows).
+        """
         X = self._check_input(X)
-        labels = check_y(labels, X.shape[0], "labels")
-        return float(np.mean(np.where(self.predict(X) >= 0, 1.0, -1.0) == labels))
+        labels = np.asarray(labels)
+        if self.outputs == 1:
+            labels = check_y(labels, X.shape[0], "labels")
+            return float(np.mean(np.where(self.predict(X) >= 0, 1.0, -1.0) == labels))
+        if labels.ndim == 2:
+            labels = labels.argmax(axis=1)
+        if labels.shape != (X.shape[0],):
+            raise ValueError(f"labels must hold {X.shape[0]} class indices, got {labels.shape}")
+        return float(np.mean(self.predict(X).argmax(axis=1) == labels))
 
     def regularization(self) -> float:
         """``0.5 * (||W1||_F^2 + ||w2||^2)`` (multiply by beta)."""
@@ -104,7 +121,7 @@ class TwoLayerNetwork:
     def objective(self, X, y, beta: float, loss: str = "squared") -> float:
         """L(W1, w2) on data (X, y) with weight decay beta (MATH.md section 1)."""
         X = self._check_input(X)
-        y = check_y(y, X.shape[0])
+        y = check_y(y, X.shape[0], allow_matrix=self.outputs > 1)
         beta = check_beta(beta, allow_zero=True)
         return data_loss(self.predict(X), y, loss) + beta * self.regularization()
 
@@ -118,12 +135,18 @@ class TwoLayerNetwork:
         X = self._check_input(X)
         return (X @ self.W1 >= 0).T
 
+    def _scalar_only(self, name):
+        if self.outputs > 1:
+            raise ValueError(f"{name} handles scalar-output networks; split a vector-output "
+                             "network by class first (ConvexSolution.network per class)")
+
     def balanced(self) -> TwoLayerNetwork:
         """Rescale each neuron so ``||w_j|| = |a_j|``.
 
         The output is unchanged (sigma is positively homogeneous) and the
         regularization can only drop: it becomes ``sum_j ||w_j|| |a_j|``.
         """
+        self._scalar_only("balanced")
         norms = np.linalg.norm(self.W1, axis=0)
         prod = norms * np.abs(self.w2)
         keep = prod > 0
@@ -144,6 +167,7 @@ class TwoLayerNetwork:
         times the largest are dropped.  So the objective on X never increases
         (predictions away from X may change).
         """
+        self._scalar_only("merge_neurons")
         X = self._check_input(X)
         U = self.W1 * np.abs(self.w2)
         size = np.linalg.norm(U, axis=0)

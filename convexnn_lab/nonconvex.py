@@ -75,7 +75,9 @@ def train_nonconvex(
     import torch
     from tqdm.auto import tqdm
 
-    X, y = check_Xy(X, y)
+    X, y = check_Xy(X, y, allow_matrix=True)
+    if y.ndim == 2 and loss != "squared":
+        raise ValueError("vector outputs (y of shape (n, c)) use loss='squared'")
     width = check_positive_int(width, "width")
     beta = check_beta(beta, allow_zero=True)
     check_choice(activation, "activation", ACTIVATIONS)
@@ -103,7 +105,8 @@ def train_nonconvex(
         w2 = torch.tensor(init.w2, dtype=torch.float64)
     else:
         W1 = init_scale * torch.randn(d, width, generator=gen, dtype=torch.float64) / np.sqrt(d)
-        w2 = init_scale * torch.randn(width, generator=gen, dtype=torch.float64) / np.sqrt(width)
+        shape = (width,) if y.ndim == 1 else (width, y.shape[1])
+        w2 = init_scale * torch.randn(shape, generator=gen, dtype=torch.float64) / np.sqrt(width)
     W1.requires_grad_(True)
     w2.requires_grad_(True)
     params = [W1, w2]
@@ -164,7 +167,7 @@ def gradient_norm(net: TwoLayerNetwork, X, y, beta: float, *, loss: str = "squar
     """
     import torch
 
-    X, y = check_Xy(X, y)
+    X, y = check_Xy(X, y, allow_matrix=True)
     beta = check_beta(beta, allow_zero=True)
     a, b = slopes(net.activation, net.alpha)
     Xt = torch.as_tensor(X, dtype=torch.float64)

@@ -314,6 +314,8 @@ def sample_patterns(
     seed=0,
     *,
     return_directions: bool = False,
+    image_shape=None,
+    patch: int = 3,
 ):
     """Random activation patterns of X.
 
@@ -323,8 +325,12 @@ def sample_patterns(
     n_patterns : int
         Number of random directions to draw; duplicates are dropped, so fewer
         patterns may come back.
-    method : {"gaussian", "cross_product"}
+    method : {"gaussian", "cross_product", "conv"}
         "gaussian": u ~ N(0, I_d), pattern ``1[X u >= 0]``.
+        "conv": convolutional gates (chapter 6): a random ``patch x patch`` filter
+        (all channels, N(0, 1) weights) on a random patch of the image, zero elsewhere;
+        needs `image_shape` = (C, H, W) with rows of X flattened channel-major (a last
+        bias column, if present, gets weight 0).
         "cross_product": the hyperplane through r-1 randomly chosen data points
         (generalized cross product in the row space of X, rank r), and one of the
         cells around it chosen at random (chapter 5).  Every pattern is that of an
@@ -342,14 +348,55 @@ def sample_patterns(
     """
     X = check_X(X)
     n_patterns = check_positive_int(n_patterns, "n_patterns")
-    check_choice(method, "method", ("gaussian", "cross_product"))
+    check_choice(method, "method", ("gaussian", "cross_product", "conv"))
     rng = np.random.default_rng(seed)
     n, d = X.shape
-    if method == "gaussian":
-        G = rng.standard_normal((d, n_patterns))
+    if method in ("gaussian", "conv"):
+        G = (rng.standard_normal((d, n_patterns)) if method == "gaussian"
+             else conv_gates(image_shape, n_patterns, d=d, patch=patch, rng=rng))
         pats, first = unique_patterns(patterns_of_directions(X, G), return_index=True)
         return (pats, G[:, first]) if return_directions else pats
     return _sample_cross_product(X, n_patterns, rng, return_directions)
+
+
+def conv_gates(image_shape, n_gates: int, *, d: int | None = None, patch: int = 3,
+               rng=None) -> np.ndarray:
+    """Gate vectors that are random filters on random patches of an image.
+
+    Parameters
+    ----------
+    image_shape : (C, H, W)
+    n_gates : int
+    d : int, optional
+        Length of a gate: C*H*W, or C*H*W + 1 when X carries a bias column (weight 0).
+    patch : int
+        Filter size (patch x patch, every channel).
+
+    Returns
+    -------
+    ndarray of shape (d, n_gates): each column is nonzero on one C x patch x patch block.
+    """
+    if image_shape is None or len(image_shape) != 3:
+        raise ValueError("method='conv' needs image_shape=(C, H, W), e.g. (3, 32, 32) for "
+                         f"CIFAR-10 or (1, 8, 8) for digits; got {image_shape!r}")
+    C, H, W = (check_positive_int(v, "image_shape") for v in image_shape)
+    patch = check_positive_int(patch, "patch")
+    if patch > min(H, W):
+        raise ValueError(f"patch={patch} does not fit an image of {H}x{W}")
+    size = C * H * W
+    d = size if d is None else d
+    if d not in (size, size + 1):
+        raise ValueError(f"X has {d} columns but image_shape {image_shape} has {size} "
+                         "pixels (one more column is allowed for a bias)")
+    rng = np.random.default_rng(rng)
+    G = np.zeros((d, n_gates))
+    for k in range(n_gates):
+        i = rng.integers(0, H - patch + 1)
+        j = rng.integers(0, W - patch + 1)
+        block = np.zeros((C, H, W))
+        block[:, i:i + patch, j:j + patch] = rng.standard_normal((C, patch, patch))
+        G[:size, k] = block.ravel()
+    return G
 
 
 def _sample_cross_product(X, n_patterns, rng, return_directions):

@@ -318,3 +318,23 @@ def regularization_path(betas, neurons, train_error, test_error, objective, *, a
     for ax in axes:
         ax.set_xlabel("beta")
     return fig, axes
+
+
+def accuracy_vs_time(runs, *, axes=None):
+    """Train and test accuracy against wall time for each run (chapter 6)."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    else:
+        fig = axes[0].figure
+    for k, run in enumerate(runs):
+        t = [c[0] for c in run.curve]
+        axes[0].plot(t, [c[1] for c in run.curve], "o-", color=f"C{k}", label=run.method)
+        axes[1].plot(t, [c[2] for c in run.curve], "o-", color=f"C{k}", label=run.method)
+    for ax, what in zip(axes, ("train", "test")):
+        ax.set_xscale("log")
+        ax.set_xlabel("wall time (s)")
+        ax.set_ylabel(f"{what} accuracy")
+    axes[1].legend(fontsize=7)
+    return fig, axes

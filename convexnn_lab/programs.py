@@ -27,6 +27,7 @@ from .patterns import enumerate_patterns, sample_patterns
 
 __all__ = [
     "ConvexSolution",
+    "VectorSolution",
     "GlobalCertificate",
     "certify_global",
     "convex_objective",
@@ -139,6 +140,59 @@ class ConvexSolution:
         return _make(W1, np.array(outs), self.activation, self.alpha)
 
 
+@dataclass
+class VectorSolution:
+    """The program for targets Y of shape (n, c): one scalar solution per column.
+
+    The objective and gap are sums over the columns (the program is separable);
+    ``network()`` stacks the per-class neurons into one network with W2 of shape (m, c),
+    each neuron feeding only its class.
+    """
+
+    solutions: list
+
+    @property
+    def objective(self) -> float:
+        return float(sum(s.objective for s in self.solutions))
+
+    @property
+    def gap(self) -> float:
+        return float(sum(s.gap for s in self.solutions))
+
+    @property
+    def relative_gap(self) -> float:
+        return self.gap / max(abs(self.objective), 1e-300)
+
+    @property
+    def status(self) -> str:
+        bad = [s.status for s in self.solutions if s.status != "optimal"]
+        return "optimal" if not bad else bad[0]
+
+    @property
+    def solve_time(self) -> float:
+        return float(sum(s.solve_time for s in self.solutions))
+
+    @property
+    def solver(self) -> str:
+        return self.solutions[0].solver
+
+    def predict(self) -> np.ndarray:
+        return np.column_stack([s.predict() for s in self.solutions])
+
+    def network(self, tol: float = 1e-7) -> TwoLayerNetwork:
+        nets = [s.network(tol) for s in self.solutions]
+        d = self.solutions[0].U.shape[0]
+        W1 = np.hstack([net.W1 for net in nets]) if nets else np.zeros((d, 0))
+        W2 = np.zeros((W1.shape[1], len(nets)))
+        start = 0
+        for c, net in enumerate(nets):
+            W2[start:start + net.width, c] = net.w2
+            start += net.width
+        if W1.shape[1] == 0:
+            W1, W2 = np.zeros((d, 1)), np.zeros((1, len(nets)))
+        return TwoLayerNetwork(W1, W2, self.solutions[0].activation, self.solutions[0].alpha)
+
+
 def _predict(X, W, patterns, activation, alpha):
     Dt = pattern_slopes(patterns, activation, alpha)  # (P, n)
     return np.sum(Dt.T * (X @ W), axis=1)
@@ -186,14 +240,18 @@ def solve_convex(
     dtype: str = "float64",
     warm_start: "ConvexSolution | None" = None,
     progress: bool = True,
+    chunk_rows: int | None = None,
 ) -> ConvexSolution:
     """Solve the convex program of a two-layer network on the given patterns.
 
     Parameters
     ----------
     X : array_like of shape (n, d)
-    y : array_like of shape (n,)
-        Targets; labels in {-1, +1} for ``loss="logistic"``.
+    y : array_like of shape (n,) or (n, c)
+        Targets; labels in {-1, +1} for ``loss="logistic"``.  With c columns (e.g.
+        one-hot classes) the program has one group norm per (pattern, class) block and
+        the patterns are shared, so it splits into c scalar programs: the result is a
+        :class:`VectorSolution`.
     beta : float
         Weight decay, > 0.
     patterns : array_like of bool, shape (P, n)
@@ -226,6 +284,11 @@ def solve_convex(
         Torch solvers: start from this solution (same patterns), multipliers too.
     progress : bool
         Torch solvers: a progress bar for solves longer than a second.
+    chunk_rows : int, optional
+        FISTA: compute the products in row chunks of this size (same iterates, bounded
+        temporaries).  By default chosen from a memory estimate: chunks are used when
+        the full (n, P) temporaries would take over a quarter of the free memory; the
+        choice is reported in ``solution.solver``.
 
     Returns
     -------
@@ -242,13 +305,27 @@ def solve_convex(
     --------
     certify_global : is the solution optimal for the non-convex network? (chapter 2)
     """
-    X, y = check_Xy(X, y)
+    X, y = check_Xy(X, y, allow_matrix=True)
     beta = check_beta(beta)
     patterns = check_patterns(patterns, X.shape[0])
     check_choice(activation, "activation", ACTIVATIONS)
     slopes(activation, alpha)
     check_choice(loss, "loss", LOSSES)
     check_choice(solver, "solver", SOLVERS)
+    if y.ndim == 2:
+        if loss != "squared":
+            raise ValueError("vector outputs (y of shape (n, c)) use loss='squared' (one-hot "
+                             "targets, as in the paper's experiments); the softmax loss is "
+                             "not supported")
+        warm = warm_start.solutions if isinstance(warm_start, VectorSolution) else \
+            [None] * y.shape[1]
+        return VectorSolution([
+            solve_convex(X, y[:, c], beta, patterns, activation=activation, alpha=alpha,
+                         loss=loss, gated=gated, solver=solver,
+                         cvxpy_solver_name=cvxpy_solver_name, verbose=verbose, tol=tol,
+                         max_iter=max_iter, device=device, dtype=dtype, warm_start=warm[c],
+                         progress=progress, chunk_rows=chunk_rows)
+            for c in range(y.shape[1])])
     if loss == "logistic" and not np.isin(y, (-1.0, 1.0)).all():
         raise ValueError("y must hold labels -1 and +1 for loss='logistic'")
     n, d = X.shape
@@ -264,7 +341,7 @@ def solve_convex(
                          "use solver='fista'")
     if solver in ("fista", "al"):
         return _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver,
-                           tol, max_iter, device, dtype, warm_start, progress)
+                           tol, max_iter, device, dtype, warm_start, progress, chunk_rows)
     import cvxpy as cp
 
     DtT = pattern_slopes(patterns, activation, alpha).T  # (n, P)
@@ -307,7 +384,7 @@ def solve_convex(
 
 
 def _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver, tol,
-                max_iter, device, dtype, warm_start, progress) -> ConvexSolution:
+                max_iter, device, dtype, warm_start, progress, chunk_rows) -> ConvexSolution:
     from .solvers import fast_solve
 
     if not (isinstance(tol, float) or isinstance(tol, int)) or not 0 < tol < 1:
@@ -322,7 +399,7 @@ def _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver, to
         init = (warm_start.U, warm_start.V, warm_start.multipliers)
     out = fast_solve(X, y, beta, patterns, activation=activation, alpha=alpha, loss=loss,
                      gated=gated, solver=solver, tol=tol, max_iter=max_iter, device=device,
-                     dtype=dtype, init=init, progress=progress)
+                     dtype=dtype, init=init, progress=progress, chunk_rows=chunk_rows)
     if out["status"] != "optimal":
         warnings.warn(
             f"solver={solver!r} stopped after {out['iterations']} iterations with a "
@@ -332,7 +409,9 @@ def _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver, to
     return ConvexSolution(
         objective=out["objective"], gap=out["gap"], status=out["status"], U=out["U"],
         V=out["V"], patterns=patterns, beta=beta, activation=activation, alpha=alpha,
-        loss=loss, gated=gated, solver=f"{solver}-{out['device']}-{dtype}",
+        loss=loss, gated=gated,
+        solver=f"{solver}-{out['device']}-{dtype}"
+        + (f"-chunks of {out['chunk_rows']} rows" if out["chunk_rows"] else ""),
         solve_time=out["time"], dual=out["dual"], X=X, y=y, iterations=out["iterations"],
         multipliers=out["multipliers"])
 

@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from ._validation import check_positive_int
 from .activations import pattern_slopes, slopes
 from .certificates import cone_correlation, dual_bound
 from .polish import certificate as polish_certificate
@@ -85,12 +86,23 @@ class _Program:
         self.beta = beta
         self.loss = loss
         self.a, self.b = slopes(activation, alpha)
+        self.chunk = None
+
+    def _slices(self):
+        n = self.X.shape[0]
+        step = self.chunk or n
+        return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
     def forward(self, W):
-        return (self.X @ W * self.M).sum(dim=1)
+        if not self.chunk:
+            return (self.X @ W * self.M).sum(dim=1)
+        # row chunks keep the (rows, blocks) temporaries bounded
+        return self.torch.cat([(self.X[s] @ W * self.M[s]).sum(dim=1) for s in self._slices()])
 
     def adjoint(self, r):
-        return self.X.T @ (self.M * r[:, None])
+        if not self.chunk:
+            return self.X.T @ (self.M * r[:, None])
+        return sum(self.X[s].T @ (self.M[s] * r[s, None]) for s in self._slices())
 
     def data_loss(self, pred):
         torch = self.torch
@@ -176,7 +188,7 @@ def _accepts_flag(fn):
 
 def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squared",
                gated=False, solver="fista", tol=1e-6, max_iter=10_000, device=None,
-               dtype="float64", init=None, progress=True, check_every=10):
+               dtype="float64", init=None, progress=True, check_every=10, chunk_rows=None):
     """Solve the convex program with the torch solvers; see ``solve_convex``.
 
     Returns a dict: primal blocks U, V (numpy float64, shape (d, P)), status,
@@ -202,6 +214,16 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
             "dtype='float32', or a subsample of the rows"
         )
     prog = _Program(X, y, beta, patterns, activation, alpha, loss, gated, device, tdtype)
+    itemsize = 4 if tdtype == torch.float32 else 8
+    if chunk_rows is None and gated:
+        # full-size temporaries: a few (n, P) arrays per product
+        temp = 3 * n * P * itemsize
+        if temp > 0.25 * have:
+            chunk_rows = max(1, int(0.1 * have / (3 * P * itemsize)))
+    if chunk_rows is not None:
+        if not gated:
+            raise ValueError("chunk_rows applies to the gated program (solver='fista')")
+        prog.chunk = check_positive_int(chunk_rows, "chunk_rows") if chunk_rows < n else None
     blocks = P if gated else 2 * P
     W = torch.zeros((d, blocks), dtype=tdtype, device=device)
     Gamma = None if gated else torch.zeros((n, blocks), dtype=tdtype, device=device)
@@ -220,10 +242,11 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         """Certified gap at W_ (float64 numpy for the dual value)."""
         pred = prog.forward(W_) if gated else prog.network_prediction(W_)
         lam0 = -prog.loss_grad(pred)
-        C = prog.M * lam0[:, None]
-        if not gated:
-            C = C + prog.S * G_
-        corr = torch.linalg.vector_norm(prog.X.T @ C, dim=0)
+        if gated:
+            corr = torch.linalg.vector_norm(prog.adjoint(lam0), dim=0)
+        else:
+            C = prog.M * lam0[:, None] + prog.S * G_
+            corr = torch.linalg.vector_norm(prog.X.T @ C, dim=0)
         corr = torch.maximum(corr[:P], corr[P:]) if not gated else corr
         objective = float(prog.data_loss(pred) + beta * prog.reg(W_))
         lam0_np = lam0.detach().cpu().double().numpy()
@@ -361,5 +384,6 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         if state["gap"] <= tol * abs(state["objective"]) and _feasible(prog.S * (prog.X @ W)):
             status = "optimal"
     return {"U": U, "V": V, "status": status, "iterations": iters, "device": device,
+            "chunk_rows": prog.chunk,
             "multipliers": G_out, "time": elapsed, "objective": state["objective"],
             "gap": max(state["gap"], 0.0), "dual": state.get("lam")}

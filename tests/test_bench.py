@@ -48,3 +48,11 @@ def test_relu_objective_scores_the_mapped_network():
 def test_pattern_benchmark_runs():
     rows = load("patterns").run([20, 30], 3)
     assert all(r["patterns"] == r["formula"] for r in rows)
+
+
+def test_images_benchmark_writes_json(tmp_path):
+    import json
+
+    out = tmp_path / "t.json"
+    load("images").main(["--timing", "--scale", "200,10,16", "--json", str(out)])
+    assert json.loads(out.read_text())["flops_per_iteration"] == 4.0 * 200 * 10 * 16
