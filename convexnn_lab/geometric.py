@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_beta, check_positive_int, check_X, check_y
-from .datasets import add_bias
+from ._validation import check_beta, check_X, check_y
 from .networks import TwoLayerNetwork
 from .patterns import enumerate_patterns, sample_patterns
 from .programs import solve_convex
