@@ -287,8 +287,10 @@ def solve_convex(
     chunk_rows : int, optional
         FISTA: compute the products in row chunks of this size (same iterates, bounded
         temporaries).  By default chosen from a memory estimate: chunks are used when
-        the full (n, P) temporaries would take over a quarter of the free memory; the
-        choice is reported in ``solution.solver``.
+        the full (n, P) temporaries would take over a quarter of the free memory; when X
+        and the masks themselves do not fit a GPU, they stay in host memory and row
+        chunks are streamed to the device for each product.  The choice is reported in
+        ``solution.solver``.
 
     Returns
     -------
@@ -411,6 +413,7 @@ def _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver, to
         V=out["V"], patterns=patterns, beta=beta, activation=activation, alpha=alpha,
         loss=loss, gated=gated,
         solver=f"{solver}-{out['device']}-{dtype}"
+        + ("-streamed from host" if out["streamed"] else "")
         + (f"-chunks of {out['chunk_rows']} rows" if out["chunk_rows"] else ""),
         solve_time=out["time"], dual=out["dual"], X=X, y=y, iterations=out["iterations"],
         multipliers=out["multipliers"])

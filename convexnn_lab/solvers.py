@@ -70,14 +70,21 @@ def available_memory(device: str) -> int:
 class _Program:
     """Data of one program on one device: X, y, masks, loss."""
 
-    def __init__(self, X, y, beta, patterns, activation, alpha, loss, gated, device, dtype):
+    def __init__(self, X, y, beta, patterns, activation, alpha, loss, gated, device, dtype,
+                 stream=False):
         import torch
 
         self.torch = torch
-        self.X = torch.as_tensor(X, dtype=dtype, device=device)
+        self.device = device
+        # streaming: X and the masks stay in host memory, row chunks travel per product
+        home = "cpu" if stream else device
+        self.stream = stream
+        self.X = torch.as_tensor(X, dtype=dtype, device=home)
         self.y = torch.as_tensor(y, dtype=dtype, device=device)
         Dt = torch.as_tensor(pattern_slopes(patterns, activation, alpha).T, dtype=dtype,
-                             device=device)
+                             device=home)
+        if stream and str(device).startswith("cuda"):
+            self.X, Dt = self.X.pin_memory(), Dt.pin_memory()
         self.gated = gated
         self.M = Dt if gated else torch.cat([Dt, -Dt], dim=1)
         if not gated:
@@ -93,16 +100,30 @@ class _Program:
         step = self.chunk or n
         return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
+    def _rows(self, s):
+        if not self.stream:
+            return self.X[s], self.M[s]
+        return (self.X[s].to(self.device, non_blocking=True),
+                self.M[s].to(self.device, non_blocking=True))
+
     def forward(self, W):
         if not self.chunk:
             return (self.X @ W * self.M).sum(dim=1)
         # row chunks keep the (rows, blocks) temporaries bounded
-        return self.torch.cat([(self.X[s] @ W * self.M[s]).sum(dim=1) for s in self._slices()])
+        out = []
+        for s in self._slices():
+            Xc, Mc = self._rows(s)
+            out.append((Xc @ W * Mc).sum(dim=1))
+        return self.torch.cat(out)
 
     def adjoint(self, r):
         if not self.chunk:
             return self.X.T @ (self.M * r[:, None])
-        return sum(self.X[s].T @ (self.M[s] * r[s, None]) for s in self._slices())
+        total = 0
+        for s in self._slices():
+            Xc, Mc = self._rows(s)
+            total = total + Xc.T @ (Mc * r[s, None])
+        return total
 
     def data_loss(self, pred):
         torch = self.torch
@@ -188,7 +209,8 @@ def _accepts_flag(fn):
 
 def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squared",
                gated=False, solver="fista", tol=1e-6, max_iter=10_000, device=None,
-               dtype="float64", init=None, progress=True, check_every=10, chunk_rows=None):
+               dtype="float64", init=None, progress=True, check_every=10, chunk_rows=None,
+               stream=None):
     """Solve the convex program with the torch solvers; see ``solve_convex``.
 
     Returns a dict: primal blocks U, V (numpy float64, shape (d, P)), status,
@@ -205,16 +227,27 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     n, d = X.shape
     P = patterns.shape[0]
-    need = memory_estimate(n, d, P, gated=gated, dtype_bytes=4 if tdtype == torch.float32 else 8)
+    itemsize = 4 if tdtype == torch.float32 else 8
+    need = memory_estimate(n, d, P, gated=gated, dtype_bytes=itemsize)
     have = available_memory(device)
-    if need > 0.8 * have:
+    if stream is None:
+        # gated programs whose data do not fit the device stream X and the masks from
+        # host memory, when the host can hold them
+        stream = bool(gated and need > 0.8 * have and device != "cpu"
+                      and need <= 0.8 * available_memory("cpu"))
+    if stream:
+        if not gated:
+            raise ValueError("streaming applies to the gated program (solver='fista')")
+        if chunk_rows is None:
+            chunk_rows = max(1, int(0.1 * have / ((3 * P + d) * itemsize)))
+    elif need > 0.8 * have:
         raise MemoryError(
             f"the program with n={n}, d={d}, P={P} patterns needs about {need / 2**30:.2f} GiB "
             f"on {device}, but only {have / 2**30:.2f} GiB is free; use fewer patterns, "
             "dtype='float32', or a subsample of the rows"
         )
-    prog = _Program(X, y, beta, patterns, activation, alpha, loss, gated, device, tdtype)
-    itemsize = 4 if tdtype == torch.float32 else 8
+    prog = _Program(X, y, beta, patterns, activation, alpha, loss, gated, device, tdtype,
+                    stream=stream)
     if chunk_rows is None and gated:
         # full-size temporaries: a few (n, P) arrays per product
         temp = 3 * n * P * itemsize
@@ -224,6 +257,8 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         if not gated:
             raise ValueError("chunk_rows applies to the gated program (solver='fista')")
         prog.chunk = check_positive_int(chunk_rows, "chunk_rows") if chunk_rows < n else None
+        if stream and prog.chunk is None:
+            prog.chunk = n  # one chunk: X still travels from host memory
     blocks = P if gated else 2 * P
     W = torch.zeros((d, blocks), dtype=tdtype, device=device)
     Gamma = None if gated else torch.zeros((n, blocks), dtype=tdtype, device=device)
@@ -384,6 +419,6 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         if state["gap"] <= tol * abs(state["objective"]) and _feasible(prog.S * (prog.X @ W)):
             status = "optimal"
     return {"U": U, "V": V, "status": status, "iterations": iters, "device": device,
-            "chunk_rows": prog.chunk,
+            "chunk_rows": prog.chunk, "streamed": bool(stream),
             "multipliers": G_out, "time": elapsed, "objective": state["objective"],
             "gap": max(state["gap"], 0.0), "dual": state.get("lam")}

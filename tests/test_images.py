@@ -75,3 +75,21 @@ def test_vector_network_accuracy_and_scalar_only_methods():
     assert net.accuracy(X, [0, 1]) == 1.0
     with pytest.raises(ValueError, match="scalar-output"):
         net.merge_neurons(X)
+
+
+def test_streaming_from_host_memory_gives_the_same_iterates():
+    from convexnn_lab.solvers import fast_solve
+
+    rng = np.random.default_rng(3)
+    X = cl.add_bias(rng.standard_normal((120, 3)))
+    y = rng.standard_normal(120)
+    P = cl.sample_patterns(X, 20, seed=3)
+    ref = fast_solve(X, y, 0.5, P, gated=True, progress=False, device="cpu")
+    streamed = fast_solve(X, y, 0.5, P, gated=True, progress=False, device="cpu", stream=True,
+                          chunk_rows=25)
+    assert streamed["streamed"] and streamed["chunk_rows"] == 25
+    assert streamed["iterations"] == ref["iterations"]
+    assert np.allclose(streamed["U"], ref["U"], atol=1e-12)
+    with pytest.raises(ValueError, match="gated"):
+        fast_solve(X, y, 0.5, P, gated=False, solver="al", progress=False, device="cpu",
+                   stream=True)
