@@ -36,6 +36,7 @@ import numpy as np
 import convexnn_lab as cl
 from convexnn_lab.activations import pattern_slopes
 from convexnn_lab.networks import data_loss
+from convexnn_lab.programs import convex_objective
 
 
 def datasets(n_synthetic=2000, seed=0):
@@ -66,8 +67,7 @@ def relu_objective(X, y, beta, U, V):
 
 
 def gated_objective(X, y, beta, patterns, U):
-    pred = np.sum(pattern_slopes(patterns).T * (X @ U), axis=1)
-    return data_loss(pred, y) + beta * np.linalg.norm(U, axis=0).sum(), pred
+    return convex_objective(X, y, beta, patterns, U), None
 
 
 def timed(fn):

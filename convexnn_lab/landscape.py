@@ -18,6 +18,7 @@ __all__ = [
     "product_convex_loss",
     "product_loss",
     "product_map",
+    "product_minimizer",
     "two_neuron_grad",
     "two_neuron_loss",
 ]
@@ -132,6 +133,12 @@ def product_convex_loss(z, lam: float = 0.0) -> np.ndarray:
     """``(z - 1)^2 + lam |z|``: the convex counterpart of :func:`product_loss`."""
     z = np.asarray(z, float)
     return (z - 1.0) ** 2 + lam * np.abs(z)
+
+
+def product_minimizer(lam: float = 0.0) -> float:
+    """``z* = max(1 - lam/2, 0)``: the minimizer of (z - 1)^2 + lam |z| (soft-thresholding)."""
+    lam = check_beta(lam, "lam", allow_zero=True)
+    return max(1.0 - lam / 2.0, 0.0)
 
 
 def product_map(z):

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .landscape import one_neuron_loss, one_neuron_minima, product_loss, two_neuron_loss
+from .landscape import (
+    one_neuron_loss,
+    one_neuron_minima,
+    product_loss,
+    product_minimizer,
+    two_neuron_loss,
+)
 from .patterns import cover_bound, enumerate_patterns, general_position_count
 
 __all__ = [
@@ -79,7 +85,7 @@ def product_landscape(lam: float = 0.0, *, lim: float = 2.0, ax=None):
     A, B = np.meshgrid(g, g)
     cs = ax.contourf(A, B, np.log1p(product_loss(A, B, lam)), levels=30, cmap="magma")
     fig.colorbar(cs, ax=ax, label="log(1 + loss)")
-    z = max(1.0 - lam / 2.0, 0.0)
+    z = product_minimizer(lam)
     r = np.sqrt(z)
     ax.plot([r, -r], [r, -r], "c*", ms=12, label=f"minima (z* = {z:.3g})")
     ax.set_xlabel("a")

@@ -389,7 +389,7 @@ def _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver, to
                 max_iter, device, dtype, warm_start, progress, chunk_rows) -> ConvexSolution:
     from .solvers import fast_solve
 
-    if not (isinstance(tol, float) or isinstance(tol, int)) or not 0 < tol < 1:
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
         raise ValueError(f"tol must be a relative gap in (0, 1), got {tol!r}")
     init = None
     if warm_start is not None:

@@ -32,7 +32,8 @@ import numpy as np
 
 from ._validation import check_positive_int
 from .activations import pattern_slopes, slopes
-from .certificates import cone_correlation, dual_bound
+from .certificates import cone_correlation, dual_bound, dual_residual
+from .networks import data_loss
 from .polish import certificate as polish_certificate
 from .polish import newton_polish
 
@@ -154,12 +155,6 @@ def _feasible(c) -> bool:
     return float((-c).max()) <= 1e-9 * max(scale, 1e-300)
 
 
-def _np_loss(pred, y, loss):
-    if loss == "squared":
-        return 0.5 * float(np.sum((pred - y) ** 2))
-    return float(np.sum(np.logaddexp(0.0, -y * pred)))
-
-
 def _prox(W, step_beta):
     torch = __import__("torch")
     norms = torch.linalg.vector_norm(W, dim=0, keepdim=True)
@@ -183,7 +178,7 @@ def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None
         while True:
             W_new = _prox(Z - g_Z / L, beta / L)
             D = W_new - Z
-            f_new, _ = smooth(W_new, need_grad=False) if _accepts_flag(smooth) else smooth(W_new)
+            f_new, _ = smooth(W_new, need_grad=False)
             if f_new <= f_Z + (g_Z * D).sum() + 0.5 * L * (D * D).sum() + slack * abs(f_Z):
                 break
             L *= 2.0
@@ -201,10 +196,6 @@ def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None
         if check is not None and it % check_every == 0 and check(W):
             return W, L, it, True
     return W, L, it, False
-
-
-def _accepts_flag(fn):
-    return getattr(fn, "accepts_need_grad", False)
 
 
 def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squared",
@@ -321,7 +312,7 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         corr, lam0 = polish_certificate(Xn, y_np, beta, M_np, Wp, pred, S=S_np, Gamma=G_np,
                                         loss=loss, patterns=patterns, activation=activation,
                                         alpha=alpha)
-        objective = _np_loss(pred, y_np, loss) + beta * float(np.linalg.norm(Wp, axis=0).sum())
+        objective = data_loss(pred, y_np, loss) + beta * float(np.linalg.norm(Wp, axis=0).sum())
         dual, s = dual_bound(y_np, lam0, corr, beta, loss)
         gap = objective - dual
         if gap <= tol * max(abs(objective), 1e-300):
@@ -342,7 +333,6 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
             pred = prog.forward(W_)
             val = prog.data_loss(pred)
             return val, (prog.adjoint(prog.loss_grad(pred)) if need_grad else None)
-        smooth.accepts_need_grad = True
 
         def check(W_):
             obj, gap = certificate(W_, None)
@@ -370,8 +360,7 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
                 if not need_grad:
                     return val, None
                 return val, prog.adjoint(prog.loss_grad(pred)) - prog.X.T @ (prog.S * pen)
-            smooth.accepts_need_grad = True
-
+    
             W, L, k, _ = _fista(prog, W, smooth, L=L, max_iter=min(inner, max_iter - iters),
                                 bar=bar)
             iters += k
@@ -410,7 +399,7 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
     if status != "optimal" and not gated and n * P <= 2_000_000:
         # the multipliers' bound is loose until AL converges: try the exact one once
         pred = prog.network_prediction(W).detach().cpu().double().numpy()
-        lam0 = y_np - pred if loss == "squared" else y_np / (1 + np.exp(y_np * pred))
+        lam0 = dual_residual(pred, y_np, loss)
         corr = cone_correlation(np.asarray(X, float), lam0, patterns,
                                 activation=activation, alpha=alpha)
         dual, s = dual_bound(y_np, lam0, corr, beta, loss)

@@ -38,6 +38,10 @@ def test_chapter0_landscape_facts():
     X2, y2 = cl.toy("two_neurons")
     _, final = landscape.descend_two_neurons(X2, y2, n_starts=30, seed=0)
     assert set(np.round(final, 3)) == {0.0, 0.5, 2.0}
+    grid = np.linspace(-3, 3, 60001)
+    for lam in (0.0, 0.8, 2.5):
+        best = grid[np.argmin(landscape.product_convex_loss(grid, lam))]
+        assert abs(landscape.product_minimizer(lam) - best) < 1e-3
     z = np.linspace(-3, 3, 13)
     assert np.allclose(landscape.product_loss(*landscape.product_map(z), 0.7),
                        landscape.product_convex_loss(z, 0.7))
