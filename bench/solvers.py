@@ -1,5 +1,9 @@
 """Benchmark: our torch solvers against CVXPY (Clarabel, SCS), pyscnn and Adam.
 
+Ours: the interior-point method ("ipm", both programs) and the first-order solvers
+("fista" for gated ReLU, "al" for the cones), all on the CPU, stopping at a certified
+relative gap of 1e-6.
+
     python bench/solvers.py [--patterns 30] [--beta 1.0] [--json bench/results/solvers.json]
     python bench/solvers.py --device cuda --scale 50000,3072,4096   # GPU timing mode
 
@@ -112,14 +116,14 @@ def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, 
 
     for gated in (True, False):
         program = "gated" if gated else "relu"
-        ours = "fista" if gated else "al"
-        sol, t = timed(lambda: cl.solve_convex(X, y, beta, patterns, gated=gated, solver=ours,
-                                               device="cpu", progress=False))
-        net_pred = (np.sum(pattern_slopes(cl.patterns.patterns_of_directions(X_test, G)).T
-                           * (X_test @ sol.U), axis=1) if gated else
-                    sol.network().predict(X_test))
-        add(program, f"ours {ours} (cpu)", t, sol.objective, net_pred, sol.gap,
-            "" if sol.status == "optimal" else sol.status)
+        for ours in ("ipm", "fista" if gated else "al"):
+            sol, t = timed(lambda: cl.solve_convex(X, y, beta, patterns, gated=gated,
+                                                   solver=ours, device="cpu", progress=False))
+            net_pred = (np.sum(pattern_slopes(cl.patterns.patterns_of_directions(X_test, G)).T
+                               * (X_test @ sol.U), axis=1) if gated else
+                        sol.network().predict(X_test))
+            add(program, f"ours {ours} (cpu)", t, sol.objective, net_pred, sol.gap,
+                "" if sol.status == "optimal" else sol.status)
         for cname in ("CLARABEL", "SCS"):
             try:
                 ref, t = timed(lambda: cl.solve_convex(X, y, beta, patterns, gated=gated,
@@ -167,10 +171,11 @@ def ratios(rows):
     out = []
     for data in dict.fromkeys(r["data"] for r in rows):
         get = {r["method"]: r for r in rows if r["data"] == data}
-        pairs = [("ours fista (cpu)", "cvxpy clarabel", "gated"),
-                 ("ours fista (cpu)", "pyscnn rfista tol=1e-10", "gated"),
-                 ("ours al (cpu)", "cvxpy clarabel", "relu"),
-                 ("ours al (cpu)", "pyscnn al tol=1e-10", "relu")]
+        pairs = [(ours, theirs, program)
+                 for program, first_order, peer in (("gated", "fista", "rfista"),
+                                                    ("relu", "al", "al"))
+                 for ours in ("ours ipm (cpu)", f"ours {first_order} (cpu)")
+                 for theirs in ("cvxpy clarabel", f"pyscnn {peer} tol=1e-10")]
         for ours, theirs, program in pairs:
             a = next((r for r in rows if r["data"] == data and r["method"] == ours
                       and r["program"] == program), None)
@@ -181,11 +186,13 @@ def ratios(rows):
                             "time_ratio": a["seconds"] / b["seconds"],
                             "objective_diff": (a["objective"] - b["objective"]) / abs(b["objective"])})
         adam = next((r for k, r in get.items() if k.startswith("adam")), None)
-        al = next((r for r in rows if r["data"] == data and r["method"] == "ours al (cpu)"), None)
-        if adam and al:
-            out.append({"data": data, "program": "relu", "ours": "ours al (cpu)",
-                        "theirs": adam["method"], "time_ratio": al["seconds"] / adam["seconds"],
-                        "objective_diff": (al["objective"] - adam["objective"]) / abs(adam["objective"])})
+        ipm = next((r for r in rows if r["data"] == data and r["program"] == "relu"
+                    and r["method"] == "ours ipm (cpu)"), None)
+        if adam and ipm:
+            out.append({"data": data, "program": "relu", "ours": "ours ipm (cpu)",
+                        "theirs": adam["method"], "time_ratio": ipm["seconds"] / adam["seconds"],
+                        "objective_diff": (ipm["objective"] - adam["objective"])
+                        / abs(adam["objective"])})
     return out
 
 

@@ -33,7 +33,7 @@ def _loss_parts(z, y, loss):
 
 
 def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
-                  max_iter=60, max_vars=6000, max_prunes=20):
+                  max_iter=60, max_vars=6000, max_prunes=20, max_rounds=5):
     """Polish blocks W (d, B) on their support; returns the new W or None.
 
     Parameters
@@ -46,7 +46,8 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
         AL multipliers; rows with a positive multiplier count as active.
 
     Blocks that collapse to zero during the Newton iterations leave the support and
-    the iterations go on without them.
+    the iterations go on without them.  Rows that the polished point violates join
+    their block's active set, and the polish runs again (at most `max_rounds` times).
     """
     norms = np.linalg.norm(W, axis=0)
     if norms.max() == 0:
@@ -54,17 +55,43 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
     active = list(np.flatnonzero(norms > 1e-6 * norms.max()))
     xn = np.linalg.norm(X, axis=1)
     gmax = 0.0 if Gamma is None else float(Gamma.max())
-    bases = {}
+    rows_on = {}
     for j in active:
-        N = np.eye(X.shape[1])
         if S is not None:
             on = np.abs(X @ W[:, j]) <= 1e-6 * xn * norms[j]
             if Gamma is not None and gmax > 0:
                 on |= Gamma[:, j] > 1e-6 * gmax
-            if on.any():
-                _, sv, vt = np.linalg.svd(X[on], full_matrices=True)
-                rank = int((sv > 1e-9 * sv[0]).sum()) if len(sv) else 0
-                N = vt[rank:].T
+            rows_on[j] = on
+    # a primal active-set loop: rows that the polished point leaves join the active set
+    for _ in range(max_rounds):
+        Wn = _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars,
+                        max_prunes)
+        if Wn is None:
+            return None
+        if S is None:
+            return Wn
+        Z = S * (X @ Wn)
+        scale = np.abs(X @ Wn).max() + 1e-300
+        left = Z < -1e-9 * scale
+        if not left.any():
+            return Wn
+        for j in np.flatnonzero(left.any(axis=0)):
+            if j not in rows_on:
+                return None
+            rows_on[j] = rows_on[j] | left[:, j]
+    return None  # still leaving a cone: the active rows were guessed wrong
+
+
+def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_prunes):
+    """Newton polish of the blocks `active`, each on the subspace of its active rows."""
+    bases = {}
+    for j in active:
+        N = np.eye(X.shape[1])
+        on = rows_on.get(j)
+        if on is not None and on.any():
+            _, sv, vt = np.linalg.svd(X[on], full_matrices=True)
+            rank = int((sv > 1e-9 * sv[0]).sum()) if len(sv) else 0
+            N = vt[rank:].T
         if N.shape[1]:
             bases[j] = (N, N.T @ W[:, j])
     for _ in range(max_prunes):
@@ -81,11 +108,6 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
     Wn = np.zeros_like(W)
     for j, (N, z) in bases.items():
         Wn[:, j] = N @ z
-    if S is not None:
-        Z = S * (X @ Wn)
-        scale = np.abs(X @ Wn).max() + 1e-300
-        if (Z < -1e-9 * scale).any():
-            return None  # left a cone: the active rows were guessed wrong
     return Wn
 
 

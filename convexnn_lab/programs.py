@@ -35,12 +35,13 @@ __all__ = [
     "solve_convex",
 ]
 
-SOLVERS = ("auto", "cvxpy", "fista", "al")
+SOLVERS = ("auto", "cvxpy", "ipm", "fista", "al")
 
-# "auto" switches from CVXPY to torch above this many mask entries n * P: early for
-# gated ReLU (FISTA beats Clarabel there), late for the cones (the AL is slower than
-# Clarabel on the bundled data sets: bench/solvers.py measures it)
-AUTO_FAST_SIZE = {"fista": 20_000, "al": 2_000_000}
+# "auto" switches from CVXPY to torch above this many mask entries n * P (below it
+# CVXPY takes well under a second and is the exact reference); then it takes the
+# interior-point method while its Newton systems are small (solvers.ipm_suits), the
+# first-order solvers beyond (bench/solvers.py measures all of them)
+AUTO_FAST_SIZE = 20_000
 
 
 @dataclass
@@ -262,26 +263,34 @@ def solve_convex(
     loss : {"squared", "logistic"}
     gated : bool
         Solve the gated-ReLU program (no cone constraints, no v_i).
-    solver : {"auto", "cvxpy", "fista", "al"}
+    solver : {"auto", "cvxpy", "ipm", "fista", "al"}
         "cvxpy": CVXPY with Clarabel (SCS if Clarabel is missing), the exact
-        reference.  "fista": accelerated proximal gradient in torch, gated ReLU only.
-        "al": augmented Lagrangian in torch for the cone-constrained program.  Both
-        torch solvers stop on the certified gap and finish with a Newton polish on
-        the support.  "auto": FISTA for gated programs with n * P > 20,000, the
-        AL for cone programs with n * P > 2,000,000, CVXPY otherwise.
+        reference.  "ipm": a primal-dual interior-point method in torch for both
+        programs (squared loss, float64; its Newton systems are n x n or Pd x Pd, so
+        it suits n or P*d up to a few thousand).  "fista": accelerated proximal
+        gradient in torch, gated ReLU only.  "al": augmented Lagrangian in torch for
+        the cone-constrained program.  FISTA and the AL need O(n P) memory, scale to
+        GPU sizes, and finish with a Newton polish on the support.  All torch solvers
+        stop on the certified gap.  "auto": CVXPY when n * P <= 20,000; else the
+        interior-point method when its Newton system is small enough
+        (``solvers.ipm_suits``; CVXPY after all if it stalls short of `tol`), else
+        FISTA (gated) or the AL (cones).
     cvxpy_solver_name : str, optional
         Override the CVXPY solver (e.g. "SCS").
     tol : float
         Torch solvers: stop when ``gap <= tol * objective``.
     max_iter : int
-        Torch solvers: iteration limit; a solve that hits it says so in ``status``
-        ("max_iterations") and still reports its certified gap.
+        Torch solvers: iteration limit (the interior-point method stops at 200 Newton
+        steps at most); a solve that hits it says so in ``status`` ("max_iterations";
+        "stalled" when round-off stops the interior-point method first) and still
+        reports its certified gap.
     device : {"cpu", "cuda"}, optional
         Torch solvers: default "cuda" when a GPU is visible.
     dtype : {"float64", "float32"}
         Torch solvers' working precision (the certificate is computed in float64).
     warm_start : ConvexSolution, optional
-        Torch solvers: start from this solution (same patterns), multipliers too.
+        FISTA and the AL: start from this solution (same patterns), multipliers too.
+        The interior-point method ignores it (interior points do not warm start).
     progress : bool
         Torch solvers: a progress bar for solves longer than a second.
     chunk_rows : int, optional
@@ -332,16 +341,33 @@ def solve_convex(
         raise ValueError("y must hold labels -1 and +1 for loss='logistic'")
     n, d = X.shape
     P = patterns.shape[0]
+    chosen = solver == "auto"
     if solver == "auto":
-        fast = "fista" if gated else "al"
-        solver = "cvxpy" if n * P <= AUTO_FAST_SIZE[fast] else fast
+        from .solvers import ipm_suits
+
+        if n * P <= AUTO_FAST_SIZE:
+            solver = "cvxpy"
+        elif ipm_suits(n, d, P, gated=gated, loss=loss, device=_auto_device(device)):
+            solver = "ipm"
+        else:
+            solver = "fista" if gated else "al"
     if solver == "fista" and not gated:
         raise ValueError("solver='fista' solves the gated-ReLU program (gated=True); use "
                          "solver='al' for the program with cone constraints")
     if solver == "al" and gated:
         raise ValueError("solver='al' handles the cone constraints; gated ReLU has none: "
                          "use solver='fista'")
-    if solver in ("fista", "al"):
+    if chosen and solver == "ipm":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="solver='ipm' stopped", category=RuntimeWarning)
+            sol = _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver,
+                              tol, max_iter, device, dtype, warm_start, progress, chunk_rows)
+        if sol.status == "optimal":
+            return sol
+        # round-off stopped the interior-point method short of tol (degenerate programs,
+        # e.g. all patterns of a few points): "auto" falls back on the exact reference
+        solver = "cvxpy"
+    if solver in ("ipm", "fista", "al"):
         return _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver,
                            tol, max_iter, device, dtype, warm_start, progress, chunk_rows)
     import cvxpy as cp
@@ -383,6 +409,14 @@ def solve_convex(
     Vv = np.zeros_like(Uv) if gated else np.asarray(V.value)
     return _finish(X, y, beta, patterns, Uv, Vv, activation, alpha, loss, gated,
                    status, f"cvxpy-{name.lower()}", elapsed)
+
+
+def _auto_device(device):
+    if device is not None:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _solve_fast(X, y, beta, patterns, activation, alpha, loss, gated, solver, tol,

@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from ._progress import LazyBar
 from ._validation import check_positive_int
 from .activations import pattern_slopes, slopes
 from .certificates import cone_correlation, dual_bound, dual_residual
@@ -37,7 +38,11 @@ from .networks import data_loss
 from .polish import certificate as polish_certificate
 from .polish import newton_polish
 
-__all__ = ["fast_solve", "memory_estimate", "available_memory"]
+__all__ = ["fast_solve", "memory_estimate", "available_memory", "ipm_suits", "polish"]
+
+# "auto" picks the interior-point method while one Newton system costs at most this
+# many flops (a second or two on a laptop core) and fits in a quarter of the memory
+IPM_MAX_FLOPS = 5e10
 
 # augmented Lagrangian schedule: initial rho, its growth when the cone violation
 # does not halve, and the inner FISTA budget (grows by 1.5x per outer step)
@@ -198,6 +203,36 @@ def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None
     return W, L, it, False
 
 
+def polish(X, y, beta, patterns, W, Gamma=None, *, activation="relu", alpha=0.01,
+           loss="squared", gated=False):
+    """Newton polish of blocks W (d, B) on their support, with its certificate.
+
+    Returns (W, objective, gap, dual lambda) or None when the polish fails (support or
+    active rows guessed wrong).  Gamma (n, B): multipliers of the cone rows.
+    """
+    Xn = np.asarray(X, dtype=np.float64)
+    P = patterns.shape[0]
+    Dt_np = pattern_slopes(patterns, activation, alpha).T
+    M_np = Dt_np if gated else np.hstack([Dt_np, -Dt_np])
+    S_np = None if gated else np.tile(np.where(patterns.T, 1.0, -1.0), (1, 2))
+    Wp = newton_polish(Xn, y, beta, M_np, W, S=S_np, Gamma=Gamma, loss=loss)
+    if Wp is None:
+        return None
+    if gated:
+        pred = (Xn @ Wp * M_np).sum(axis=1)
+    else:
+        a_s, b_s = slopes(activation, alpha)
+        Zp = Xn @ Wp
+        act = np.where(Zp >= 0, a_s * Zp, b_s * Zp)
+        pred = act[:, :P].sum(axis=1) - act[:, P:].sum(axis=1)
+    corr, lam0 = polish_certificate(Xn, y, beta, M_np, Wp, pred, S=S_np, Gamma=Gamma,
+                                    loss=loss, patterns=patterns, activation=activation,
+                                    alpha=alpha)
+    objective = data_loss(pred, y, loss) + beta * float(np.linalg.norm(Wp, axis=0).sum())
+    dual, s = dual_bound(y, lam0, corr, beta, loss)
+    return Wp, objective, objective - dual, s * lam0
+
+
 def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squared",
                gated=False, solver="fista", tol=1e-6, max_iter=10_000, device=None,
                dtype="float64", init=None, progress=True, check_every=10, chunk_rows=None,
@@ -218,6 +253,9 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     n, d = X.shape
     P = patterns.shape[0]
+    if solver == "ipm":
+        return _ipm(X, y, beta, patterns, activation, alpha, loss, gated, tol, max_iter,
+                    device, tdtype, init, progress)
     itemsize = 4 if tdtype == torch.float32 else 8
     need = memory_estimate(n, d, P, gated=gated, dtype_bytes=itemsize)
     have = available_memory(device)
@@ -280,11 +318,6 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         state["lam"] = s * lam0_np
         return objective, objective - dual
 
-    Xn = np.asarray(X, dtype=np.float64)
-    Dt_np = pattern_slopes(patterns, activation, alpha).T
-    M_np = Dt_np if gated else np.hstack([Dt_np, -Dt_np])
-    S_np = None if gated else np.tile(np.where(patterns.T, 1.0, -1.0), (1, 2))
-    a_s, b_s = slopes(activation, alpha)
     polished = {"support": None, "W": None}
     # relative gap from which a Newton polish is worth trying (float32 stalls earlier)
     polish_from = 1e-2 if tdtype == torch.float64 else 1e-1
@@ -300,30 +333,15 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
         if signature == polished["support"]:
             return False  # same support and active rows as the last failed try
         polished["support"] = signature
-        Wp = newton_polish(Xn, y_np, beta, M_np, W_np, S=S_np, Gamma=G_np, loss=loss)
-        if Wp is None:
+        out = polish(X, y_np, beta, patterns, W_np, G_np, activation=activation, alpha=alpha,
+                     loss=loss, gated=gated)
+        if out is None or out[2] > tol * max(abs(out[1]), 1e-300):
             return False
-        if gated:
-            pred = (Xn @ Wp * M_np).sum(axis=1)
-        else:
-            Zp = Xn @ Wp
-            act = np.where(Zp >= 0, a_s * Zp, b_s * Zp)
-            pred = act[:, :P].sum(axis=1) - act[:, P:].sum(axis=1)
-        corr, lam0 = polish_certificate(Xn, y_np, beta, M_np, Wp, pred, S=S_np, Gamma=G_np,
-                                        loss=loss, patterns=patterns, activation=activation,
-                                        alpha=alpha)
-        objective = data_loss(pred, y_np, loss) + beta * float(np.linalg.norm(Wp, axis=0).sum())
-        dual, s = dual_bound(y_np, lam0, corr, beta, loss)
-        gap = objective - dual
-        if gap <= tol * max(abs(objective), 1e-300):
-            state.update(objective=objective, gap=gap, lam=s * lam0)
-            polished["W"] = Wp
-            return True
-        return False
+        polished["W"] = out[0]
+        state.update(objective=out[1], gap=out[2], lam=out[3])
+        return True
 
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=max_iter, desc=f"{solver} P={P}", delay=1.0, disable=not progress)
+    bar = LazyBar(max_iter, f"{solver} P={P}", disable=not progress)
     start = time.perf_counter()
     status = "max_iterations"
     iters = 0
@@ -411,3 +429,51 @@ def fast_solve(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squ
             "chunk_rows": prog.chunk, "streamed": bool(stream),
             "multipliers": G_out, "time": elapsed, "objective": state["objective"],
             "gap": max(state["gap"], 0.0), "dual": state.get("lam")}
+
+
+def ipm_suits(n: int, d: int, P: int, *, gated: bool, loss: str, device: str = "cpu") -> bool:
+    """Is the interior-point method the fast choice for this program (``solver="auto"``)?"""
+    from .interior import ipm_memory_estimate, newton_flops
+
+    return (newton_flops(n, d, P, loss) <= IPM_MAX_FLOPS
+            and ipm_memory_estimate(n, d, P, gated=gated) <= 0.25 * available_memory(device))
+
+
+def _ipm(X, y, beta, patterns, activation, alpha, loss, gated, tol, max_iter, device,
+         tdtype, init, progress):
+    """The interior-point route of ``fast_solve`` (float64)."""
+    import torch
+
+    from .interior import interior_point, ipm_memory_estimate
+
+    if tdtype != torch.float64:
+        raise ValueError("solver='ipm' runs in float64 (its Newton systems need it); pass "
+                         "dtype='float64', or use solver='fista'/'al' for float32")
+    n, d = X.shape
+    P = patterns.shape[0]
+    need = ipm_memory_estimate(n, d, P, gated=gated)
+    have = available_memory(device)
+    if need > 0.8 * have:
+        raise MemoryError(
+            f"solver='ipm' on n={n}, d={d}, P={P} needs about {need / 2**30:.2f} GiB on "
+            f"{device}, but only {have / 2**30:.2f} GiB is free; use solver='al' (cones) or "
+            "'fista' (gated), which need O(n P) memory, or fewer patterns")
+    # interior-point iterations cannot use a warm start; `init` is ignored on purpose
+    out = interior_point(X, y, beta, patterns, activation=activation, alpha=alpha,
+                         loss=loss, gated=gated, tol=tol, max_iter=min(max_iter, 200),
+                         device=device, progress=progress)
+    if out["status"] in ("stalled", "numerical_error"):
+        # round-off stopped the Newton systems short of tol: the support and the active
+        # cone rows are known by now, and the polish solves the smooth restriction
+        start = time.perf_counter()
+        W = np.hstack([out["U"], out["V"]]) if not gated else out["U"]
+        res = polish(X, np.asarray(y, dtype=np.float64), beta, patterns, W, out["multipliers"],
+                     activation=activation, alpha=alpha, loss=loss, gated=gated)
+        if res is not None and res[2] < out["gap"]:
+            Wp, objective, gap, lam = res
+            out.update(U=Wp[:, :P], V=np.zeros_like(out["U"]) if gated else Wp[:, P:],
+                       objective=objective, gap=max(gap, 0.0), dual=lam)
+            if gap <= tol * abs(objective):
+                out["status"] = "optimal"
+        out["time"] += time.perf_counter() - start
+    return out

@@ -30,9 +30,12 @@ def test_ratios_compare_the_same_program():
          "objective": 2.0},
         {"data": "a", "program": "relu", "method": "cvxpy clarabel", "seconds": 9.0,
          "objective": 5.0},
+        {"data": "a", "program": "relu", "method": "ours ipm (cpu)", "seconds": 0.9,
+         "objective": 5.0},
     ]
-    (r,) = bench.ratios(rows)
-    assert r["time_ratio"] == 0.25 and r["program"] == "gated"
+    gated, relu = bench.ratios(rows)
+    assert gated["time_ratio"] == 0.25 and gated["program"] == "gated"
+    assert np.isclose(relu["time_ratio"], 0.1) and relu["ours"] == "ours ipm (cpu)"
 
 
 def test_relu_objective_scores_the_mapped_network():

@@ -16,17 +16,18 @@ def problem(seed=0, n=25, P=15):
     return X, y, cl.sample_patterns(X, P, seed=seed)
 
 
+@pytest.mark.parametrize("method", ["first-order", "ipm"])
 @pytest.mark.parametrize("gated", [False, True], ids=["cones", "gated"])
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu", "absolute"])
-def test_fast_solvers_agree_with_cvxpy(activation, loss, gated):
+def test_fast_solvers_agree_with_cvxpy(activation, loss, gated, method):
     X, y, P = problem(1)
     if loss == "logistic":
         y = np.where(y > 0, 1.0, -1.0)
     kw = dict(activation=activation, loss=loss, gated=gated)
     ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy", **kw)
-    fast = cl.solve_convex(X, y, 0.1, P, solver="fista" if gated else "al", tol=1e-8,
-                           progress=False, **kw)
+    solver = "ipm" if method == "ipm" else "fista" if gated else "al"
+    fast = cl.solve_convex(X, y, 0.1, P, solver=solver, tol=1e-8, progress=False, **kw)
     assert fast.status == "optimal"
     # ref.objective - ref.gap <= optimum <= fast.objective <= fast.objective - fast.gap + ...
     assert fast.objective <= ref.objective + 1e-6 * abs(ref.objective)
@@ -100,6 +101,35 @@ def test_solver_choice_errors():
         cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", tol=2.0)
     with pytest.raises(ValueError, match="dtype"):
         cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", dtype="float16")
+    with pytest.raises(ValueError, match="float64"):
+        cl.solve_convex(X, y, 0.1, P, solver="ipm", dtype="float32")
+
+
+def test_interior_point_routes_agree_and_ignore_zero_rows():
+    from convexnn_lab.interior import interior_point
+
+    X, y, P = problem(10, n=30, P=10)
+    X[4] = 0.0  # a zero row constrains nothing
+    P = cl.sample_patterns(X, 10, seed=10)
+    ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")
+    outs = [interior_point(X, y, 0.1, P, route=r, tol=1e-6) for r in ("rows", "columns")]
+    for out in outs:
+        assert out["status"] == "optimal"
+        assert out["gap"] <= 1e-6 * out["objective"]
+        assert abs(out["objective"] - ref.objective) <= 1e-6 * ref.objective
+    assert np.allclose(outs[0]["U"], outs[1]["U"], atol=1e-5)
+    # the multipliers of the cone rows are what certifies the solution
+    assert outs[0]["multipliers"].shape == (30, 2 * len(P)) and outs[0]["multipliers"].min() >= 0
+    assert not outs[0]["multipliers"][4].any()
+
+
+def test_interior_point_limit_is_reported_with_a_true_gap():
+    X, y, P = problem(11)
+    ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")
+    with pytest.warns(RuntimeWarning, match="stopped after 4 iterations"):
+        sol = cl.solve_convex(X, y, 0.1, P, solver="ipm", max_iter=4, progress=False)
+    assert sol.status == "max_iterations"
+    assert sol.objective - sol.gap <= ref.objective + 1e-9
 
 
 def test_cuda_without_gpu_is_a_clear_error():
@@ -117,6 +147,8 @@ def test_memory_is_checked_before_allocating(monkeypatch):
     monkeypatch.setattr(solvers, "available_memory", lambda device: 1000)
     with pytest.raises(MemoryError, match="GiB"):
         cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista")
+    with pytest.raises(MemoryError, match="solver='al'"):
+        cl.solve_convex(X, y, 0.1, P, solver="ipm")
     need = solvers.memory_estimate(50_000, 3072, 4096, gated=True, dtype_bytes=4)
     assert 2 * 2**30 < need < 64 * 2**30
 
@@ -131,7 +163,12 @@ def test_auto_picks_cvxpy_for_small_and_torch_for_large():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sol = cl.solve_convex(Xb, yb, 1.0, Pb, gated=True, progress=False)
-    assert sol.solver.startswith("fista") and sol.status == "optimal"
+        cones = cl.solve_convex(Xb, yb, 1.0, Pb, progress=False)
+    assert sol.solver.startswith("ipm") and sol.status == "optimal"
+    assert cones.solver.startswith("ipm") and cones.status == "optimal"
+    # too large a Newton system for the interior-point method: the first-order solvers
+    assert not solvers.ipm_suits(50_000, 3072, 4096, gated=True, loss="squared")
+    assert solvers.ipm_suits(1347, 65, 30, gated=False, loss="squared")
 
 
 def test_optimal_needs_blocks_inside_their_cones():
@@ -139,3 +176,18 @@ def test_optimal_needs_blocks_inside_their_cones():
 
     assert solvers._feasible(torch.tensor([[1.0, 0.0], [2.0, 3.0]]))
     assert not solvers._feasible(torch.tensor([[1.0, -1e-3], [2.0, 3.0]]))
+
+
+def test_progress_bar_appears_only_for_long_solves():
+    from convexnn_lab._progress import LazyBar
+
+    quick = LazyBar(10, "quick", delay=60.0)
+    quick.update()
+    quick.set_postfix(gap="1e-3")
+    assert quick.bar is None  # nothing drawn: no empty widget in a notebook cell
+    slow = LazyBar(10, "slow", delay=0.0)
+    slow.set_postfix(gap="1e-3")
+    slow.update(2)
+    assert slow.bar is not None and slow.bar.n == 2
+    slow.close()
+    assert LazyBar(10, "off", disable=True, delay=0.0).bar is None

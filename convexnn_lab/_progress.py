@@ -1,0 +1,43 @@
+"""A progress bar for solves that take over a second, silent before that."""
+
+from __future__ import annotations
+
+import time
+
+
+class LazyBar:
+    """A ``tqdm.auto`` bar created only once the work has run for `delay` seconds.
+
+    tqdm's own ``delay`` still draws a notebook widget at once (an empty bar in every
+    cell that solves a small program); this one draws nothing until it is needed.
+    """
+
+    def __init__(self, total: int, desc: str, *, disable: bool = False, delay: float = 1.0):
+        self.total, self.desc, self.disable, self.delay = total, desc, disable, delay
+        self.start = time.perf_counter()
+        self.count = 0
+        self.postfix: dict = {}
+        self.bar = None
+
+    def _show(self) -> None:
+        if self.bar is None and not self.disable and time.perf_counter() - self.start > self.delay:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, desc=self.desc, initial=self.count)
+
+    def update(self, n: int = 1) -> None:
+        self.count += n
+        self._show()
+        if self.bar is not None:
+            self.bar.update(n)
+            if self.postfix:
+                self.bar.set_postfix(self.postfix, refresh=False)
+
+    def set_postfix(self, **postfix) -> None:
+        self.postfix = postfix
+        if self.bar is not None:
+            self.bar.set_postfix(postfix)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,541 @@
+"""A primal-dual interior-point method for the convex program, in torch (chapter 2).
+
+The program with blocks u_j (columns of U, shape (d, B)) and bounds t_j (shape (B,))
+in the conic form of Vandenberghe's CVXOPT notes (``min f(x) + c^T x,
+G x + s = h, s in K``):
+
+    minimize   f( sum_j M_j * (X u_j) ) + beta * sum_j t_j
+    subject to S_j * (X u_j) >= 0        n rows per block: the cone (2 D_i - I) X u >= 0
+               ||u_j||_2 <= t_j          one second-order cone per block
+
+with B = 2P blocks [u_1..u_P, v_1..v_P], signed slopes M = [Dt, -Dt] and signs
+S = [2D - 1, 2D - 1], both of shape (n, B) (gated ReLU: B = P, M = Dt, no S).
+
+Each iteration is a Mehrotra predictor-corrector step with Nesterov-Todd scaling.
+Its Newton system ``(H + G^T W^-2 G) dx = r`` has a block-diagonal part (one
+(d+1) x (d+1) block per u_j: the cone rows give X^T diag(z/s) X) plus the loss
+Hessian, which only sees p_i = u_i - v_i through ``sum_i Dt_i * (X p_i)``.
+Eliminating each block for fixed p_i leaves
+
+    (F^-1 + A^T diag(h) A) p = F^-1 a,     A p = sum_i Dt_i * (X p_i),
+
+with F = blockdiag(F_i) (P blocks of d x d).  It is solved in whichever space is
+smaller: the n rows (Woodbury: an n x n Cholesky, ``2 n^2 P d`` flops to form) or
+the P*d columns (a (Pd) x (Pd) Cholesky; for the squared loss A^T A is formed once).
+The P matrices D_i X are still never stored: A acts as a mask on X p.
+
+The iterates stay strictly inside the cones, the multipliers z of the cone rows are
+the Gamma of the certificate (``certificates``), and the solver stops on the same
+certified duality gap as the first-order solvers, once the blocks meet their cones.
+Interior-point iterations do not profit from warm starts; the method runs in float64.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ._progress import LazyBar
+from .activations import pattern_slopes, slopes
+from .certificates import cone_correlation, dual_bound
+
+__all__ = ["interior_point", "ipm_memory_estimate", "newton_flops"]
+
+_STEP = 0.99  # fraction of the way to the boundary of the cones
+_REFINE = 2  # refinement steps per Newton solve
+_PATIENCE = 6  # iterations without a better certified gap before stopping
+
+
+def ipm_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
+    """Bytes (float64) the interior-point method holds, for its cheaper route."""
+    B = P if gated else 2 * P
+    rows = n * n + n * P * d
+    cols = (P * d) ** 2 + n * P * d
+    return 8 * (min(rows, cols) + (0 if gated else 6 * n * B) + 4 * n * d
+                + 6 * B * (d + 1) ** 2)
+
+
+def _route_flops(n: int, d: int, P: int, loss: str) -> dict:
+    """Cost of one reduced Newton system in each space, in matrix-product flops (a
+    Cholesky flop counts twice: it runs at about half the rate of a product here)."""
+    return {"rows": 2.0 * n * n * P * d + 2 * n ** 3 / 3,
+            "columns": 2 * (P * d) ** 3 / 3
+            + (0.0 if loss == "squared" else 2.0 * n * (P * d) ** 2)}
+
+
+def _route(n: int, d: int, P: int, loss: str) -> str:
+    """'rows' (n x n system) or 'columns' ((P d) x (P d) system): fewer flops."""
+    flops = _route_flops(n, d, P, loss)
+    return min(flops, key=flops.get)
+
+
+def newton_flops(n: int, d: int, P: int, loss: str = "squared") -> float:
+    """Flops of one Newton system on the cheaper route (the blocks add 4 n P d^2)."""
+    return min(_route_flops(n, d, P, loss).values()) + 4.0 * n * P * d * d
+
+
+# --- second-order cone algebra, column-wise on (k, B) arrays: x = (x0, x1) ----------
+
+def _jdot(a, b):
+    return a[0] * b[0] - (a[1:] * b[1:]).sum(dim=0)
+
+
+def _soc_prod(a, b):
+    """Jordan product a o b = (a^T b, a0 b1 + b0 a1)."""
+    torch = _torch()
+    return torch.cat([(a * b).sum(dim=0, keepdim=True), a[0] * b[1:] + b[0] * a[1:]])
+
+
+def _soc_div(lam, b):
+    """x with lam o x = b."""
+    torch = _torch()
+    x0 = (lam[0] * b[0] - (lam[1:] * b[1:]).sum(dim=0)) / _jdot(lam, lam)
+    return torch.cat([x0[None], (b[1:] - x0 * lam[1:]) / lam[0]])
+
+
+def _soc_step(x, dx):
+    """Largest alpha with x + alpha dx in the cone, per column (x inside it)."""
+    torch = _torch()
+    a, b, c = _jdot(dx, dx), 2 * _jdot(x, dx), _jdot(x, x).clamp(min=0)
+    disc = b * b - 4 * a * c
+    q = -0.5 * (b + torch.where(b >= 0, 1.0, -1.0) * disc.clamp(min=0).sqrt())
+    inf = torch.full_like(a, math.inf)
+    r1 = torch.where(a != 0, q / a, inf)
+    r2 = torch.where(q != 0, c / q, inf)
+    r1 = torch.where(r1 > 0, r1, inf)
+    r2 = torch.where(r2 > 0, r2, inf)
+    step = torch.minimum(r1, r2)
+    return torch.where(disc < 0, inf, step)
+
+
+def _lp_step(s, ds):
+    torch = _torch()
+    ratio = torch.where(ds < 0, -s / torch.where(ds < 0, ds, -1.0), math.inf)
+    return ratio.min() if ratio.numel() else torch.tensor(math.inf)
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+class _NTScaling:
+    """Nesterov-Todd scaling W of one point (s, z): W z = W^-1 s = lambda.
+
+    LP rows: W = diag(sqrt(s / z)).  Second-order cones: W = eta * H(w), W^-1 =
+    H(J w) / eta, with the hyperbolic rotation H(w) = [[w0, w1^T], [w1, I + w1 w1^T /
+    (1 + w0)]], w = (s/|s|_J + J z/|z|_J) / (2 gamma) and eta = sqrt(|s|_J / |z|_J).
+    """
+
+    def __init__(self, s_l, z_l, s_q, z_q):
+        torch = _torch()
+        self.w_l = torch.sqrt(s_l / z_l)
+        self.lam_l = torch.sqrt(s_l * z_l)
+        sn = _jdot(s_q, s_q).clamp(min=1e-300).sqrt()
+        zn = _jdot(z_q, z_q).clamp(min=1e-300).sqrt()
+        sb, zb = s_q / sn, z_q / zn
+        gamma = torch.sqrt(0.5 * (1 + (sb * zb).sum(dim=0)))
+        self.w = (sb + _J(zb)) / (2 * gamma)  # (k, B), w^T J w = 1
+        self.eta = torch.sqrt(sn / zn)
+        self.lam_q = self.W(z_q)
+
+    def matrix(self):
+        """W of each second-order cone as a (B, k, k) array."""
+        torch = _torch()
+        w = self.w
+        k, B = w.shape
+        H = torch.empty((B, k, k), dtype=w.dtype, device=w.device)
+        H[:, 0, 0] = w[0]
+        H[:, 0, 1:] = w[1:].T
+        H[:, 1:, 0] = w[1:].T
+        H[:, 1:, 1:] = torch.eye(k - 1, dtype=w.dtype, device=w.device) \
+            + w[1:].T[:, :, None] * w[1:].T[:, None, :] / (1 + w[0])[:, None, None]
+        return H * self.eta[:, None, None]
+
+    @staticmethod
+    def _H(w, x):
+        w1x1 = (w[1:] * x[1:]).sum(dim=0)
+        top = w[0] * x[0] + w1x1
+        return _torch().cat([top[None], x[0] * w[1:] + x[1:] + w[1:] * (w1x1 / (1 + w[0]))])
+
+    def W(self, x):
+        return self.eta * self._H(self.w, x)
+
+    def Winv(self, x):
+        return self._H(_J(self.w), x) / self.eta
+
+
+def _J(x):
+    """J x = (x0, -x1)."""
+    return _torch().cat([x[:1], -x[1:]])
+
+
+class _Breakdown(Exception):
+    """A Newton system that round-off made indefinite."""
+
+
+def _cholesky(A):
+    torch = _torch()
+    L, info = torch.linalg.cholesky_ex(A)
+    if int(info.max()) > 0:  # round-off made it indefinite: a tiny ridge, once
+        A = A.clone()
+        A.diagonal(dim1=-2, dim2=-1).add_(1e-12 * float(A.diagonal(dim1=-2, dim2=-1).mean()))
+        L, info = torch.linalg.cholesky_ex(A)
+        if int(info.max()) > 0:
+            raise _Breakdown
+    return L
+
+
+class _Program:
+    """The program's data on the device, in float64.
+
+    X (n, d), y (n,), Dt (n, P) slopes of the patterns, M (n, B) signed slopes of the
+    blocks; the cone rows Xl (m, d) with signs S (m, B) (gated ReLU: m = 0).
+    """
+
+    def __init__(self, X, y, beta, patterns, activation, alpha, loss, gated, device, route):
+        torch = _torch()
+        dt = torch.float64
+        self.n, self.d = X.shape
+        self.P = patterns.shape[0]
+        self.B = self.P if gated else 2 * self.P
+        self.k = self.d + 1
+        self.beta, self.loss, self.gated, self.route = beta, loss, gated, route
+        self.patterns, self.activation, self.alpha = patterns, activation, alpha
+        self.X_np = np.asarray(X, dtype=np.float64)
+        self.y_np = np.asarray(y, dtype=np.float64)
+        self.X = torch.as_tensor(self.X_np, device=device)
+        self.y = torch.as_tensor(self.y_np, device=device)
+        self.Dt = torch.as_tensor(pattern_slopes(patterns, activation, alpha).T.copy(),
+                                  dtype=dt, device=device)
+        self.M = self.Dt if gated else torch.cat([self.Dt, -self.Dt], dim=1)
+        self.a, self.b = slopes(activation, alpha)
+        # cone rows; a zero row of X constrains nothing and would keep its slack at 0
+        keep = (np.zeros(0, dtype=np.int64) if gated
+                else np.flatnonzero(np.abs(self.X_np).sum(axis=1) > 0))
+        self.rows = torch.as_tensor(keep, device=device)
+        sign = torch.as_tensor(np.where(patterns.T, 1.0, -1.0)[keep], dtype=dt, device=device)
+        self.S = sign if gated else torch.cat([sign, sign], dim=1)  # (m, B)
+        self.Xl = self.X[self.rows]
+        self.m = len(keep)
+        self.nu = self.m * self.B + self.B  # degree of the cone
+        self.e_q = torch.zeros((self.k, self.B), dtype=dt, device=device)
+        self.e_q[0] = 1.0
+        self.A_cols = self.K_fixed = None
+        if route == "columns":  # A as a matrix (n, Pd); A^T A once for the squared loss
+            self.A_cols = (self.Dt[:, :, None] * self.X[:, None, :]).reshape(self.n, -1)
+            if loss == "squared":
+                self.K_fixed = self.A_cols.T @ self.A_cols
+        # weights below this norm are round-off: a block that should vanish only
+        # reaches ~sqrt(mu) and may sit outside its cone by as much; it is read as zero
+        self.w_floor = 1e-7 * float(torch.linalg.vector_norm(self.y)) / max(
+            float(torch.linalg.matrix_norm(self.X, ord=2)), 1e-300)
+
+    def loss_parts(self, pred):
+        """Loss value, gradient g and Hessian diagonal h with respect to pred."""
+        torch = _torch()
+        if self.loss == "squared":
+            r = pred - self.y
+            return 0.5 * (r @ r), r, torch.ones_like(r)
+        t = -self.y * pred
+        sig = torch.sigmoid(t)
+        return torch.nn.functional.softplus(t).sum(), -self.y * sig, sig * (1 - sig)
+
+    def forward(self, U):
+        """sum_j M_j * (X u_j), (n,)."""
+        return (self.X @ U * self.M).sum(dim=1)
+
+    def pair(self, V):
+        """p_i = u_i - v_i (gated: u_i) for V of shape (., B): (., P)."""
+        return V if self.gated else V[:, :self.P] - V[:, self.P:]
+
+    def unpair(self, Q):
+        """The transpose of `pair`: (., P) -> (., B)."""
+        return Q if self.gated else _torch().cat([Q, -Q], dim=1)
+
+    def certify(self, U, Gamma, exact=False):
+        """Objective and certified gap of U with its vanishing blocks set to zero.
+
+        Returns (objective, gap, dual lambda, feasible, the blocks certified).  The
+        multipliers Gamma (m, B) of the cone rows bound the cone maxima; with `exact`,
+        bounds above beta are replaced by the exact maximum (NNLS).
+        """
+        torch = _torch()
+        P = self.P
+        norms = torch.linalg.vector_norm(U, dim=0)
+        U = U * (norms > max(1e-7 * float(norms.max()), self.w_floor))
+        Z = self.X @ U
+        if self.gated:
+            pred = (Z * self.M).sum(dim=1)
+        else:  # the network the blocks map to
+            act = torch.where(Z >= 0, self.a * Z, self.b * Z)
+            pred = act[:, :P].sum(dim=1) - act[:, P:].sum(dim=1)
+        fval, g, _ = self.loss_parts(pred)
+        lam0 = -g
+        C = (self.M * lam0[:, None]).index_add(0, self.rows, self.S * Gamma)
+        corr = torch.linalg.vector_norm(self.X.T @ C, dim=0)
+        corr = corr if self.gated else torch.maximum(corr[:P], corr[P:])
+        objective = float(fval + self.beta * torch.linalg.vector_norm(U, dim=0).sum())
+        lam0, corr = lam0.cpu().numpy(), corr.cpu().numpy()
+        loose = np.flatnonzero(corr > self.beta)
+        if exact and not self.gated and len(loose) and len(loose) * self.n * self.d ** 2 <= 5e8:
+            corr[loose] = np.minimum(corr[loose], cone_correlation(
+                self.X_np, lam0, self.patterns[loose], activation=self.activation,
+                alpha=self.alpha))
+        dual, s = dual_bound(self.y_np, lam0, corr, self.beta, self.loss)
+        c = self.S * (self.Xl @ U)
+        feasible = not self.m or float((-c).max()) <= 1e-9 * max(float(c.abs().max()), 1e-300)
+        return objective, objective - dual, s * lam0, feasible, U
+
+
+class _Point:
+    """An iterate: blocks U (d, B), bounds t (B,), slacks and multipliers of the cone
+    rows s_l, z_l (m, B) and of the second-order cones s_q, z_q (d+1, B)."""
+
+    def __init__(self, U, t, s_l, z_l, s_q, z_q):
+        self.U, self.t, self.s_l, self.z_l, self.s_q, self.z_q = U, t, s_l, z_l, s_q, z_q
+
+    def moved(self, d, step):
+        return _Point(self.U + step * d.U, self.t + step * d.t, self.s_l + step * d.s_l,
+                      self.z_l + step * d.z_l, self.s_q + step * d.s_q,
+                      self.z_q + step * d.z_q)
+
+    def max_step(self, d):
+        """Largest step along direction d that stays in the cones."""
+        torch = _torch()
+        steps = torch.stack([_soc_step(self.s_q, d.s_q).min(), _soc_step(self.z_q, d.z_q).min(),
+                             _lp_step(self.s_l, d.s_l), _lp_step(self.z_l, d.z_l)])
+        return float(steps.min())
+
+
+class _NewtonSystem:
+    """The Newton system of one iterate, factored: ``solve`` gives a direction.
+
+    Block j of ``H + G^T W^-2 G`` is W_j^-2 + [0, 0; 0, X^T diag(z/s) X] = W_j^-1 T_j
+    W_j^-1 with T_j = I + W_j C_j W_j (eigenvalues >= 1): T_j is factored, never W_j^-2,
+    whose condition number is the square of W_j's.  The loss Hessian is added through
+    p = pair(u) on the route's space (module docstring).
+    """
+
+    def __init__(self, prog, pt, h):
+        torch = _torch()
+        self.prog, self.pt, self.h = prog, pt, h
+        B, k, d, P = prog.B, prog.k, prog.d, prog.P
+        self.scal = _NTScaling(pt.s_l, pt.z_l, pt.s_q, pt.z_q)
+        self.Wm = Wm = self.scal.matrix()  # (B, k, k)
+        eye_k = torch.eye(k, dtype=Wm.dtype, device=Wm.device).expand(B, k, k)
+        # T = I + Q^T Q with Q = diag(sqrt(z/s)) X W_u, a Gram matrix so that it stays
+        # PSD in floating point; where its Cholesky fails, a QR of [I; Q] gives the
+        # factor without forming the square
+        Q = (prog.Xl @ Wm[:, 1:, :]) * torch.sqrt(pt.z_l / pt.s_l).T[:, :, None]  # (B, m, k)
+        T = Q.transpose(1, 2) @ Q + eye_k
+        LT, info = torch.linalg.cholesky_ex(T)
+        if int(info.max()) > 0:
+            LT = torch.linalg.qr(torch.cat([eye_k, Q], dim=1), mode="r")[1].transpose(1, 2)
+        self.LT = LT
+        # (block inverse)_uu = R R^T with R = (W L_T^-T)[1:]; F_i sums the blocks of
+        # pattern i: F_i = Rf_i^T Rf_i
+        Rt = torch.linalg.solve_triangular(LT, Wm, upper=False)[:, :, 1:]  # (B, k, d)
+        Rstack = Rt if prog.gated else torch.cat([Rt[:P], Rt[P:]], dim=1)
+        LF, info = torch.linalg.cholesky_ex(Rstack.transpose(1, 2) @ Rstack)
+        self.Rf = (torch.linalg.qr(Rstack, mode="r")[1] if int(info.max()) > 0
+                   else LF.transpose(1, 2))  # (P, d, d)
+        if prog.route == "rows":  # Woodbury: I + sqrt(h) A F A^T sqrt(h), (n, n)
+            self.sh = h.sqrt()
+            Z = (prog.X @ self.Rf.transpose(1, 2)).transpose(0, 1) * prog.Dt[:, :, None]
+            Z = Z.reshape(prog.n, P * d) * self.sh[:, None]  # Dt_i * X Rf_i^T
+            C = Z @ Z.T
+            C.diagonal().add_(1.0)
+        else:  # F^-1 + A^T diag(h) A, (Pd, Pd)
+            C = (prog.K_fixed.clone() if prog.K_fixed is not None
+                 else prog.A_cols.T @ (h[:, None] * prog.A_cols))
+            eye_d = torch.eye(d, dtype=Wm.dtype, device=Wm.device).expand(P, d, d)
+            Rinv = torch.linalg.solve_triangular(self.Rf, eye_d, upper=True)
+            diag = torch.arange(P, device=Wm.device)
+            C.view(P, d, P, d)[diag, :, diag, :] += Rinv @ Rinv.transpose(1, 2)
+        self.LC = _cholesky(C)
+
+    def _block_solve(self, r):
+        """Bd^-1 r for r of shape (B, k)."""
+        torch = _torch()
+        return (self.Wm @ torch.cholesky_solve(self.Wm @ r[:, :, None], self.LT))[:, :, 0]
+
+    def _F_solve(self, v):
+        """F_i^-1 v_i for v of shape (d, P)."""
+        torch = _torch()
+        x = torch.linalg.solve_triangular(self.Rf.transpose(1, 2), v.T[:, :, None], upper=False)
+        return torch.linalg.solve_triangular(self.Rf, x, upper=True)[:, :, 0].T
+
+    def _reduced_solve(self, r):
+        """xi (k, B) with (H + G^T W^-2 G) xi = r, r of shape (B, k)."""
+        torch = _torch()
+        prog = self.prog
+        a = prog.pair(self._block_solve(r)[:, 1:].T)  # (d, P)
+        if prog.route == "rows":
+            Aa = (prog.Dt * (prog.X @ a)).sum(dim=1) * self.sh
+            v = torch.cholesky_solve(Aa[:, None], self.LC)[:, 0] * self.sh
+            ATv = prog.X.T @ (prog.Dt * v[:, None])  # (d, P)
+            p = a - (self.Rf.transpose(1, 2) @ (self.Rf @ ATv.T[:, :, None]))[:, :, 0].T
+        else:
+            rhs = self._F_solve(a).T.reshape(-1, 1)
+            p = torch.cholesky_solve(rhs, self.LC)[:, 0].reshape(prog.P, prog.d).T
+        nu = prog.unpair(self._F_solve(a - p))  # (d, B): multipliers of u_i - v_i = p_i
+        return self._block_solve(r - torch.cat([torch.zeros_like(nu[:1]), nu]).T).T
+
+    def _apply(self, xi):
+        """(H + G^T W^-2 G) xi as (B, k), for the residual of a solve."""
+        prog, pt = self.prog, self.pt
+        out = self.scal.Winv(self.scal.Winv(xi))
+        u = xi[1:]
+        out[1:] += prog.Xl.T @ (pt.z_l / pt.s_l * (prog.Xl @ u))
+        back = prog.X.T @ (prog.Dt * (self.h * (prog.Dt * (prog.X @ prog.pair(u))).sum(dim=1))[:, None])
+        out[1:] += prog.unpair(back)
+        return out.T
+
+    def solve(self, bU, bt, bz_l, bz_q, bs_l, bs_q):
+        """The direction with H dx + G^T dz = b_x, G dx + ds = b_z, lambda o (W dz +
+        W^-1 ds) = b_s (x = (U, t)), by the reduced system and iterative refinement."""
+        torch = _torch()
+        prog, pt, scal = self.prog, self.pt, self.scal
+        rho_q = scal.Winv(scal.Winv(bz_q) - _soc_div(scal.lam_q, bs_q))
+        rho_l = (pt.z_l * bz_l - bs_l) / pt.s_l
+        r = torch.cat([(bt - rho_q[0])[None],
+                       bU - rho_q[1:] - prog.Xl.T @ (prog.S * rho_l)]).T  # (B, k)
+        xi = self._reduced_solve(r)
+        for _ in range(_REFINE):  # W^-2 is badly conditioned near the end
+            res = r - self._apply(xi)
+            if float(res.abs().max()) <= 1e-13 * float(r.abs().max()):
+                break
+            xi = xi + self._reduced_solve(res)
+        gl = -prog.S * (prog.Xl @ xi[1:])  # G dx on the cone rows
+        return _Direction(U=xi[1:], t=xi[0], s_l=bz_l - gl, z_l=pt.z_l / pt.s_l * gl - rho_l,
+                          s_q=bz_q + xi, z_q=scal.Winv(scal.Winv(-xi)) - rho_q)
+
+
+class _Direction:
+    def __init__(self, **parts):
+        self.__dict__.update(parts)
+
+
+def _starting_point(prog, newton, g):
+    """CVXOPT's start: at s = z = e the scaling is the identity; solve H x + G^T z = -q,
+    G x - z = 0, then shift s = -z and z into the interior of the cones."""
+    torch = _torch()
+    q_U = prog.X.T @ (prog.M * g[:, None])  # gradient of f at U = 0
+    zero_q, zero_l = torch.zeros_like(prog.e_q), torch.zeros_like(newton.pt.s_l)
+    d = newton.solve(-q_U, -prog.beta * torch.ones_like(prog.e_q[0]), zero_l, zero_q,
+                     zero_l, zero_q)
+    shifted = []
+    for q, lp in ((-d.z_q, -d.z_l), (d.z_q, d.z_l)):
+        shift = float((torch.linalg.vector_norm(q[1:], dim=0) - q[0]).max())
+        if lp.numel():
+            shift = max(shift, float((-lp).max()))
+        if shift >= -1e-8 * max(1.0, float(q.abs().max())):
+            q, lp = q + (1 + shift) * prog.e_q, lp + (1 + shift)
+        shifted.append((q, lp))
+    (s_q, s_l), (z_q, z_l) = shifted
+    return _Point(d.U, d.t, s_l, z_l, s_q, z_q)
+
+
+def interior_point(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squared",
+                   gated=False, tol=1e-6, max_iter=100, device="cpu", progress=False,
+                   route=None):
+    """Solve the convex program by the interior-point method; see ``solve_convex``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    patterns : ndarray of bool, shape (P, n)
+    route : {"rows", "columns"}, optional
+        Space of the reduced Newton system; default: the one with fewer flops.
+
+    Returns
+    -------
+    dict as ``solvers.fast_solve``: U, V (d, P), status ("optimal", "max_iterations",
+    "stalled" when round-off stops progress short of tol, "numerical_error"),
+    iterations, multipliers Gamma (n, 2P) of the cone rows, time, objective, gap, dual.
+    """
+    torch = _torch()
+    start = time.perf_counter()
+    n, d = X.shape
+    P = patterns.shape[0]
+    route = route or _route(n, d, P, loss)
+    if route not in ("rows", "columns"):
+        raise ValueError(f"route must be 'rows' or 'columns', got {route!r}")
+    prog = _Program(X, y, beta, patterns, activation, alpha, loss, gated, device, route)
+    B, m = prog.B, prog.m
+    e_q = prog.e_q
+    ones_l = torch.ones((m, B), dtype=torch.float64, device=device)
+    pt = _Point(torch.zeros((d, B), dtype=torch.float64, device=device),
+                torch.zeros(B, dtype=torch.float64, device=device), ones_l, ones_l.clone(),
+                e_q.clone(), e_q.clone())
+    best = {"objective": math.inf, "gap": math.inf}
+    bar = LazyBar(max_iter, f"ipm P={P}", disable=not progress)
+    status = "max_iterations"
+    it = 0
+    for it in range(1, max_iter + 1):
+        _, g, h = prog.loss_parts(prog.forward(pt.U))
+        gap = float((pt.s_q * pt.z_q).sum() + (pt.s_l * pt.z_l).sum())
+        objective, cgap, lam, feasible, U_cert = prog.certify(
+            pt.U, pt.z_l, exact=gap <= 10 * tol * abs(best["objective"]))
+        if feasible and cgap < best["gap"]:
+            best.update(objective=objective, gap=cgap, dual=lam, U=U_cert,
+                        Gamma=pt.z_l.clone(), it=it)
+        elif it - best.get("it", it) >= _PATIENCE and gap <= tol * abs(objective):
+            # the complementarity is below tolerance but the certificate no longer
+            # improves: round-off has taken over, keep the best iterate
+            status = "stalled"
+            break
+        bar.update(1)
+        bar.set_postfix(gap=f"{cgap:.2e}")
+        if feasible and cgap <= tol * max(abs(objective), 1e-300):
+            status = "optimal"
+            break
+        try:
+            newton = _NewtonSystem(prog, pt, h)
+            if it == 1:
+                pt = _starting_point(prog, newton, g)
+                continue
+            # residuals of the KKT conditions
+            bU = -(prog.X.T @ (prog.M * g[:, None]) - pt.z_q[1:]
+                   - prog.Xl.T @ (prog.S * pt.z_l))
+            bt = -(beta - pt.z_q[0])
+            bz_q = -(pt.s_q - torch.cat([pt.t[None], pt.U]))
+            bz_l = -(pt.s_l - prog.S * (prog.Xl @ pt.U))
+            scal = newton.scal
+            lamsq_q = _soc_prod(scal.lam_q, scal.lam_q)
+            lamsq_l = scal.lam_l ** 2
+            # predictor (affine scaling) direction, then Mehrotra's corrector: the
+            # second-order term of the complementarity and centering on sigma * mu
+            aff = newton.solve(bU, bt, bz_l, bz_q, -lamsq_l, -lamsq_q)
+            sigma = min(1.0, (1.0 - min(1.0, pt.max_step(aff))) ** 3)
+            mu = gap / prog.nu
+            bs_q = -lamsq_q - _soc_prod(scal.Winv(aff.s_q), scal.W(aff.z_q)) + sigma * mu * e_q
+            bs_l = -lamsq_l - aff.s_l * aff.z_l + sigma * mu
+            direction = newton.solve(bU, bt, bz_l, bz_q, bs_l, bs_q)
+        except _Breakdown:
+            status = "numerical_error"
+            break
+        step = min(1.0, _STEP * pt.max_step(direction))
+        if not step > 1e-12:
+            status = "stalled"
+            break
+        pt = pt.moved(direction, step)
+    bar.close()
+    if "U" not in best:  # no feasible iterate: report the last one
+        objective, cgap, lam, _, U_cert = prog.certify(pt.U, pt.z_l)
+        best.update(objective=objective, gap=cgap, dual=lam, U=U_cert, Gamma=pt.z_l)
+    U_np = best["U"].cpu().numpy()
+    G_out = None
+    if not gated:
+        G_out = np.zeros((n, B))
+        G_out[prog.rows.cpu().numpy()] = best["Gamma"].cpu().numpy()
+    return {"U": U_np[:, :P], "V": np.zeros((d, P)) if gated else U_np[:, P:],
+            "status": status, "iterations": it, "device": device, "chunk_rows": None,
+            "streamed": False, "multipliers": G_out, "time": time.perf_counter() - start,
+            "objective": best["objective"], "gap": max(best["gap"], 0.0),
+            "dual": best["dual"], "route": route}
