@@ -45,7 +45,9 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         decomposition.
     fit_intercept : bool
         Append a column of ones (the bias) to X.
-    solver : {"cvxpy"}
+    solver : {"auto", "cvxpy", "ipm", "fista", "al"}
+        As in :func:`solve_convex`: "auto" takes CVXPY for small programs and the
+        torch solvers for large ones.
     pattern_method : {"gaussian", "cross_product"}
     random_state : int
 
@@ -57,7 +59,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
     """
 
     def __init__(self, beta=1e-2, n_patterns=50, activation="relu", alpha=0.01,
-                 gated=False, fit_intercept=True, solver="cvxpy",
+                 gated=False, fit_intercept=True, solver="auto",
                  pattern_method="gaussian", random_state=0):
         self.beta = beta
         self.n_patterns = n_patterns
@@ -103,7 +105,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
     """
 
     def __init__(self, beta=1e-2, n_patterns=50, activation="relu", alpha=0.01,
-                 gated=False, fit_intercept=True, loss="squared", solver="cvxpy",
+                 gated=False, fit_intercept=True, loss="squared", solver="auto",
                  pattern_method="gaussian", random_state=0):
         self.beta = beta
         self.n_patterns = n_patterns

@@ -229,8 +229,7 @@ class _Program:
             self.A_cols = (self.Dt[:, :, None] * self.X[:, None, :]).reshape(self.n, -1)
             if loss == "squared":
                 self.K_fixed = self.A_cols.T @ self.A_cols
-        # weights below this norm are round-off: a block that should vanish only
-        # reaches ~sqrt(mu) and may sit outside its cone by as much; it is read as zero
+        # weights below this norm may be round-off (see certify)
         self.w_floor = 1e-7 * float(torch.linalg.vector_norm(self.y)) / max(
             float(torch.linalg.matrix_norm(self.X, ord=2)), 1e-300)
 
@@ -257,16 +256,25 @@ class _Program:
         return Q if self.gated else _torch().cat([Q, -Q], dim=1)
 
     def certify(self, U, Gamma, exact=False):
-        """Objective and certified gap of U with its vanishing blocks set to zero.
+        """Objective and certified gap of U, or of U with its vanishing blocks set to
+        zero (a block that should vanish only reaches ~sqrt(mu) and may sit outside
+        its cone by as much): whichever is feasible with the smaller gap.
 
         Returns (objective, gap, dual lambda, feasible, the blocks certified).  The
         multipliers Gamma (m, B) of the cone rows bound the cone maxima; with `exact`,
         bounds above beta are replaced by the exact maximum (NNLS).
         """
+        norms = _torch().linalg.vector_norm(U, dim=0)
+        keep = norms > max(1e-7 * float(norms.max()), self.w_floor)
+        out = self._certify(U, Gamma, exact)
+        if bool(keep.all()):
+            return out
+        pruned = self._certify(U * keep, Gamma, exact)
+        return min(out, pruned, key=lambda c: (not c[3], c[1]))
+
+    def _certify(self, U, Gamma, exact):
         torch = _torch()
         P = self.P
-        norms = torch.linalg.vector_norm(U, dim=0)
-        U = U * (norms > max(1e-7 * float(norms.max()), self.w_floor))
         Z = self.X @ U
         if self.gated:
             pred = (Z * self.M).sum(dim=1)
@@ -474,14 +482,17 @@ def interior_point(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss=
                 torch.zeros(B, dtype=torch.float64, device=device), ones_l, ones_l.clone(),
                 e_q.clone(), e_q.clone())
     best = {"objective": math.inf, "gap": math.inf}
+    last_objective = 0.0
     bar = LazyBar(max_iter, f"ipm P={P}", disable=not progress)
     status = "max_iterations"
     it = 0
     for it in range(1, max_iter + 1):
         _, g, h = prog.loss_parts(prog.forward(pt.U))
         gap = float((pt.s_q * pt.z_q).sum() + (pt.s_l * pt.z_l).sum())
+        # the exact cone maxima (NNLS) only pay off once the end is near
         objective, cgap, lam, feasible, U_cert = prog.certify(
-            pt.U, pt.z_l, exact=gap <= 10 * tol * abs(best["objective"]))
+            pt.U, pt.z_l, exact=gap <= 10 * tol * abs(last_objective))
+        last_objective = objective
         if feasible and cgap < best["gap"]:
             best.update(objective=objective, gap=cgap, dual=lam, U=U_cert,
                         Gamma=pt.z_l.clone(), it=it)
