@@ -184,7 +184,8 @@ def ratios(rows):
             if a and b and b["seconds"] > 0:
                 out.append({"data": data, "program": program, "ours": ours, "theirs": theirs,
                             "time_ratio": a["seconds"] / b["seconds"],
-                            "objective_diff": (a["objective"] - b["objective"]) / abs(b["objective"])})
+                            "objective_diff": (a["objective"] - b["objective"])
+                            / abs(b["objective"])})
         adam = next((r for k, r in get.items() if k.startswith("adam")), None)
         ipm = next((r for r in rows if r["data"] == data and r["program"] == "relu"
                     and r["method"] == "ours ipm (cpu)"), None)

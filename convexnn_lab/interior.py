@@ -51,10 +51,10 @@ _PATIENCE = 6  # iterations without a better certified gap before stopping
 def ipm_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
     """Bytes (float64) the interior-point method holds, for its cheaper route."""
     B = P if gated else 2 * P
-    rows = n * n + n * P * d
-    cols = (P * d) ** 2 + n * P * d
-    return 8 * (min(rows, cols) + (0 if gated else 6 * n * B) + 4 * n * d
-                + 6 * B * (d + 1) ** 2)
+    rows = n * n + n * P * d  # the n x n system and Dt_i * X Rf_i^T
+    cols = (P * d) ** 2 + n * P * d  # the Pd x Pd system and A
+    cones = 0 if gated else 2 * B * n * (d + 1) + 6 * n * B  # Q (B, n, d+1); s, z
+    return 8 * (min(rows, cols) + cones + 4 * n * d + 6 * B * (d + 1) ** 2)
 
 
 def _route_flops(n: int, d: int, P: int, loss: str) -> dict:
@@ -113,7 +113,7 @@ def _soc_step(x, dx):
 def _lp_step(s, ds):
     torch = _torch()
     ratio = torch.where(ds < 0, -s / torch.where(ds < 0, ds, -1.0), math.inf)
-    return ratio.min() if ratio.numel() else torch.tensor(math.inf)
+    return ratio.min() if ratio.numel() else s.new_tensor(math.inf)
 
 
 def _torch():
@@ -289,7 +289,8 @@ class _Program:
         objective = float(fval + self.beta * torch.linalg.vector_norm(U, dim=0).sum())
         lam0, corr = lam0.cpu().numpy(), corr.cpu().numpy()
         loose = np.flatnonzero(corr > self.beta)
-        if exact and not self.gated and len(loose) and len(loose) * self.n * self.d ** 2 <= 5e8:
+        affordable = len(loose) * self.n * self.d ** 2 <= 5e8  # NNLS: ~n d^2 per pattern
+        if exact and not self.gated and len(loose) and affordable:
             corr[loose] = np.minimum(corr[loose], cone_correlation(
                 self.X_np, lam0, self.patterns[loose], activation=self.activation,
                 alpha=self.alpha))
@@ -399,8 +400,8 @@ class _NewtonSystem:
         out = self.scal.Winv(self.scal.Winv(xi))
         u = xi[1:]
         out[1:] += prog.Xl.T @ (pt.z_l / pt.s_l * (prog.Xl @ u))
-        back = prog.X.T @ (prog.Dt * (self.h * (prog.Dt * (prog.X @ prog.pair(u))).sum(dim=1))[:, None])
-        out[1:] += prog.unpair(back)
+        Hp = self.h * (prog.Dt * (prog.X @ prog.pair(u))).sum(dim=1)  # diag(h) A p, (n,)
+        out[1:] += prog.unpair(prog.X.T @ (prog.Dt * Hp[:, None]))
         return out.T
 
     def solve(self, bU, bt, bz_l, bz_q, bs_l, bs_q):
