@@ -235,13 +235,9 @@ class _Program:
 
     def loss_parts(self, pred):
         """Loss value, gradient g and Hessian diagonal h with respect to pred."""
-        torch = _torch()
-        if self.loss == "squared":
-            r = pred - self.y
-            return 0.5 * (r @ r), r, torch.ones_like(r)
-        t = -self.y * pred
-        sig = torch.sigmoid(t)
-        return torch.nn.functional.softplus(t).sum(), -self.y * sig, sig * (1 - sig)
+        from .solvers import loss_parts
+
+        return loss_parts(pred, self.y, self.loss)
 
     def forward(self, U):
         """sum_j M_j * (X u_j), (n,)."""

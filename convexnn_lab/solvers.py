@@ -56,6 +56,19 @@ def memory_estimate(n: int, d: int, P: int, *, gated: bool, dtype_bytes: int = 8
     return dtype_bytes * (n * d + n * blocks * (per_mask + 3) + d * blocks * 8 + 8 * n)
 
 
+def loss_parts(pred, y, loss: str):
+    """Data loss at the prediction (torch, shape (n,)), its gradient g and its Hessian's
+    diagonal h with respect to the prediction (g = -lambda0)."""
+    import torch
+
+    if loss == "squared":
+        r = pred - y
+        return 0.5 * (r @ r), r, torch.ones_like(r)
+    t = -y * pred
+    sig = torch.sigmoid(t)
+    return torch.nn.functional.softplus(t).sum(), -y * sig, sig * (1 - sig)
+
+
 def available_memory(device: str) -> int:
     """Free bytes on `device` ("cpu": MemAvailable of /proc/meminfo)."""
     import torch
@@ -132,16 +145,11 @@ class _Program:
         return total
 
     def data_loss(self, pred):
-        torch = self.torch
-        if self.loss == "squared":
-            return 0.5 * torch.sum((pred - self.y) ** 2)
-        return torch.sum(torch.nn.functional.softplus(-self.y * pred))
+        return loss_parts(pred, self.y, self.loss)[0]
 
     def loss_grad(self, pred):
         """Gradient of the data loss with respect to the prediction (= -lambda0)."""
-        if self.loss == "squared":
-            return pred - self.y
-        return -self.y * self.torch.sigmoid(-self.y * pred)
+        return loss_parts(pred, self.y, self.loss)[1]
 
     def reg(self, W):
         return self.torch.linalg.vector_norm(W, dim=0).sum()
