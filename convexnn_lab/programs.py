@@ -266,8 +266,8 @@ def solve_convex(
     solver : {"auto", "cvxpy", "ipm", "fista", "al"}
         "cvxpy": CVXPY with Clarabel (SCS if Clarabel is missing), the exact
         reference.  "ipm": a primal-dual interior-point method in torch for both
-        programs (squared loss, float64; its Newton systems are n x n or Pd x Pd, so
-        it suits n or P*d up to a few thousand).  "fista": accelerated proximal
+        programs (float64; its Newton systems are n x n or Pd x Pd, so it suits n or
+        P*d up to a few thousand).  "fista": accelerated proximal
         gradient in torch, gated ReLU only.  "al": augmented Lagrangian in torch for
         the cone-constrained program.  FISTA and the AL need O(n P) memory, scale to
         GPU sizes, and finish with a Newton polish on the support.  All torch solvers
@@ -347,7 +347,8 @@ def solve_convex(
 
         if n * P <= AUTO_FAST_SIZE:
             solver = "cvxpy"
-        elif ipm_suits(n, d, P, gated=gated, loss=loss, device=_auto_device(device)):
+        elif dtype == "float64" and ipm_suits(n, d, P, gated=gated, loss=loss,
+                                              device=_auto_device(device)):
             solver = "ipm"
         else:
             solver = "fista" if gated else "al"

@@ -191,3 +191,29 @@ def test_progress_bar_appears_only_for_long_solves():
     assert slow.bar is not None and slow.bar.n == 2
     slow.close()
     assert LazyBar(10, "off", disable=True, delay=0.0).bar is None
+
+
+def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
+    from convexnn_lab import interior
+
+    rng = np.random.default_rng(1)
+    X = cl.add_bias(rng.standard_normal((400, 3)))
+    y = rng.standard_normal(400)
+    P = cl.sample_patterns(X, 60, seed=1)
+    real = interior.interior_point
+
+    def stalled(*args, **kwargs):
+        out = real(*args, **dict(kwargs, max_iter=3))
+        out["status"] = "stalled"
+        return out
+
+    monkeypatch.setattr(interior, "interior_point", stalled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the stall is handled, not warned about
+        sol = cl.solve_convex(X, y, 1.0, P, progress=False)
+    assert sol.solver.startswith("cvxpy") and sol.status == "optimal"
+    with pytest.warns(RuntimeWarning, match="stopped after"):  # asked for by name: reported
+        assert cl.solve_convex(X, y, 1.0, P, solver="ipm", progress=False).status == "stalled"
+    # float32 asked for: "auto" does not pick the float64-only interior-point method
+    assert cl.solve_convex(X, y, 1.0, P, gated=True, dtype="float32",
+                           progress=False).solver.startswith("fista")
