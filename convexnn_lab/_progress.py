@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 
@@ -10,6 +11,9 @@ class LazyBar:
 
     tqdm's own ``delay`` still draws a notebook widget at once (an empty bar in every
     cell that solves a small program); this one draws nothing until it is needed.
+    ``TQDM_DISABLE=1`` silences it everywhere: inside a kernel ``tqdm.auto`` is
+    ``tqdm.notebook``, which ignores that variable, so a slow machine would otherwise
+    grow a widget output that a fast one does not.
     """
 
     def __init__(self, total: int, desc: str, *, disable: bool = False, delay: float = 1.0):
@@ -20,7 +24,9 @@ class LazyBar:
         self.bar = None
 
     def _show(self) -> None:
-        if self.bar is None and not self.disable and time.perf_counter() - self.start > self.delay:
+        if self.bar is not None or self.disable or _disabled_by_env():
+            return
+        if time.perf_counter() - self.start > self.delay:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=self.total, desc=self.desc, initial=self.count)
@@ -41,3 +47,7 @@ class LazyBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _disabled_by_env() -> bool:
+    return os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
