@@ -39,8 +39,7 @@ import numpy as np
 
 import convexnn_lab as cl
 from convexnn_lab.activations import pattern_slopes
-from convexnn_lab.networks import data_loss
-from convexnn_lab.programs import convex_objective
+from convexnn_lab.losses import data_loss
 
 
 def datasets(n_synthetic=2000, seed=0):
@@ -64,14 +63,14 @@ def score(pred, y, task):
 
 
 def relu_objective(X, y, beta, U, V):
-    """Objective of the network the blocks map to (ReLU)."""
+    """Objective of the network the blocks map to (ReLU), and its output."""
     pred = np.maximum(X @ U, 0).sum(1) - np.maximum(X @ V, 0).sum(1)
     reg = np.linalg.norm(U, axis=0).sum() + np.linalg.norm(V, axis=0).sum()
     return data_loss(pred, y) + beta * reg, pred
 
 
 def gated_objective(X, y, beta, patterns, U):
-    return convex_objective(X, y, beta, patterns, U), None
+    return cl.ConvexProgram(X, y, beta, patterns, gated=True).objective(U), None
 
 
 def timed(fn):

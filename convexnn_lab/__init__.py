@@ -3,7 +3,7 @@
 The library behind the book in ``book/``: hyperplane arrangements, the convex
 program (a group Lasso), its certificates, the map back to a network, and the
 non-convex baseline.  Notation follows the papers (X, y, D_i, u_i, v_i, beta);
-see ../shared/MATH.md and chapter 00.
+see the notation section of chapter 00.
 """
 
 from . import (  # noqa: F401
@@ -30,13 +30,11 @@ from .patterns import (
     sample_patterns,
     unique_patterns,
 )
-from .programs import (
-    ConvexSolution,
-    GlobalCertificate,
-    certify_global,
-    solve_convex,
-    solve_path,
-)
+from .certificates import Certificate, certify
+from .optimality import GlobalCertificate, certify_global
+from .program import ConvexProgram
+from .solution import ConvexSolution, SolverResult, VectorSolution
+from .solvers import choose_solver, solve_convex, solve_path
 
 __version__ = "0.1.0"
 
@@ -52,13 +50,19 @@ def __getattr__(name):
     raise AttributeError(f"module 'convexnn_lab' has no attribute {name!r}")
 
 __all__ = [
+    "Certificate",
+    "ConvexProgram",
     "ConvexReLUClassifier",
     "ConvexReLURegressor",
     "ConvexSolution",
     "GlobalCertificate",
+    "SolverResult",
+    "VectorSolution",
     "TwoLayerNetwork",
     "add_bias",
+    "certify",
     "certify_global",
+    "choose_solver",
     "cover_bound",
     "enumerate_patterns",
     "general_position_count",

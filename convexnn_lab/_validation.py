@@ -14,7 +14,9 @@ __all__ = [
     "check_X",
     "check_Xy",
     "check_beta",
+    "check_bool",
     "check_choice",
+    "check_device",
     "check_patterns",
     "check_positive_int",
     "check_y",
@@ -119,9 +121,40 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_bool(value, name: str) -> bool:
+    """Return `value` if it is a bool (numpy's too); strings such as "False" are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r} "
+                    f"({type(value).__name__})")
+
+
+def check_device(device) -> str:
+    """Return a torch device name: None -> "cuda" when a GPU is visible, else "cpu"."""
+    import torch
+
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be 'cpu', 'cuda' or 'cuda:k' (a string), got "
+                        f"{device!r} ({type(device).__name__})")
+    kind, _, index = device.partition(":")
+    if kind not in ("cpu", "cuda") or (index and not (kind == "cuda" and index.isdigit())):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:k', got {device!r}")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but torch sees no GPU; use "
+                         "device='cpu'")
+    if index and int(index) >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r}: torch sees {torch.cuda.device_count()} GPU(s), "
+                         "numbered from 0")
+    return device
+
+
 def check_choice(value, name: str, choices) -> str:
     """Return `value` if it is one of `choices`."""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         options = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {options}; got {value!r}")
     return value
@@ -155,3 +188,13 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
             f"{name} contains {bad} NaN or infinite value(s); "
             "drop or impute them before fitting"
         )
+
+
+def check_seed(seed, name: str = "seed"):
+    """Return `seed` if numpy can seed a Generator with it: None, an int >= 0, or a Generator."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"{name} must be a non-negative integer, None or a "
+                        f"numpy.random.Generator, got {seed!r} ({type(seed).__name__})")
+    return int(seed)

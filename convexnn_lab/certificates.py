@@ -1,89 +1,158 @@
-"""Duality-gap certificates for the convex program (MATH.md section 4, chapter 2).
+"""The duality-gap certificate of a point of the convex program (chapter 2).
 
-The dual of the squared-loss program is
+The dual of the program (squared loss) is
 
     max_lambda  lambda^T y - 0.5 ||lambda||^2
     s.t. max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u| <= beta   for every pattern i,
 
 with K_i = {u : (2 D_i - I) X u >= 0}.  By conic duality the inner maximum equals
-``min_{mu >= 0} ||X^T Dt_i lambda + X^T (2 D_i - I) mu||_2``; any mu >= 0 gives an
-upper bound, and non-negative least squares gives the exact value.  For the logistic
-loss the dual objective is ``sum_j H(y_j lambda_j)`` with H the binary entropy.
-Scaling lambda = s * (-grad of the loss at the solution) until it is feasible gives
-a lower bound on the optimum, so ``gap = primal - dual >= 0`` bounds how far the
-solution is from the optimum of the program it solved.
+``min_{mu >= 0} ||X^T Dt_i lambda + X^T (2 D_i - I) mu||_2``: any multipliers mu >= 0 give
+an upper bound (one product), non-negative least squares the exact value.  For the
+logistic loss the dual objective is ``sum_j H(y_j lambda_j)`` with H the binary entropy.
+Scaling ``lambda = s * lambda0`` (lambda0 = minus the gradient of the loss at the point's
+output) until it is feasible gives a lower bound on the optimum, so ``gap = objective -
+lower bound`` bounds how far the point is from the optimum **of this program**.
+
+:func:`certify` is the one place where a certificate is assembled; every solver calls it
+(or, inside its iterations, :func:`block_correlations` and :func:`dual_bound`, the two
+halves it is made of).  See the notation section of chapter 00.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from scipy.optimize import minimize_scalar, nnls
 
-from .activations import pattern_slopes
+from .losses import loss_parts
+from .program import FEASIBILITY_RTOL, ConvexProgram
 
-__all__ = ["cone_correlation", "dual_bound", "dual_residual"]
+__all__ = ["Certificate", "ZERO_BLOCK_RTOL", "block_correlations", "certify",
+           "certify_output", "cone_correlation", "dual_bound"]
+
+# a block whose norm is below this times the largest counts as zero (no neuron)
+ZERO_BLOCK_RTOL = 1e-7
+
+# exact cone maxima (one NNLS of n x d per pattern, ~n d^2 flops) are computed where the
+# multipliers' bound is above beta, while they cost at most this many flops
+EXACT_BUDGET_FLOPS = 5e8
 
 
-def dual_residual(pred: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
-    """lambda0 = minus the gradient of the loss at the prediction, shape (n,)."""
-    if loss == "squared":
-        return y - pred
-    return y / (1.0 + np.exp(y * pred))
+@dataclass(frozen=True)
+class Certificate:
+    """How far a point (U, V) of a program can be from that program's optimum.
+
+    Attributes
+    ----------
+    objective : float
+        The program's objective at the point (for the program with cones: the objective
+        of the network the blocks map to).
+    lower_bound : float
+        A dual value: the program's optimum is at least this.
+    gap : float
+        ``max(objective - lower_bound, 0)``, a bound on objective minus optimum.
+    dual : ndarray of shape (n,)
+        The feasible lambda behind `lower_bound`.
+    max_ratio : float
+        ``max_i c_i / beta`` for the unscaled lambda0 (<= 1: lambda0 itself is feasible).
+    cone_violation : float
+        ``ConvexProgram.cone_violation`` of the point (0 for gated ReLU).
+    exact : bool
+        Every cone maximum above beta was computed exactly (not only bounded).
+    """
+
+    objective: float
+    lower_bound: float
+    gap: float
+    dual: np.ndarray = field(repr=False)
+    max_ratio: float
+    cone_violation: float
+    exact: bool
+
+    @property
+    def relative_gap(self) -> float:
+        """``gap / max(|objective|, tiny)``."""
+        return self.gap / max(abs(self.objective), 1e-300)
+
+    @property
+    def feasible(self) -> bool:
+        """Do the blocks lie in their cones (to round-off, ``FEASIBILITY_RTOL``)?"""
+        return self.cone_violation <= FEASIBILITY_RTOL
+
+    def proves(self, tol: float) -> bool:
+        """Is the point certified optimal to a relative gap `tol` (and feasible)?"""
+        return bool(np.isfinite(self.gap) and self.feasible
+                    and self.gap <= tol * max(abs(self.objective), 1e-300))
 
 
-def cone_correlation(
-    X: np.ndarray,
-    lam: np.ndarray,
-    patterns: np.ndarray,
-    *,
-    activation: str = "relu",
-    alpha: float = 0.01,
-    gated: bool = False,
-) -> np.ndarray:
-    """``c_i = max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|`` for every pattern.
+def block_correlations(X, M, lam0, S=None, Gamma=None):
+    """Upper bounds ``||X^T (M_j * lam0 + S_j * Gamma_j)||`` on each block's cone maximum.
+
+    Works on numpy arrays and on torch tensors alike.
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
-    lam : ndarray of shape (n,)
-    patterns : ndarray of bool, shape (P, n)
-    gated : bool
-        Without cone constraints the maximum is ``||X^T Dt_i lambda||_2``.
+    X : (n, d); M : (n, B) block slopes; lam0 : (n,)
+    S : (n, B) block signs, or None (gated: the exact value ``||X^T Dt_i lambda0||``)
+    Gamma : (n, B) multipliers >= 0 of the cone rows, or None (taken as 0: still a bound)
 
     Returns
     -------
-    ndarray of shape (P,)
+    array of shape (P,)
+        For the program with cones (B = 2P), the larger of the u_i and v_i bounds.
     """
-    Dt = pattern_slopes(patterns, activation, alpha)  # (P, n)
-    G = (Dt * lam[None, :]) @ X  # row i: (X^T Dt_i lambda)^T
-    if gated:
-        return np.linalg.norm(G, axis=1)
-    out = np.empty(len(patterns))
-    for i, pat in enumerate(patterns):
-        At = (X * np.where(pat, 1.0, -1.0)[:, None]).T  # A_i^T, (d, n)
-        g = G[i]
-        if not g.any():
-            out[i] = 0.0
-            continue
-        plus = nnls(At, -g)[1]
-        minus = nnls(At, g)[1]
-        out[i] = max(plus, minus)
-    return out
+    C = M * lam0[:, None]
+    if S is not None and Gamma is not None:
+        C = C + S * Gamma
+    G = X.T @ C
+    corr = (G * G).sum(axis=0) ** 0.5
+    if S is None:
+        return corr
+    P = corr.shape[0] // 2
+    if isinstance(corr, np.ndarray):
+        return np.maximum(corr[:P], corr[P:])
+    import torch
+
+    return torch.maximum(corr[:P], corr[P:])
 
 
-def dual_bound(
-    y: np.ndarray,
-    lam0: np.ndarray,
-    correlations: np.ndarray,
-    beta: float,
-    loss: str,
-) -> tuple[float, float]:
-    """Best dual value along lambda = s * lam0 with s feasible.
+def cone_correlation(program: ConvexProgram, lam, which=None) -> np.ndarray:
+    """``c_i = max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|``, exactly.
 
     Parameters
     ----------
-    correlations : ndarray of shape (P,)
-        ``cone_correlation`` of `lam0`; feasibility needs ``s * max <= beta``.
+    program : ConvexProgram
+    lam : ndarray of shape (n,)
+    which : array of int, optional
+        The patterns to compute (default: all).
+
+    Returns
+    -------
+    ndarray of shape (P,) (or ``(len(which),)``)
+
+    Notes
+    -----
+    Gated ReLU: ``||X^T Dt_i lambda||``.  With the cones, the larger of two non-negative
+    least-squares problems, ``min_{mu >= 0} ||X^T Dt_i lambda -+ X^T (2 D_i - I) mu||``:
+    the maximum of ``+lambda^T Dt_i X u`` and of ``-lambda^T Dt_i X u`` over the cone.
+    """
+    X = program.X
+    idx = np.arange(program.P) if which is None else np.asarray(which, dtype=np.int64)
+    G = (program.Dt[:, idx] * lam[:, None]).T @ X  # row k: (X^T Dt_i lambda)^T
+    if program.gated:
+        return np.linalg.norm(G, axis=1)
+    out = np.zeros(len(idx))
+    for k, i in enumerate(idx):
+        if not G[k].any():
+            continue
+        At = (X * program.signs[:, i, None]).T  # A_i^T = X^T (2 D_i - I), (d, n)
+        out[k] = max(nnls(At, -G[k])[1], nnls(At, G[k])[1])
+    return out
+
+
+def dual_bound(y, lam0, correlations, beta: float, loss: str):
+    """Best dual value along ``lambda = s * lam0`` with ``s * max(correlations) <= beta``.
 
     Returns
     -------
@@ -102,10 +171,71 @@ def dual_bound(
     def neg_entropy(s):
         p = np.clip(s * p0, 0.0, 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            h = -(np.where(p > 0, p * np.log(p), 0.0) + np.where(p < 1, (1 - p) * np.log1p(-p), 0.0))
+            h = -(np.where(p > 0, p * np.log(p), 0.0)
+                  + np.where(p < 1, (1 - p) * np.log1p(-p), 0.0))
         return -float(h.sum())
 
     res = minimize_scalar(neg_entropy, bounds=(0.0, s_hi), method="bounded",
                           options={"xatol": 1e-12})
     s = float(res.x) if -res.fun >= -neg_entropy(s_hi) else s_hi
     return -neg_entropy(s), s
+
+
+def certify(program: ConvexProgram, U, V=None, multipliers=None, *,
+            exact: bool | str = "auto") -> Certificate:
+    """The certificate of blocks U, V (shape (d, P)) of `program`.
+
+    Parameters
+    ----------
+    program : ConvexProgram
+    U, V : ndarray of shape (d, P)
+        The point (V ignored, and taken as zero, for gated ReLU).
+    multipliers : ndarray of shape (n, 2P), optional
+        Multipliers Gamma >= 0 of the cone rows (from the interior-point method, the
+        augmented Lagrangian or CVXPY): a cheap bound on every cone maximum.
+    exact : bool or "auto"
+        Replace bounds above beta by the exact maximum (NNLS): True always, False never,
+        "auto" while it costs at most ``EXACT_BUDGET_FLOPS``.
+
+    Returns
+    -------
+    Certificate
+
+    See Also
+    --------
+    certify_global : the same test over every pattern of X (chapter 2).
+    """
+    U = np.asarray(U, dtype=np.float64)
+    V = None if program.gated or V is None else np.asarray(V, dtype=np.float64)
+    output = program.output(U, V)
+    objective = float(loss_parts(output, program.y, program.loss)[0]) \
+        + program.beta * program.regularization(U, V)
+    return certify_output(program, output, objective, multipliers=multipliers, exact=exact,
+                          cone_violation=program.cone_violation(U, V))
+
+
+def certify_output(program: ConvexProgram, output, objective: float, *, multipliers=None,
+                   exact: bool | str = "auto", cone_violation: float = 0.0) -> Certificate:
+    """The certificate of any point whose output on X is `output` (n,) and whose
+    objective is `objective`, against the patterns of `program`.
+
+    ``lambda0 = -grad l(output)`` is scaled into the dual-feasible set of `program`;
+    ``certify`` calls this for the program's own blocks, ``certify_global`` for a
+    solution checked against every pattern of X.
+    """
+    lam0 = -loss_parts(np.asarray(output, dtype=np.float64), program.y, program.loss)[1]
+    S = program.block_signs()
+    Gamma = None if multipliers is None or S is None else np.asarray(multipliers, np.float64)
+    corr = block_correlations(program.X, program.block_slopes(), lam0, S, Gamma)
+    is_exact = program.gated
+    if not program.gated:
+        loose = np.flatnonzero(corr > program.beta)
+        cost = len(loose) * program.n * program.d ** 2
+        if exact is True or (exact == "auto" and cost <= EXACT_BUDGET_FLOPS):
+            corr[loose] = np.minimum(corr[loose], cone_correlation(program, lam0, loose))
+            is_exact = True
+    lower, s = dual_bound(program.y, lam0, corr, program.beta, program.loss)
+    ratio = float(np.max(corr, initial=0.0)) / program.beta
+    return Certificate(objective=float(objective), lower_bound=lower,
+                       gap=max(float(objective) - lower, 0.0), dual=s * lam0,
+                       max_ratio=ratio, cone_violation=float(cone_violation), exact=is_exact)

@@ -17,7 +17,7 @@ def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=200
     from .datasets import add_bias, load_dataset
     from .nonconvex import train_nonconvex
     from .patterns import sample_patterns, unique_patterns
-    from .programs import solve_convex
+    from .solvers import solve_convex
 
     ds = load_dataset(dataset, seed=seed)
     X, Xte = add_bias(ds.X_train), add_bias(ds.X_test)

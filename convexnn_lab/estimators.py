@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import check_positive_int, check_X, check_Xy
 from .datasets import add_bias
 from .patterns import sample_patterns
-from .programs import solve_convex
+from .solvers import solve_convex
 
 __all__ = ["ConvexReLUClassifier", "ConvexReLURegressor"]
 

@@ -15,7 +15,7 @@ import numpy as np
 from ._validation import check_beta, check_X, check_y
 from .networks import TwoLayerNetwork
 from .patterns import enumerate_patterns, sample_patterns
-from .programs import solve_convex
+from .solvers import solve_convex
 
 __all__ = ["coverage", "KappaLasso", "kappa_lasso", "kappa_network"]
 
@@ -105,7 +105,7 @@ def kappa_lasso(t, y, beta: float = 0.0, *, tol: float = 1e-9) -> KappaLasso:
     """
     import cvxpy as cp
 
-    from .programs import cvxpy_solver
+    from ._cvxpy import cvxpy_solver
 
     t = np.asarray(t, dtype=np.float64).ravel()
     if t.size == 0:

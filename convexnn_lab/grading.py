@@ -257,12 +257,12 @@ def _ch2_problem():
 
 @_register("ex02.q1")
 def _ex02_q1(fn):
-    from .programs import convex_objective
+    from .program import ConvexProgram
 
     X, y, P, U, V = _ch2_problem()
     for beta in (0.1, 1.0):
         got = float(fn(X, y, beta, P, U, V))
-        ref = convex_objective(X, y, beta, P, U, V)
+        ref = ConvexProgram(X, y, beta, P).objective(U, V)
         sq = float(np.sum(np.linalg.norm(U, axis=0) ** 2 + np.linalg.norm(V, axis=0) ** 2))
         if np.isclose(got, ref - beta * (np.linalg.norm(U, axis=0).sum()
                                           + np.linalg.norm(V, axis=0).sum()) + beta * sq):
@@ -273,7 +273,7 @@ def _ex02_q1(fn):
 @_register("ex02.q2")
 def _ex02_q2(fn):
     from .networks import TwoLayerNetwork
-    from .programs import convex_objective
+    from .program import ConvexProgram
 
     X, y, P, U, V = _ch2_problem()
     # blocks inside their cones: project the random blocks by the pattern's direction
@@ -289,7 +289,7 @@ def _ex02_q2(fn):
         raise Feedback(f"W1 must have shape (d, m) with d={X.shape[1]}, got {W1.shape}")
     net = TwoLayerNetwork(W1, w2)
     beta = 0.3
-    ref = convex_objective(X, y, beta, P, U, V)
+    ref = ConvexProgram(X, y, beta, P).objective(U, V)
     got = net.objective(X, y, beta)
     if not np.isclose(net.predict(X), (np.maximum(X @ U, 0).sum(1) - np.maximum(X @ V, 0).sum(1))).all():
         raise Feedback("your network's outputs differ from the convex model's: each u_i "
@@ -303,12 +303,13 @@ def _ex02_q2(fn):
 @_register("ex02.q3")
 def _ex02_q3(fn):
     from .certificates import cone_correlation, dual_bound
+    from .program import ConvexProgram
 
     X, y, P, U, V = _ch2_problem()
     pred = 0.3 * X[:, 0]
     lam0 = y - pred
     beta = 0.5
-    corr = cone_correlation(X, lam0, P, gated=True)
+    corr = cone_correlation(ConvexProgram(X, y, beta, P, gated=True), lam0)
     ref, _ = dual_bound(y, lam0, corr, beta, "squared")
     got = float(fn(X, y, pred, P, beta))
     if got > ref + 1e-9 and np.isclose(got, lam0 @ y - 0.5 * lam0 @ lam0):
@@ -321,7 +322,7 @@ def _ex02_q3(fn):
 def _ex02_q4(fn):
     from .datasets import toy
     from .patterns import enumerate_patterns
-    from .programs import solve_convex
+    from .solvers import solve_convex
 
     X, y = toy("bias_two_points")
     for beta in (0.01, 0.1):
@@ -576,7 +577,7 @@ def _ex06_q2(fn):
 
 @_register("ex06.q3")
 def _ex06_q3(fn):
-    from .programs import solve_convex
+    from .solvers import solve_convex
 
     rng = np.random.default_rng(63)
     X = np.column_stack([rng.standard_normal((15, 2)), np.ones(15)])

@@ -18,7 +18,7 @@ import numpy as np
 from .datasets import add_bias, load_cifar10, load_dataset
 from .nonconvex import train_nonconvex
 from .patterns import sample_patterns
-from .programs import solve_convex
+from .solvers import solve_convex
 
 __all__ = ["ImageData", "image_data", "one_hot", "gated_predict", "Run", "compare_training"]
 

@@ -26,7 +26,7 @@ import numpy as np
 from ._validation import check_beta, check_positive_int, check_Xy, check_X
 from .networks import TwoLayerNetwork
 from .patterns import enumerate_patterns
-from .programs import solve_convex
+from .solvers import solve_convex
 
 __all__ = ["low_rank", "approximation_bound", "LowRankResult", "low_rank_scheme",
            "zonotope"]

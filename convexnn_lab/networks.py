@@ -1,4 +1,4 @@
-"""Two-layer networks f(X) = sigma(X W1) w2 and their objective (MATH.md section 1).
+"""Two-layer networks f(X) = sigma(X W1) w2 and their objective (notation, chapter 00).
 
     L(W1, w2) = 0.5 * ||f(X) - y||^2 + (beta/2) * (||W1||_F^2 + ||w2||^2)
 
@@ -14,19 +14,10 @@ import numpy as np
 
 from ._validation import check_beta, check_choice, check_X, check_y
 from .activations import ACTIVATIONS, activate, slopes
+from .losses import data_loss
 from .patterns import unique_patterns
 
-LOSSES = ("squared", "logistic")
-
-__all__ = ["LOSSES", "TwoLayerNetwork", "data_loss"]
-
-
-def data_loss(pred: np.ndarray, y: np.ndarray, loss: str = "squared") -> float:
-    """The data term of the objective: ``0.5*||pred - y||^2`` or the logistic loss."""
-    check_choice(loss, "loss", LOSSES)
-    if loss == "squared":
-        return 0.5 * float(np.sum((pred - y) ** 2))
-    return float(np.sum(np.logaddexp(0.0, -y * pred)))
+__all__ = ["TwoLayerNetwork"]
 
 
 @dataclass

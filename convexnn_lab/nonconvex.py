@@ -11,7 +11,8 @@ import numpy as np
 
 from ._validation import check_beta, check_choice, check_positive_int, check_Xy
 from .activations import ACTIVATIONS, slopes
-from .networks import LOSSES, TwoLayerNetwork
+from .losses import LOSSES
+from .networks import TwoLayerNetwork
 
 OPTIMIZERS = ("adam", "sgd", "gd")
 

@@ -51,7 +51,7 @@ def planted_program(X, y, patterns, *, relaxed: bool = False) -> PlantedSolution
     """
     import cvxpy as cp
 
-    from .programs import cvxpy_solver
+    from ._cvxpy import cvxpy_solver
 
     X, y = check_Xy(X, y)
     patterns = np.asarray(patterns, dtype=bool)

@@ -18,7 +18,8 @@ import numpy as np
 from ._validation import check_beta, check_positive_int, check_Xy
 from .networks import TwoLayerNetwork
 from .nonconvex import gradient_norm, train_nonconvex
-from .programs import ConvexSolution, solve_convex
+from .solution import ConvexSolution
+from .solvers import solve_convex
 
 __all__ = [
     "network_program",

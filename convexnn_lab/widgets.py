@@ -139,7 +139,7 @@ class RegularizationExplorer:
     """
 
     def __init__(self, t, y, betas, *, solver="auto"):
-        from .programs import solve_path
+        from .solvers import solve_path
 
         self.t = np.asarray(t, dtype=np.float64).ravel()
         self.y = np.asarray(y, dtype=np.float64).ravel()

@@ -78,18 +78,19 @@ def test_vector_network_accuracy_and_scalar_only_methods():
 
 
 def test_streaming_from_host_memory_gives_the_same_iterates():
-    from convexnn_lab.solvers import fast_solve
+    from convexnn_lab.solvers import SolveOptions, first_order
 
     rng = np.random.default_rng(3)
     X = cl.add_bias(rng.standard_normal((120, 3)))
     y = rng.standard_normal(120)
     P = cl.sample_patterns(X, 20, seed=3)
-    ref = fast_solve(X, y, 0.5, P, gated=True, progress=False, device="cpu")
-    streamed = fast_solve(X, y, 0.5, P, gated=True, progress=False, device="cpu", stream=True,
-                          chunk_rows=25)
-    assert streamed["streamed"] and streamed["chunk_rows"] == 25
-    assert streamed["iterations"] == ref["iterations"]
-    assert np.allclose(streamed["U"], ref["U"], atol=1e-12)
+    program = cl.ConvexProgram(X, y, 0.5, P, gated=True)
+    options = SolveOptions(progress=False)
+    ref = first_order.solve(program, options)
+    streamed = first_order.solve(program, SolveOptions(progress=False, chunk_rows=25),
+                                 stream=True)
+    assert streamed.streamed and streamed.chunk_rows == 25
+    assert streamed.iterations == ref.iterations
+    assert np.allclose(streamed.U, ref.U, atol=1e-12)
     with pytest.raises(ValueError, match="gated"):
-        fast_solve(X, y, 0.5, P, gated=False, solver="al", progress=False, device="cpu",
-                   stream=True)
+        first_order.solve(cl.ConvexProgram(X, y, 0.5, P), options, stream=True)

@@ -7,6 +7,7 @@ import pytest
 
 import convexnn_lab as cl
 from convexnn_lab import solvers
+from convexnn_lab.solvers import budget
 
 
 def problem(seed=0, n=25, P=15):
@@ -105,33 +106,6 @@ def test_solver_choice_errors():
         cl.solve_convex(X, y, 0.1, P, solver="ipm", dtype="float32")
 
 
-def test_interior_point_routes_agree_and_ignore_zero_rows():
-    from convexnn_lab.interior import interior_point
-
-    X, y, P = problem(10, n=30, P=10)
-    X[4] = 0.0  # a zero row constrains nothing
-    P = cl.sample_patterns(X, 10, seed=10)
-    ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")
-    outs = [interior_point(X, y, 0.1, P, route=r, tol=1e-6) for r in ("rows", "columns")]
-    for out in outs:
-        assert out["status"] == "optimal"
-        assert out["gap"] <= 1e-6 * out["objective"]
-        assert abs(out["objective"] - ref.objective) <= 1e-6 * ref.objective
-    assert np.allclose(outs[0]["U"], outs[1]["U"], atol=1e-5)
-    # the multipliers of the cone rows are what certifies the solution
-    assert outs[0]["multipliers"].shape == (30, 2 * len(P)) and outs[0]["multipliers"].min() >= 0
-    assert not outs[0]["multipliers"][4].any()
-
-
-def test_interior_point_limit_is_reported_with_a_true_gap():
-    X, y, P = problem(11)
-    ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")
-    with pytest.warns(RuntimeWarning, match="stopped after 4 iterations"):
-        sol = cl.solve_convex(X, y, 0.1, P, solver="ipm", max_iter=4, progress=False)
-    assert sol.status == "max_iterations"
-    assert sol.objective - sol.gap <= ref.objective + 1e-9
-
-
 def test_cuda_without_gpu_is_a_clear_error():
     import torch
 
@@ -144,12 +118,15 @@ def test_cuda_without_gpu_is_a_clear_error():
 
 def test_memory_is_checked_before_allocating(monkeypatch):
     X, y, P = problem(8)
-    monkeypatch.setattr(solvers, "available_memory", lambda device: 1000)
+    from convexnn_lab.solvers import first_order, interior
+
+    monkeypatch.setattr(first_order, "available_memory", lambda device: 1000)
+    monkeypatch.setattr(interior, "available_memory", lambda device: 1000)
     with pytest.raises(MemoryError, match="GiB"):
         cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista")
     with pytest.raises(MemoryError, match="solver='al'"):
         cl.solve_convex(X, y, 0.1, P, solver="ipm")
-    need = solvers.memory_estimate(50_000, 3072, 4096, gated=True, dtype_bytes=4)
+    need = budget.memory_estimate(50_000, 3072, 4096, gated=True, dtype_bytes=4)
     assert 2 * 2**30 < need < 64 * 2**30
 
 
@@ -166,35 +143,10 @@ def test_auto_picks_cvxpy_for_small_and_torch_for_large():
         cones = cl.solve_convex(Xb, yb, 1.0, Pb, progress=False)
     assert sol.solver.startswith("ipm") and sol.status == "optimal"
     assert cones.solver.startswith("ipm") and cones.status == "optimal"
-    # too large a Newton system for the interior-point method: the first-order solvers
-    assert not solvers.ipm_suits(50_000, 3072, 4096, gated=True, loss="squared")
-    assert solvers.ipm_suits(1347, 65, 30, gated=False, loss="squared")
-
-
-def test_optimal_needs_blocks_inside_their_cones():
-    import torch
-
-    assert solvers._feasible(torch.tensor([[1.0, 0.0], [2.0, 3.0]]))
-    assert not solvers._feasible(torch.tensor([[1.0, -1e-3], [2.0, 3.0]]))
-
-
-def test_progress_bar_appears_only_for_long_solves():
-    from convexnn_lab._progress import LazyBar
-
-    quick = LazyBar(10, "quick", delay=60.0)
-    quick.update()
-    quick.set_postfix(gap="1e-3")
-    assert quick.bar is None  # nothing drawn: no empty widget in a notebook cell
-    slow = LazyBar(10, "slow", delay=0.0)
-    slow.set_postfix(gap="1e-3")
-    slow.update(2)
-    assert slow.bar is not None and slow.bar.n == 2
-    slow.close()
-    assert LazyBar(10, "off", disable=True, delay=0.0).bar is None
 
 
 def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
-    from convexnn_lab import interior
+    from convexnn_lab.solvers import interior
 
     rng = np.random.default_rng(1)
     X = cl.add_bias(rng.standard_normal((400, 3)))
@@ -204,7 +156,7 @@ def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
 
     def stalled(*args, **kwargs):
         out = real(*args, **dict(kwargs, max_iter=3))
-        out["status"] = "stalled"
+        out.status = "stalled"
         return out
 
     monkeypatch.setattr(interior, "interior_point", stalled)
@@ -217,3 +169,102 @@ def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
     # float32 asked for: "auto" does not pick the float64-only interior-point method
     assert cl.solve_convex(X, y, 1.0, P, gated=True, dtype="float32",
                            progress=False).solver.startswith("fista")
+
+
+def test_choose_solver_rule():
+    # 1. small: the CVXPY reference; 2. a cheap Newton system in float64: the interior
+    # point; 3. otherwise first order, gated or with cones
+    assert cl.choose_solver(20, 3, 1000, gated=False, loss="squared") == "cvxpy"
+    assert cl.choose_solver(1347, 65, 30, gated=False, loss="squared") == "ipm"
+    assert cl.choose_solver(1347, 65, 30, gated=True, loss="squared", dtype="float32") == "fista"
+    assert cl.choose_solver(50_000, 3072, 4096, gated=True, loss="squared") == "fista"
+    assert cl.choose_solver(50_000, 3072, 4096, gated=False, loss="squared") == "al"
+    # the interior point's memory must fit a quarter of what is free
+    assert cl.choose_solver(1347, 65, 30, gated=False, loss="squared", memory=1e6) == "al"
+
+
+def test_optimal_needs_a_certificate_and_blocks_inside_their_cones():
+    X, y, P = problem(20)
+    program = cl.ConvexProgram(X, y, 0.1, P)
+    ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")
+    honest = solvers.wrap(program, cl.SolverResult(ref.U, ref.V, "optimal", "al"), tol=1e-6)
+    assert honest.status == "optimal"
+    # a solver that claims "optimal" for a point outside its cones: not believed
+    W = ref.U - ref.V  # the gated-style point: u_i - v_i in u_i's place, v_i = 0
+    outside = cl.SolverResult(W, np.zeros_like(W), "optimal", "al")
+    wrapped = solvers.wrap(program, outside, tol=1e-6)
+    assert not wrapped.certificate.feasible and wrapped.status == "inaccurate"
+    # nor for a point whose certificate does not reach tol
+    far = cl.SolverResult(0.5 * ref.U, 0.5 * ref.V, "optimal", "fista")
+    assert solvers.wrap(program, far, tol=1e-6).status == "inaccurate"
+    # an iteration limit stays what it is; a certified point is optimal whatever the solver said
+    late = cl.SolverResult(ref.U, ref.V, "max_iterations", "al")
+    assert solvers.wrap(program, late, tol=1e-3).status == "optimal"
+    with pytest.raises(ValueError, match="status"):
+        cl.SolverResult(ref.U, ref.V, "converged", "al")
+
+
+def test_al_with_no_iterations_is_refused_not_optimal():
+    X, y, P = problem(21)
+    with pytest.raises(ValueError, match="max_iter must be >= 1"):
+        cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=0)
+    with pytest.warns(RuntimeWarning, match="max_iterations"):
+        one = cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=1, progress=False)
+    assert one.status == "max_iterations"
+    assert np.isfinite(one.objective) and np.isfinite(one.gap)
+
+
+def test_al_warning_names_the_cone_violation():
+    X, y, P = problem(22)
+    with pytest.warns(RuntimeWarning, match="outside their cones") as info:
+        sol = cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=30, progress=False)
+    assert sol.status == "max_iterations" and not sol.certificate.feasible
+    assert "relative gap" in str(info[0].message) or sol.certificate.proves(1e-6) is False
+
+
+def test_float32_gap_is_computed_on_the_weights_returned():
+    X, y, P = problem(23)
+    sol = cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", dtype="float32",
+                          device="cpu", progress=False)
+    program = sol.program
+    again = cl.certify(program, sol.U, sol.V)
+    assert sol.U.dtype == np.float64
+    assert again.gap == pytest.approx(sol.gap, rel=1e-12, abs=1e-15)
+    assert again.objective == pytest.approx(sol.objective, rel=1e-12)
+
+
+def test_solver_settings_are_validated():
+    X, y, P = problem(24)
+    cases = [
+        (dict(gated="False"), TypeError, "gated must be True or False"),
+        (dict(gated=1), TypeError, "gated must be True or False"),
+        (dict(progress="yes", solver="ipm"), TypeError, "progress"),
+        (dict(device="tpu", solver="ipm"), ValueError, "device must be 'cpu', 'cuda'"),
+        (dict(device=0, solver="ipm"), TypeError, "device must be"),
+        (dict(max_iter=2.5, solver="ipm"), TypeError, "max_iter must be an integer"),
+        (dict(tol=float("nan"), solver="ipm"), ValueError, "tol"),
+        (dict(activation=None), ValueError, "activation"),
+        (dict(chunk_rows=5, solver="ipm"), ValueError, "chunk_rows"),
+        (dict(warm_start="previous"), TypeError, "warm_start must be a ConvexSolution"),
+    ]
+    for kwargs, exc, words in cases:
+        with pytest.raises(exc, match=words):
+            cl.solve_convex(X, y, 0.1, P, **kwargs)
+
+
+def test_solve_path_sets_its_own_warm_starts():
+    X, y, P = problem(25)
+    with pytest.raises(TypeError, match="warm_start"):
+        cl.solve_path(X, y, [0.1, 1.0], P, warm_start=None)
+
+
+def test_cvxpy_memory_is_checked_before_building(monkeypatch):
+    from convexnn_lab.solvers import conic
+
+    X, y, P = problem(26)
+    # 2e6 patterns of 25 points would need ~70 GB in CVXPY; pretend 1 GB is free
+    monkeypatch.setattr(conic, "available_memory", lambda device="cpu": 2**30)
+    many = np.repeat(P, 2_000_000 // len(P), axis=0)
+    with pytest.raises(MemoryError, match="solver='cvxpy'.*GiB"):
+        cl.solve_convex(X, y, 0.1, many, solver="cvxpy")
+    assert budget.cvxpy_memory_estimate(25, 3, 2_000_000, gated=False) > 2**30

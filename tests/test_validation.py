@@ -45,7 +45,9 @@ CASES = [
     (lambda: cl.TwoLayerNetwork(np.ones((2, 3)), np.ones(3)).predict(np.ones((4, 3))),
      ValueError, ["X", "bias"]),
     (lambda: cl.load_dataset("mnist"), ValueError, ["name"]),
-    (lambda: cl.certify_global(X, y, 0.1, "solution"), TypeError, ["solution"]),
+    (lambda: cl.certify_global("solution"), TypeError, ["solution", "ConvexSolution"]),
+    (lambda: cl.certify_global(X, y, 0.1, "solution"), TypeError, ["solution only",
+                                                                  "own program"]),
 ]
 
 

@@ -37,43 +37,19 @@ import time
 
 import numpy as np
 
-from ._progress import LazyBar
-from .activations import pattern_slopes, slopes
-from .certificates import cone_correlation, dual_bound
+from .._progress import LazyBar
+from ..certificates import ZERO_BLOCK_RTOL, certify
+from ..losses import loss_parts
+from ..program import ConvexProgram
+from ..solution import SolverResult
+from .budget import available_memory, gib, ipm_memory_estimate, newton_route
+from .polish import polish
 
-__all__ = ["interior_point", "ipm_memory_estimate", "newton_flops"]
+__all__ = ["interior_point", "solve"]
 
 _STEP = 0.99  # fraction of the way to the boundary of the cones
 _REFINE = 2  # refinement steps per Newton solve
 _PATIENCE = 6  # iterations without a better certified gap before stopping
-
-
-def ipm_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
-    """Bytes (float64) the interior-point method holds, for its cheaper route."""
-    B = P if gated else 2 * P
-    rows = n * n + n * P * d  # the n x n system and Dt_i * X Rf_i^T
-    cols = (P * d) ** 2 + n * P * d  # the Pd x Pd system and A
-    cones = 0 if gated else 2 * B * n * (d + 1) + 6 * n * B  # Q (B, n, d+1); s, z
-    return 8 * (min(rows, cols) + cones + 4 * n * d + 6 * B * (d + 1) ** 2)
-
-
-def _route_flops(n: int, d: int, P: int, loss: str) -> dict:
-    """Cost of one reduced Newton system in each space, in matrix-product flops (a
-    Cholesky flop counts twice: it runs at about half the rate of a product here)."""
-    return {"rows": 2.0 * n * n * P * d + 2 * n ** 3 / 3,
-            "columns": 2 * (P * d) ** 3 / 3
-            + (0.0 if loss == "squared" else 2.0 * n * (P * d) ** 2)}
-
-
-def _route(n: int, d: int, P: int, loss: str) -> str:
-    """'rows' (n x n system) or 'columns' ((P d) x (P d) system): fewer flops."""
-    flops = _route_flops(n, d, P, loss)
-    return min(flops, key=flops.get)
-
-
-def newton_flops(n: int, d: int, P: int, loss: str = "squared") -> float:
-    """Flops of one Newton system on the cheaper route (the blocks add 4 n P d^2)."""
-    return min(_route_flops(n, d, P, loss).values()) + 4.0 * n * P * d * d
 
 
 # --- second-order cone algebra, column-wise on (k, B) arrays: x = (x0, x1) ----------
@@ -189,36 +165,30 @@ def _cholesky(A):
     return L
 
 
-class _Program:
-    """The program's data on the device, in float64.
+class _Data:
+    """The program's data on the device, in float64, as the interior-point method uses it.
 
     X (n, d), y (n,), Dt (n, P) slopes of the patterns, M (n, B) signed slopes of the
     blocks; the cone rows Xl (m, d) with signs S (m, B) (gated ReLU: m = 0).
     """
 
-    def __init__(self, X, y, beta, patterns, activation, alpha, loss, gated, device, route):
+    def __init__(self, program: ConvexProgram, device, route):
         torch = _torch()
         dt = torch.float64
-        self.n, self.d = X.shape
-        self.P = patterns.shape[0]
-        self.B = self.P if gated else 2 * self.P
+        self.program = program
+        self.n, self.d, self.P, self.B = program.n, program.d, program.P, program.n_blocks
         self.k = self.d + 1
-        self.beta, self.loss, self.gated, self.route = beta, loss, gated, route
-        self.patterns, self.activation, self.alpha = patterns, activation, alpha
-        self.X_np = np.asarray(X, dtype=np.float64)
-        self.y_np = np.asarray(y, dtype=np.float64)
-        self.X = torch.as_tensor(self.X_np, device=device)
-        self.y = torch.as_tensor(self.y_np, device=device)
-        self.Dt = torch.as_tensor(pattern_slopes(patterns, activation, alpha).T.copy(),
-                                  dtype=dt, device=device)
-        self.M = self.Dt if gated else torch.cat([self.Dt, -self.Dt], dim=1)
-        self.a, self.b = slopes(activation, alpha)
+        self.beta, self.loss, self.gated, self.route = (program.beta, program.loss,
+                                                        program.gated, route)
+        self.X, self.y, self.M, S = program.tensors(device, dt)
+        self.Dt = torch.tensor(program.Dt, dtype=dt, device=device)
         # cone rows; a zero row of X constrains nothing and would keep its slack at 0
-        keep = (np.zeros(0, dtype=np.int64) if gated
-                else np.flatnonzero(np.abs(self.X_np).sum(axis=1) > 0))
+        keep = (np.zeros(0, dtype=np.int64) if program.gated
+                else np.flatnonzero(np.abs(program.X).sum(axis=1) > 0))
+        self.keep = keep
         self.rows = torch.as_tensor(keep, device=device)
-        sign = torch.as_tensor(np.where(patterns.T, 1.0, -1.0)[keep], dtype=dt, device=device)
-        self.S = sign if gated else torch.cat([sign, sign], dim=1)  # (m, B)
+        self.S = S[self.rows] if S is not None else torch.zeros((0, self.B), dtype=dt,
+                                                                device=device)
         self.Xl = self.X[self.rows]
         self.m = len(keep)
         self.nu = self.m * self.B + self.B  # degree of the cone
@@ -227,7 +197,7 @@ class _Program:
         self.A_cols = self.K_fixed = None
         if route == "columns":  # A as a matrix (n, Pd); A^T A once for the squared loss
             self.A_cols = (self.Dt[:, :, None] * self.X[:, None, :]).reshape(self.n, -1)
-            if loss == "squared":
+            if self.loss == "squared":
                 self.K_fixed = self.A_cols.T @ self.A_cols
         # weights below this norm may be round-off (see certify)
         self.w_floor = 1e-7 * float(torch.linalg.vector_norm(self.y)) / max(
@@ -235,8 +205,6 @@ class _Program:
 
     def loss_parts(self, pred):
         """Loss value, gradient g and Hessian diagonal h with respect to pred."""
-        from .solvers import loss_parts
-
         return loss_parts(pred, self.y, self.loss)
 
     def forward(self, U):
@@ -251,49 +219,35 @@ class _Program:
         """The transpose of `pair`: (., P) -> (., B)."""
         return Q if self.gated else _torch().cat([Q, -Q], dim=1)
 
-    def certify(self, U, Gamma, exact=False):
-        """Objective and certified gap of U, or of U with its vanishing blocks set to
-        zero (a block that should vanish only reaches ~sqrt(mu) and may sit outside
-        its cone by as much): whichever is feasible with the smaller gap.
+    def multipliers(self, Gamma):
+        """Gamma (m, B) of the kept rows as multipliers (n, B) of all rows (numpy)."""
+        if self.gated:
+            return None
+        out = np.zeros((self.n, self.B))
+        out[self.keep] = Gamma.cpu().numpy()
+        return out
 
-        Returns (objective, gap, dual lambda, feasible, the blocks certified).  The
-        multipliers Gamma (m, B) of the cone rows bound the cone maxima; with `exact`,
-        bounds above beta are replaced by the exact maximum (NNLS).
+    def certify(self, U, Gamma, exact=False):
+        """The certificate of U, or of U with its vanishing blocks set to zero (a block
+        that should vanish only reaches ~sqrt(mu) and may sit outside its cone by as
+        much): whichever is feasible with the smaller gap.
+
+        Returns (certificate, the blocks certified).  The multipliers Gamma (m, B) of the
+        cone rows bound the cone maxima; with `exact`, bounds above beta are replaced by
+        the exact maximum (NNLS) where affordable.
         """
         norms = _torch().linalg.vector_norm(U, dim=0)
-        keep = norms > max(1e-7 * float(norms.max()), self.w_floor)
-        out = self._certify(U, Gamma, exact)
-        if bool(keep.all()):
-            return out
-        pruned = self._certify(U * keep, Gamma, exact)
-        return min(out, pruned, key=lambda c: (not c[3], c[1]))
-
-    def _certify(self, U, Gamma, exact):
-        torch = _torch()
-        P = self.P
-        Z = self.X @ U
-        if self.gated:
-            pred = (Z * self.M).sum(dim=1)
-        else:  # the network the blocks map to
-            act = torch.where(Z >= 0, self.a * Z, self.b * Z)
-            pred = act[:, :P].sum(dim=1) - act[:, P:].sum(dim=1)
-        fval, g, _ = self.loss_parts(pred)
-        lam0 = -g
-        C = (self.M * lam0[:, None]).index_add(0, self.rows, self.S * Gamma)
-        corr = torch.linalg.vector_norm(self.X.T @ C, dim=0)
-        corr = corr if self.gated else torch.maximum(corr[:P], corr[P:])
-        objective = float(fval + self.beta * torch.linalg.vector_norm(U, dim=0).sum())
-        lam0, corr = lam0.cpu().numpy(), corr.cpu().numpy()
-        loose = np.flatnonzero(corr > self.beta)
-        affordable = len(loose) * self.n * self.d ** 2 <= 5e8  # NNLS: ~n d^2 per pattern
-        if exact and not self.gated and len(loose) and affordable:
-            corr[loose] = np.minimum(corr[loose], cone_correlation(
-                self.X_np, lam0, self.patterns[loose], activation=self.activation,
-                alpha=self.alpha))
-        dual, s = dual_bound(self.y_np, lam0, corr, self.beta, self.loss)
-        c = self.S * (self.Xl @ U)
-        feasible = not self.m or float((-c).max()) <= 1e-9 * max(float(c.abs().max()), 1e-300)
-        return objective, objective - dual, s * lam0, feasible, U
+        keep = norms > max(ZERO_BLOCK_RTOL * float(norms.max()), self.w_floor)
+        Gamma_np = self.multipliers(Gamma)
+        candidates = [U] if bool(keep.all()) else [U, U * keep]
+        best = None
+        for W in candidates:
+            Ux, Vx = self.program.split(W.cpu().numpy())
+            cert = certify(self.program, Ux, Vx, Gamma_np, exact="auto" if exact else False)
+            if best is None or (not cert.feasible, cert.gap) < (not best[0].feasible,
+                                                                  best[0].gap):
+                best = (cert, W)
+        return best
 
 
 class _Point:
@@ -445,40 +399,37 @@ def _starting_point(prog, newton, g):
     return _Point(d.U, d.t, s_l, z_l, s_q, z_q)
 
 
-def interior_point(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss="squared",
-                   gated=False, tol=1e-6, max_iter=100, device="cpu", progress=False,
-                   route=None):
-    """Solve the convex program by the interior-point method; see ``solve_convex``.
+def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cpu",
+                   progress=False, route=None) -> SolverResult:
+    """Solve `program` by the interior-point method (no polish); see ``solve_convex``.
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
-    y : ndarray of shape (n,)
-    patterns : ndarray of bool, shape (P, n)
+    program : ConvexProgram
     route : {"rows", "columns"}, optional
         Space of the reduced Newton system; default: the one with fewer flops.
 
     Returns
     -------
-    dict as ``solvers.fast_solve``: U, V (d, P), status ("optimal", "max_iterations",
-    "stalled" when round-off stops progress short of tol, "numerical_error"),
-    iterations, multipliers Gamma (n, 2P) of the cone rows, time, objective, gap, dual.
+    SolverResult
+        status "optimal", "max_iterations", "stalled" (round-off stopped progress short
+        of tol) or "numerical_error"; multipliers Gamma (n, 2P) of the cone rows.
     """
     torch = _torch()
     start = time.perf_counter()
-    n, d = X.shape
-    P = patterns.shape[0]
-    route = route or _route(n, d, P, loss)
+    n, d, P = program.n, program.d, program.P
+    route = route or newton_route(n, d, P, program.loss)
     if route not in ("rows", "columns"):
         raise ValueError(f"route must be 'rows' or 'columns', got {route!r}")
-    prog = _Program(X, y, beta, patterns, activation, alpha, loss, gated, device, route)
+    prog = _Data(program, device, route)
     B, m = prog.B, prog.m
     e_q = prog.e_q
     ones_l = torch.ones((m, B), dtype=torch.float64, device=device)
     pt = _Point(torch.zeros((d, B), dtype=torch.float64, device=device),
                 torch.zeros(B, dtype=torch.float64, device=device), ones_l, ones_l.clone(),
                 e_q.clone(), e_q.clone())
-    best = {"objective": math.inf, "gap": math.inf}
+    best = None  # (certificate, blocks, multipliers, iteration)
+    history = []
     last_objective = 0.0
     bar = LazyBar(max_iter, f"ipm P={P}", disable=not progress)
     status = "max_iterations"
@@ -487,20 +438,21 @@ def interior_point(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss=
         _, g, h = prog.loss_parts(prog.forward(pt.U))
         gap = float((pt.s_q * pt.z_q).sum() + (pt.s_l * pt.z_l).sum())
         # the exact cone maxima (NNLS) only pay off once the end is near
-        objective, cgap, lam, feasible, U_cert = prog.certify(
-            pt.U, pt.z_l, exact=gap <= 10 * tol * abs(last_objective))
-        last_objective = objective
-        if feasible and cgap < best["gap"]:
-            best.update(objective=objective, gap=cgap, dual=lam, U=U_cert,
-                        Gamma=pt.z_l.clone(), it=it)
-        elif it - best.get("it", it) >= _PATIENCE and gap <= tol * abs(objective):
+        cert, U_cert = prog.certify(pt.U, pt.z_l,
+                                    exact=gap <= 10 * tol * abs(last_objective))
+        last_objective = cert.objective
+        history.append((it, cert.objective, cert.gap))
+        if cert.feasible and (best is None or cert.gap < best[0].gap):
+            best = (cert, U_cert, pt.z_l.clone(), it)
+        elif best is not None and it - best[3] >= _PATIENCE \
+                and gap <= tol * abs(cert.objective):
             # the complementarity is below tolerance but the certificate no longer
             # improves: round-off has taken over, keep the best iterate
             status = "stalled"
             break
         bar.update(1)
-        bar.set_postfix(gap=f"{cgap:.2e}")
-        if feasible and cgap <= tol * max(abs(objective), 1e-300):
+        bar.set_postfix(gap=f"{cert.gap:.2e}")
+        if cert.proves(tol):
             status = "optimal"
             break
         try:
@@ -511,7 +463,7 @@ def interior_point(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss=
             # residuals of the KKT conditions
             bU = -(prog.X.T @ (prog.M * g[:, None]) - pt.z_q[1:]
                    - prog.Xl.T @ (prog.S * pt.z_l))
-            bt = -(beta - pt.z_q[0])
+            bt = -(program.beta - pt.z_q[0])
             bz_q = -(pt.s_q - torch.cat([pt.t[None], pt.U]))
             bz_l = -(pt.s_l - prog.S * (prog.Xl @ pt.U))
             scal = newton.scal
@@ -534,16 +486,45 @@ def interior_point(X, y, beta, patterns, *, activation="relu", alpha=0.01, loss=
             break
         pt = pt.moved(direction, step)
     bar.close()
-    if "U" not in best:  # no feasible iterate: report the last one
-        objective, cgap, lam, _, U_cert = prog.certify(pt.U, pt.z_l)
-        best.update(objective=objective, gap=cgap, dual=lam, U=U_cert, Gamma=pt.z_l)
-    U_np = best["U"].cpu().numpy()
-    G_out = None
-    if not gated:
-        G_out = np.zeros((n, B))
-        G_out[prog.rows.cpu().numpy()] = best["Gamma"].cpu().numpy()
-    return {"U": U_np[:, :P], "V": np.zeros((d, P)) if gated else U_np[:, P:],
-            "status": status, "iterations": it, "device": device, "chunk_rows": None,
-            "streamed": False, "multipliers": G_out, "time": time.perf_counter() - start,
-            "objective": best["objective"], "gap": max(best["gap"], 0.0),
-            "dual": best["dual"], "route": route}
+    if best is None:  # no feasible iterate: report the last one
+        cert, U_cert = prog.certify(pt.U, pt.z_l)
+        best = (cert, U_cert, pt.z_l, it)
+    U, V = program.split(best[1].cpu().numpy())
+    return SolverResult(U=U, V=V, status=status, method="ipm", iterations=it,
+                        time=time.perf_counter() - start, device=str(device),
+                        multipliers=prog.multipliers(best[2]), route=route, history=history)
+
+
+def solve(program: ConvexProgram, options) -> SolverResult:
+    """The interior-point route of ``solve_convex`` (float64), with a Newton polish when
+    round-off stops it short of `options.tol`."""
+    if options.dtype != "float64":
+        raise ValueError("solver='ipm' runs in float64 (its Newton systems need it); pass "
+                         "dtype='float64', or use solver='fista'/'al' for float32")
+    need = ipm_memory_estimate(program.n, program.d, program.P, gated=program.gated)
+    have = available_memory(options.device)
+    if need > 0.8 * have:
+        raise MemoryError(
+            f"solver='ipm' on n={program.n}, d={program.d}, P={program.P} needs about "
+            f"{gib(need)} on {options.device}, but only {gib(have)} is free; use "
+            "solver='al' (cones) or 'fista' (gated), which need O(n P) memory, or fewer "
+            "patterns")
+    # interior-point iterations cannot use a warm start; it is ignored on purpose
+    out = interior_point(program, tol=options.tol, max_iter=min(options.max_iter, 200),
+                         device=options.device, progress=options.progress)
+    if out.status in ("stalled", "numerical_error"):
+        # round-off stopped the Newton systems short of tol: the support and the active
+        # cone rows are known by now, and the polish solves the smooth restriction
+        start = time.perf_counter()
+        before = certify(program, out.U, out.V, out.multipliers)
+        res = polish(program, program.stack(out.U, out.V), out.multipliers)
+        if res is not None:
+            U, V = program.split(res[0])
+            after = certify(program, U, V, res[1])
+            if after.feasible and after.gap < before.gap:
+                out.U, out.V, out.multipliers = U, V, res[1]
+                out.history.append((out.iterations, after.objective, after.gap))
+                if after.proves(options.tol):
+                    out.status = "optimal"
+        out.time += time.perf_counter() - start
+    return out

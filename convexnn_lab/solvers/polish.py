@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["newton_polish", "certificate"]
+from ..losses import loss_parts
+from ..program import ConvexProgram
 
+__all__ = ["newton_polish", "polish", "polish_multipliers"]
 
-def _loss_parts(z, y, loss):
-    if loss == "squared":
-        r = z - y
-        return 0.5 * float(r @ r), r, np.ones_like(z)
-    from scipy.special import expit
-
-    t = -y * z
-    sig = expit(t)
-    return float(np.sum(np.logaddexp(0.0, t))), -y * sig, sig * (1 - sig)
+# a block counts as active (in the support) above this times the largest norm; inside
+# the Newton iterations it leaves the support below COLLAPSE_RTOL
+SUPPORT_RTOL, COLLAPSE_RTOL = 1e-6, 1e-9
+# a row x_k lies on block j's cone boundary when |x_k^T w_j| <= BOUNDARY_RTOL ||x_k|| ||w_j||
+BOUNDARY_RTOL = 1e-6
 
 
 def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
@@ -52,15 +50,15 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
     norms = np.linalg.norm(W, axis=0)
     if norms.max() == 0:
         return None
-    active = list(np.flatnonzero(norms > 1e-6 * norms.max()))
+    active = list(np.flatnonzero(norms > SUPPORT_RTOL * norms.max()))
     xn = np.linalg.norm(X, axis=1)
     gmax = 0.0 if Gamma is None else float(Gamma.max())
     rows_on = {}
     for j in active:
         if S is not None:
-            on = np.abs(X @ W[:, j]) <= 1e-6 * xn * norms[j]
+            on = np.abs(X @ W[:, j]) <= BOUNDARY_RTOL * xn * norms[j]
             if Gamma is not None and gmax > 0:
-                on |= Gamma[:, j] > 1e-6 * gmax
+                on |= Gamma[:, j] > SUPPORT_RTOL * gmax
             rows_on[j] = on
     # a primal active-set loop: rows that the polished point leaves join the active set
     for _ in range(max_rounds):
@@ -126,17 +124,17 @@ def _newton(X, y, beta, M, bases, loss, max_iter, max_vars):
     zvec = np.concatenate([bases[j][1] for j in keys])
 
     def value(zv):
-        fit, _, _ = _loss_parts(A @ zv, y, loss)
+        fit, _, _ = loss_parts(A @ zv, y, loss)
         return fit + beta * sum(np.linalg.norm(zv[a:b]) for a, b in spans)
 
     f = value(zvec)
     scale = max(np.linalg.norm(zvec[a:b]) for a, b in spans)
     for _ in range(max_iter):
-        _, g_pred, h_pred = _loss_parts(A @ zvec, y, loss)
+        _, g_pred, h_pred = loss_parts(A @ zvec, y, loss)
         grad = A.T @ g_pred
         H = A.T @ (h_pred[:, None] * A)
         small = [k for k, (a, b) in enumerate(spans)
-                 if np.linalg.norm(zvec[a:b]) < 1e-9 * scale]
+                 if np.linalg.norm(zvec[a:b]) < COLLAPSE_RTOL * scale]
         if small:
             keep = {keys[k]: (bases[keys[k]][0], zvec[a:b])
                     for k, (a, b) in enumerate(spans) if k not in small}
@@ -165,43 +163,44 @@ def _newton(X, y, beta, M, bases, loss, max_iter, max_vars):
     return False, {j: (bases[j][0], zvec[a:b]) for j, (a, b) in zip(keys, spans)}
 
 
-def certificate(X, y, beta, M, W, pred, *, S=None, Gamma=None, loss="squared",
-                patterns=None, activation="relu", alpha=0.01):
-    """Bounds c_j >= max_{u in K_j, ||u||<=1} |lambda0^T M_j X u| for each block.
+def polish_multipliers(program: ConvexProgram, W, Gamma=None):
+    """Multipliers Gamma (n, B) >= 0 of the cone rows for the polished blocks W (d, B).
 
-    Active blocks use the multipliers of their boundary rows (least squares on the
-    stationarity condition, clipped at 0); the other blocks use `Gamma` (AL
-    multipliers) and, where that bound exceeds beta, the exact non-negative least
-    squares value.  Any multipliers >= 0 give a valid bound.
+    Active blocks take the multipliers of their boundary rows (least squares on the
+    stationarity condition ``X^T (M_j lambda0 + S_j mu) = beta w_j / ||w_j||``, clipped at
+    0); the other blocks keep `Gamma` (zero if None).  Any multipliers >= 0 give a valid
+    bound in the certificate (``certificates.block_correlations``).
     """
-    from .certificates import cone_correlation, dual_residual
-
-    lam0 = dual_residual(pred, y, loss)
+    X = program.X
+    U, V = program.split(W)
+    lam0 = -loss_parts(program.output(U, V), program.y, program.loss)[1]
+    M, S = program.block_slopes(), program.block_signs()
+    out = np.zeros((program.n, W.shape[1])) if Gamma is None else np.array(Gamma, float)
     base = X.T @ (M * lam0[:, None])  # (d, B)
-    if S is None:
-        return np.linalg.norm(base, axis=0), lam0
-    B = W.shape[1]
-    corr = np.full(B, np.inf)
     norms = np.linalg.norm(W, axis=0)
     top = max(norms.max(), 1e-300)
     xn = np.linalg.norm(X, axis=1)
-    for j in range(B):
-        if norms[j] > 1e-6 * top:
-            z = X @ W[:, j]
-            on = np.flatnonzero(np.abs(z) <= 1e-6 * xn * norms[j])
-            mu = np.zeros(X.shape[0])
-            if len(on):
-                target = -base[:, j] + beta * W[:, j] / norms[j]
-                Xe = X[on] * S[on, j, None]
-                sol, *_ = np.linalg.lstsq(Xe.T, target, rcond=None)
-                mu[on] = np.clip(sol, 0, None)
-            corr[j] = np.linalg.norm(base[:, j] + X.T @ (S[:, j] * mu))
-        elif Gamma is not None:
-            corr[j] = np.linalg.norm(base[:, j] + X.T @ (S[:, j] * Gamma[:, j]))
-    P = B // 2
-    out = np.maximum(corr[:P], corr[P:])
-    loose = np.flatnonzero(out > beta * (1 + 1e-9))
-    if len(loose) and patterns is not None:
-        exact = cone_correlation(X, lam0, patterns[loose], activation=activation, alpha=alpha)
-        out[loose] = np.minimum(out[loose], exact)
-    return out, lam0
+    for j in np.flatnonzero(norms > SUPPORT_RTOL * top):
+        on = np.flatnonzero(np.abs(X @ W[:, j]) <= BOUNDARY_RTOL * xn * norms[j])
+        out[:, j] = 0.0
+        if len(on):
+            target = -base[:, j] + program.beta * W[:, j] / norms[j]
+            sol, *_ = np.linalg.lstsq((X[on] * S[on, j, None]).T, target, rcond=None)
+            out[on, j] = np.clip(sol, 0, None)
+    return out
+
+
+def polish(program: ConvexProgram, W, Gamma=None):
+    """Newton polish of blocks W (d, B) of `program` on their support.
+
+    Returns (W, Gamma): the polished blocks and multipliers (n, B) of the cone rows
+    (None for gated ReLU) for the certificate, or None when the polish fails (support
+    or active rows guessed wrong).
+    """
+    W = np.asarray(W, dtype=np.float64)
+    G = None if Gamma is None else np.asarray(Gamma, dtype=np.float64)
+    Wp = newton_polish(program.X, program.y, program.beta, program.block_slopes(), W,
+                       S=program.block_signs(), Gamma=G, loss=program.loss)
+    if Wp is None:
+        return None
+    return Wp, (None if program.gated else polish_multipliers(program, Wp, G))

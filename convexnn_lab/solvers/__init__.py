@@ -1,0 +1,356 @@
+"""Solvers of the convex program behind one interface (chapter 2).
+
+``solve_convex`` validates its arguments, builds the :class:`ConvexProgram`, asks the pure
+:func:`choose_solver` which method to run, runs it and wraps what it returns into a
+:class:`ConvexSolution` whose certificate is computed on the weights returned.
+
+=============  ===============================================================  ==========
+method         what it is                                                       module
+=============  ===============================================================  ==========
+"cvxpy"        CVXPY + Clarabel (SCS if Clarabel is missing): the reference      conic
+"ipm"          primal-dual interior point in torch, both programs, float64       interior
+"fista"        accelerated proximal gradient in torch, gated ReLU                first_order
+"al"           augmented Lagrangian (cones), each subproblem by the same FISTA   first_order
+=============  ===============================================================  ==========
+
+FISTA, the AL and a stalled interior point finish with a Newton polish on the support
+(``polish``); ``budget`` holds the memory and flop estimates the choice reads.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._memory import available_memory
+from .._validation import (check_beta, check_bool, check_choice, check_device,
+                           check_positive_int, check_Xy)
+from ..certificates import certify
+from ..program import ConvexProgram
+from ..solution import STATUSES, ConvexSolution, SolverResult, VectorSolution
+from .budget import IPM_MAX_FLOPS, ipm_memory_estimate, newton_flops
+
+__all__ = ["AUTO_FAST_SIZE", "SOLVERS", "STATUSES", "SolveOptions", "choose_solver",
+           "solve_convex", "solve_path", "wrap"]
+
+SOLVERS = ("auto", "cvxpy", "ipm", "fista", "al")
+
+# CVXPY's solvers meet the cones to their own feasibility tolerance (Clarabel: 1e-8)
+CVXPY_FEASIBILITY_RTOL = 1e-7
+
+# "auto" takes CVXPY up to this many mask entries n * P (it then takes well under a
+# second and is the exact reference)
+AUTO_FAST_SIZE = 20_000
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve: the settings every solver reads (validated by ``solve_convex``)."""
+
+    tol: float = 1e-6
+    max_iter: int = 20_000
+    device: str = "cpu"
+    dtype: str = "float64"
+    progress: bool = True
+    chunk_rows: int | None = None
+    warm_start: tuple | None = None  # (U, V, multipliers) of the same program's patterns
+    cvxpy_solver_name: str | None = None
+    verbose: bool = False
+
+
+def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
+                  dtype: str = "float64", memory: float = float("inf")) -> str:
+    """The method ``solver="auto"`` runs for a program of this size.
+
+    The rule, in order:
+
+    1. ``n * P <= AUTO_FAST_SIZE`` (20,000): "cvxpy", the exact reference, well under a
+       second at that size;
+    2. float64, one Newton system of at most ``IPM_MAX_FLOPS`` (5e10) flops, and the
+       interior point's memory within a quarter of `memory` (bytes free on the device):
+       "ipm" (if it stalls short of tol, ``solve_convex`` falls back on "cvxpy");
+    3. otherwise the first-order methods, O(n P) memory: "fista" (gated) or "al" (cones).
+
+    A pure function of its arguments (``solve_convex`` passes the free memory).
+    """
+    if n * P <= AUTO_FAST_SIZE:
+        return "cvxpy"
+    if (dtype == "float64" and newton_flops(n, d, P, loss) <= IPM_MAX_FLOPS
+            and ipm_memory_estimate(n, d, P, gated=gated) <= 0.25 * memory):
+        return "ipm"
+    return "fista" if gated else "al"
+
+
+def _run(method: str, program: ConvexProgram, options: SolveOptions) -> SolverResult:
+    if method == "cvxpy":
+        from . import conic
+
+        return conic.solve(program, options)
+    if method == "ipm":
+        from . import interior
+
+        return interior.solve(program, options)
+    from . import first_order
+
+    return first_order.solve(program, options)
+
+
+def wrap(program: ConvexProgram, result: SolverResult, *, tol: float) -> ConvexSolution:
+    """Certify the weights a solver returned and set the final status.
+
+    The certificate is computed on ``result.U, result.V`` in float64, for `program`.
+    The status is "optimal" only when that certificate proves the relative gap `tol`
+    (torch solvers) and every block lies in its cone; a solver that claimed "optimal"
+    without that gets "inaccurate".  CVXPY works to its own tolerances: its "optimal"
+    stands while its blocks meet their cones to ``CVXPY_FEASIBILITY_RTOL`` and its gap
+    is finite.
+    """
+    cert = certify(program, result.U, result.V, result.multipliers)
+    status = result.status
+    if result.method.startswith("cvxpy"):
+        within = cert.cone_violation <= CVXPY_FEASIBILITY_RTOL and np.isfinite(cert.gap)
+        if status == "optimal" and not within:
+            status = "inaccurate"
+    elif cert.proves(tol):
+        status = "optimal"
+    elif status == "optimal":
+        status = "inaccurate"
+    return ConvexSolution(program=program, U=result.U, V=result.V, certificate=cert,
+                          status=status, result=result)
+
+
+def solve_convex(
+    X,
+    y,
+    beta: float,
+    patterns,
+    *,
+    activation: str = "relu",
+    alpha: float = 0.01,
+    loss: str = "squared",
+    gated: bool = False,
+    solver: str = "auto",
+    cvxpy_solver_name: str | None = None,
+    verbose: bool = False,
+    tol: float = 1e-6,
+    max_iter: int = 20_000,
+    device: str | None = None,
+    dtype: str = "float64",
+    warm_start: "ConvexSolution | None" = None,
+    progress: bool = True,
+    chunk_rows: int | None = None,
+):
+    """Solve the convex program of a two-layer network on the given patterns.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+    y : array_like of shape (n,) or (n, c)
+        Targets; labels in {-1, +1} for ``loss="logistic"``.  With c columns (e.g.
+        one-hot classes) the program has one group norm per (pattern, class) block and
+        the patterns are shared, so it splits into c scalar programs: the result is a
+        :class:`VectorSolution`.
+    beta : float
+        Weight decay, > 0.
+    patterns : array_like of bool, shape (P, n)
+        Rows are the diagonals of D_i (``enumerate_patterns`` or ``sample_patterns``).
+    activation : {"relu", "leaky_relu", "absolute"}
+    alpha : float
+        Negative slope of the leaky ReLU.
+    loss : {"squared", "logistic"}
+    gated : bool
+        Solve the gated-ReLU program (no cone constraints, no v_i).
+    solver : {"auto", "cvxpy", "ipm", "fista", "al"}
+        "cvxpy": CVXPY with Clarabel (SCS if Clarabel is missing), the exact
+        reference.  "ipm": a primal-dual interior-point method in torch for both
+        programs (float64; its Newton systems are n x n or Pd x Pd, so it suits n or
+        P*d up to a few thousand).  "fista": accelerated proximal gradient in torch,
+        gated ReLU only.  "al": augmented Lagrangian in torch for the cone-constrained
+        program.  FISTA and the AL need O(n P) memory, scale to GPU sizes, and finish
+        with a Newton polish on the support.  "auto": the rule of :func:`choose_solver`.
+    cvxpy_solver_name : str, optional
+        Override the CVXPY solver (e.g. "SCS").
+    verbose : bool
+        CVXPY: print the solver's log.
+    tol : float
+        Torch solvers: stop when ``gap <= tol * objective``; in (0, 1).
+    max_iter : int
+        Torch solvers: iteration limit, >= 1 (the interior-point method stops at 200
+        Newton steps at most); a solve that hits it says so in ``status``
+        ("max_iterations"; "stalled" when round-off stops the interior-point method
+        first) and still reports its certified gap.
+    device : {"cpu", "cuda", "cuda:k"}, optional
+        Torch solvers: default "cuda" when a GPU is visible.
+    dtype : {"float64", "float32"}
+        Torch solvers' working precision (the certificate is computed in float64 on the
+        weights returned).
+    warm_start : ConvexSolution, optional
+        FISTA and the AL: start from this solution (same patterns), multipliers too.
+        The interior-point method and CVXPY ignore it.
+    progress : bool
+        Torch solvers: a progress bar for solves longer than a second.
+    chunk_rows : int, optional
+        FISTA: compute the products in row chunks of this size (same iterates, bounded
+        temporaries).  By default chosen from a memory estimate: chunks are used when
+        the full (n, P) temporaries would take over a quarter of the free memory; when X
+        and the masks themselves do not fit a GPU, they stay in host memory and row
+        chunks are streamed to the device for each product.  The choice is reported in
+        ``solution.solver``.
+
+    Returns
+    -------
+    ConvexSolution (VectorSolution for y of shape (n, c))
+        Its ``status`` is "optimal" only when its certificate proves `tol`; any other
+        status comes with a RuntimeWarning that says what stopped the solver.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad inputs, naming the argument.
+    MemoryError
+        When the chosen solver would not fit in the free memory (checked before
+        allocating).
+    RuntimeError
+        If the solver fails outright.
+
+    See Also
+    --------
+    certify_global : is the solution optimal for the non-convex network? (chapter 2)
+    """
+    X, y = check_Xy(X, y, allow_matrix=True)
+    check_choice(solver, "solver", SOLVERS)
+    options = _options(tol=tol, max_iter=max_iter, device=device, dtype=dtype,
+                       progress=progress, chunk_rows=chunk_rows,
+                       cvxpy_solver_name=cvxpy_solver_name, verbose=verbose)
+    if y.ndim == 2:
+        check_beta(beta)
+        if loss != "squared":
+            raise ValueError("vector outputs (y of shape (n, c)) use loss='squared' (one-hot "
+                             "targets, as in the paper's experiments); the softmax loss is "
+                             "not supported")
+        if warm_start is not None and not isinstance(warm_start, VectorSolution):
+            raise TypeError("warm_start for vector outputs must be a VectorSolution from "
+                            f"solve_convex, got {type(warm_start).__name__}")
+        warm = warm_start.solutions if warm_start is not None else [None] * y.shape[1]
+        return VectorSolution([
+            solve_convex(X, y[:, c], beta, patterns, activation=activation, alpha=alpha,
+                         loss=loss, gated=gated, solver=solver,
+                         cvxpy_solver_name=cvxpy_solver_name, verbose=verbose, tol=tol,
+                         max_iter=max_iter, device=options.device, dtype=dtype,
+                         warm_start=warm[c], progress=progress, chunk_rows=chunk_rows)
+            for c in range(y.shape[1])])
+    program = ConvexProgram(X, y, beta, patterns, activation=activation, alpha=alpha,
+                            loss=loss, gated=gated)
+    method = solver
+    if solver == "auto":
+        method = choose_solver(program.n, program.d, program.P, gated=program.gated,
+                               loss=program.loss, dtype=options.dtype,
+                               memory=available_memory(options.device))
+    if method == "fista" and not program.gated:
+        raise ValueError("solver='fista' solves the gated-ReLU program (gated=True); use "
+                         "solver='al' or 'ipm' for the program with cone constraints")
+    if method == "al" and program.gated:
+        raise ValueError("solver='al' handles the cone constraints; gated ReLU has none: "
+                         "use solver='fista' or 'ipm'")
+    if chunk_rows is not None and method != "fista":
+        raise ValueError(f"chunk_rows applies to solver='fista' (the gated program), not "
+                         f"{method!r}")
+    options = _with_warm_start(options, warm_start, program, method)
+    if solver == "auto" and method == "ipm":
+        solution = wrap(program, _run("ipm", program, options), tol=options.tol)
+        if solution.status == "optimal":
+            return solution
+        # round-off stopped the interior-point method short of tol (degenerate programs,
+        # e.g. all patterns of a few points): "auto" falls back on the exact reference
+        method = "cvxpy"
+    solution = wrap(program, _run(method, program, options), tol=options.tol)
+    if solution.status != "optimal":
+        warnings.warn(_stop_message(solution, options.tol), RuntimeWarning, stacklevel=2)
+    return solution
+
+
+def _stop_message(solution: ConvexSolution, tol: float) -> str:
+    """Why a solve is not certified optimal: the gap, the cones, or both."""
+    cert, result = solution.certificate, solution.result
+    causes = []
+    if not cert.gap <= tol * max(abs(cert.objective), 1e-300):
+        causes.append(f"a relative gap of {cert.relative_gap:.1e} > tol={tol}")
+    if not cert.feasible:
+        causes.append(f"blocks outside their cones by {cert.cone_violation:.1e} (relative "
+                      "to max |X u|), so the network's patterns differ from the program's")
+    why = " and ".join(causes) or "the solver's own report"
+    return (f"solver={result.method!r} stopped after {result.iterations} iterations with "
+            f"status {solution.status!r}: {why}; raise max_iter, or use solver='cvxpy'")
+
+
+def _options(*, tol, max_iter, device, dtype, progress, chunk_rows, cvxpy_solver_name,
+             verbose) -> SolveOptions:
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < tol < 1:
+        raise ValueError(f"tol must be a relative gap in (0, 1), got {tol!r}")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    if dtype not in ("float64", "float32"):
+        text = str(dtype).replace("torch.", "")
+        if text not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        dtype = text
+    if chunk_rows is not None:
+        chunk_rows = check_positive_int(chunk_rows, "chunk_rows")
+    if cvxpy_solver_name is not None and not isinstance(cvxpy_solver_name, str):
+        raise TypeError(f"cvxpy_solver_name must be a string such as 'SCS', got "
+                        f"{type(cvxpy_solver_name).__name__}")
+    return SolveOptions(tol=float(tol), max_iter=max_iter, device=check_device(device),
+                        dtype=dtype, progress=check_bool(progress, "progress"),
+                        chunk_rows=chunk_rows, cvxpy_solver_name=cvxpy_solver_name,
+                        verbose=check_bool(verbose, "verbose"))
+
+
+def _with_warm_start(options, warm_start, program, method) -> SolveOptions:
+    if warm_start is None:
+        return options
+    if not isinstance(warm_start, ConvexSolution):
+        raise TypeError(f"warm_start must be a ConvexSolution from solve_convex, got "
+                        f"{type(warm_start).__name__}")
+    if warm_start.patterns.shape != program.patterns.shape or not np.array_equal(
+            warm_start.patterns, program.patterns):
+        raise ValueError("warm_start was solved on other patterns; pass the same ones")
+    if method not in ("fista", "al"):
+        return options  # CVXPY and the interior point do not warm start
+    from dataclasses import replace
+
+    return replace(options, warm_start=(warm_start.U, warm_start.V, warm_start.multipliers))
+
+
+def solve_path(X, y, betas, patterns, *, solver="auto", **kwargs) -> list:
+    """Solve the program along a grid of beta with warm starts (chapter 7).
+
+    The betas are solved from the largest to the smallest, each first-order solve
+    starting from the previous solution (CVXPY and the interior point do not warm
+    start), and returned in the order given.  Larger beta means fewer active neurons:
+    the "path of neural networks".
+
+    Parameters
+    ----------
+    betas : sequence of float, each > 0
+    kwargs : passed to :func:`solve_convex` (not `warm_start`: the path sets it)
+
+    Returns
+    -------
+    list of ConvexSolution, one per beta
+    """
+    if "warm_start" in kwargs:
+        raise TypeError("solve_path warm-starts each solve from the previous one itself; "
+                        "remove the warm_start argument")
+    betas = [check_beta(b, "betas") for b in np.atleast_1d(betas)]
+    if not betas:
+        raise ValueError("betas is empty; pass at least one value")
+    order = np.argsort(betas)[::-1]
+    out = [None] * len(betas)
+    previous = None
+    for k in order:
+        out[k] = previous = solve_convex(X, y, betas[k], patterns, solver=solver,
+                                         warm_start=previous, **kwargs)
+    return out
+

@@ -1,0 +1,71 @@
+"""The exact reference: the convex program in CVXPY, solved by Clarabel (or SCS)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .._cvxpy import cvxpy_solver
+from .._memory import available_memory
+from ..program import ConvexProgram
+from ..solution import SolverResult
+from .budget import cvxpy_memory_estimate, gib
+
+__all__ = ["solve"]
+
+
+def solve(program: ConvexProgram, options) -> SolverResult:
+    """Solve `program` with CVXPY; the multipliers of the cone rows come back too."""
+    import cvxpy as cp
+
+    n, d, P = program.n, program.d, program.P
+    need = cvxpy_memory_estimate(n, d, P, gated=program.gated)
+    have = available_memory("cpu")
+    if need > 0.5 * have:
+        raise MemoryError(
+            f"solver='cvxpy' on n={n}, d={d}, P={P} patterns would need about {gib(need)} "
+            f"to build the program, but only {gib(have)} is free; use solver='ipm', "
+            "'fista' (gated) or 'al' (cones), or fewer patterns (duplicates add nothing: "
+            "cl.unique_patterns)")
+    X, sign = program.X, program.signs
+    DtT = program.Dt  # (n, P)
+    U = cp.Variable((d, P))
+    if program.gated:
+        W, cons = U, []
+        reg = cp.sum(cp.norm(U, 2, axis=0))
+    else:
+        V = cp.Variable((d, P))
+        W = U - V
+        reg = cp.sum(cp.norm(U, 2, axis=0)) + cp.sum(cp.norm(V, 2, axis=0))
+        cons = [cp.multiply(sign, X @ U) >= 0, cp.multiply(sign, X @ V) >= 0]
+    pred = cp.sum(cp.multiply(DtT, X @ W), axis=1)
+    if program.loss == "squared":
+        data = 0.5 * cp.sum_squares(pred - program.y)
+    else:
+        data = cp.sum(cp.logistic(cp.multiply(-program.y, pred)))
+    problem = cp.Problem(cp.Minimize(data + program.beta * reg), cons)
+    name = options.cvxpy_solver_name or cvxpy_solver()
+    start = time.perf_counter()
+    try:
+        problem.solve(solver=name, verbose=options.verbose)
+    except cp.error.SolverError as exc:
+        raise RuntimeError(
+            f"CVXPY solver {name} failed on a program with n={n}, d={d}, P={P}: {exc}; "
+            "try cvxpy_solver_name='SCS', solver='ipm', or fewer patterns"
+        ) from exc
+    elapsed = time.perf_counter() - start
+    if U.value is None:
+        raise RuntimeError(f"CVXPY solver {name} returned no solution (status "
+                           f"{problem.status}); try solver='ipm'")
+    status = {"optimal": "optimal", "optimal_inaccurate": "inaccurate"}.get(problem.status)
+    if status is None:  # the program is feasible (u = 0) and bounded: a solver failure
+        raise RuntimeError(f"CVXPY solver {name} ended with status {problem.status!r} on a "
+                           "program that always has a solution; try solver='ipm'")
+    Uv = np.asarray(U.value)
+    Vv = np.zeros_like(Uv) if program.gated else np.asarray(V.value)
+    multipliers = None
+    if not program.gated and cons[0].dual_value is not None:
+        multipliers = np.clip(np.hstack([cons[0].dual_value, cons[1].dual_value]), 0, None)
+    return SolverResult(U=Uv, V=Vv, status=status, method=f"cvxpy-{name.lower()}",
+                        time=elapsed, multipliers=multipliers)

@@ -1,0 +1,357 @@
+"""Fast solvers for the convex program, in torch, on the CPU or a GPU (chapter 2).
+
+One proximal-gradient core serves both programs.  The blocks are stacked as
+W = [U, V] of shape (d, 2P) (gated ReLU: W = U, (d, P)), with signed slopes
+M2 = [Dt, -Dt] of shape (n, 2P), so that
+
+    prediction  = sum_j M2[:, j] * (X @ W)[:, j]          (n,)
+    adjoint(r)  = X^T (M2 * r[:, None])                    (d, 2P)
+
+and the P matrices D_i X are never built: a pattern is a mask on X @ W.
+
+* ``fista`` (gated ReLU): accelerated proximal gradient with group soft-thresholding,
+  backtracking line search (no step size to tune) and function-value restarts.
+* ``al`` (ReLU, leaky ReLU, absolute value): the augmented Lagrangian of the cone
+  constraints (2 D_i - I) X u_i >= 0, each subproblem solved by the same FISTA,
+  multipliers Gamma >= 0 updated as Gamma <- max(0, Gamma - rho * S * (X @ W)).
+
+Both stop on the certified duality gap (``certificates``; chapter 2).  For the cones, the AL
+multipliers give ``c_j <= ||X^T (M2_j * lambda + S_j * Gamma_j)||``, an upper bound on
+the inner maximum for any Gamma >= 0, at the cost of one product, so the
+certificate is valid at every iteration.  The objective reported for ReLU is that of
+the network the blocks map to (``sum_j sigma(X u_j) - sigma(X v_j)``), which is a
+real network's objective even while the cones are violated a little.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .._progress import LazyBar
+from .._validation import check_positive_int
+from ..certificates import block_correlations, dual_bound
+from ..losses import loss_parts
+from ..program import FEASIBILITY_RTOL, ConvexProgram
+from ..solution import SolverResult
+from .budget import available_memory, gib, memory_estimate
+from .polish import SUPPORT_RTOL, polish
+
+__all__ = ["solve"]
+
+# augmented Lagrangian schedule: initial rho, its growth when the cone violation
+# does not halve, and the inner FISTA budget (grows by 1.5x per outer step)
+_RHO0, _RHO_GROWTH, _RHO_TRIGGER, _INNER0, _INNER_MAX = 10.0, 2.0, 0.5, 100, 2000
+
+
+class _Data:
+    """The program's data on one device for the first-order solvers: X, y, masks, loss.
+
+    With `stream`, X and the masks stay in host memory and row chunks travel to the
+    device for each product; with `chunk` rows, products run chunk by chunk.
+    """
+
+    def __init__(self, program: ConvexProgram, device, dtype, stream=False):
+        import torch
+
+        self.torch = torch
+        self.device = device
+        self.stream = stream
+        self.X, self.y, self.M, self.S = program.tensors(
+            device, dtype, home="cpu" if stream else device)
+        if stream and str(device).startswith("cuda"):
+            self.X, self.M = self.X.pin_memory(), self.M.pin_memory()
+        self.gated = program.gated
+        self.beta = program.beta
+        self.loss = program.loss
+        self.a, self.b = program.a, program.b
+        self.chunk = None
+
+    def _slices(self):
+        n = self.X.shape[0]
+        step = self.chunk or n
+        return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+    def _rows(self, s):
+        if not self.stream:
+            return self.X[s], self.M[s]
+        return (self.X[s].to(self.device, non_blocking=True),
+                self.M[s].to(self.device, non_blocking=True))
+
+    def forward(self, W):
+        if not self.chunk:
+            return (self.X @ W * self.M).sum(dim=1)
+        # row chunks keep the (rows, blocks) temporaries bounded
+        out = []
+        for s in self._slices():
+            Xc, Mc = self._rows(s)
+            out.append((Xc @ W * Mc).sum(dim=1))
+        return self.torch.cat(out)
+
+    def adjoint(self, r):
+        if not self.chunk:
+            return self.X.T @ (self.M * r[:, None])
+        total = 0
+        for s in self._slices():
+            Xc, Mc = self._rows(s)
+            total = total + Xc.T @ (Mc * r[s, None])
+        return total
+
+    def data_loss(self, pred):
+        return loss_parts(pred, self.y, self.loss)[0]
+
+    def loss_grad(self, pred):
+        """Gradient of the data loss with respect to the prediction (= -lambda0)."""
+        return loss_parts(pred, self.y, self.loss)[1]
+
+    def reg(self, W):
+        return self.torch.linalg.vector_norm(W, dim=0).sum()
+
+    def output(self, W):
+        """What the solution predicts: the convex model (gated), else the mapped network
+        ``sum_j sigma(X u_j) - sigma(X v_j)``."""
+        if self.gated:
+            return self.forward(W)
+        Z = self.X @ W
+        act = self.torch.where(Z >= 0, self.a * Z, self.b * Z)
+        P = W.shape[1] // 2
+        return act[:, :P].sum(dim=1) - act[:, P:].sum(dim=1)
+
+
+def _violation(c, y_scale: float) -> float:
+    """Relative cone violation of the products c = S * (X W) (0: inside every cone), as
+    ``ConvexProgram.cone_violation`` measures it."""
+    scale = max(float(c.abs().max()), y_scale)
+    return max(float((-c).max()), 0.0) / scale if scale > 0 else 0.0
+
+
+def _prox(W, step_beta):
+    torch = __import__("torch")
+    norms = torch.linalg.vector_norm(W, dim=0, keepdim=True)
+    return W * torch.clamp(1 - step_beta / torch.clamp(norms, min=1e-300), min=0)
+
+
+def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None):
+    """Minimize smooth(W) + beta * sum_j ||W_j|| by FISTA with backtracking and restarts.
+
+    smooth(W) -> (value, gradient); check(W) -> True to stop (every `check_every`).
+    Returns W, L, iterations, stopped_by_check.
+    """
+    beta = prog.beta
+    slack = 8 * prog.torch.finfo(W.dtype).eps  # rounding room in the line search
+    f_W, _ = smooth(W)
+    F_W = f_W + beta * prog.reg(W)
+    Z, t = W, 1.0
+    it = 0
+    for it in range(1, max_iter + 1):
+        f_Z, g_Z = smooth(Z)
+        while True:
+            W_new = _prox(Z - g_Z / L, beta / L)
+            D = W_new - Z
+            f_new, _ = smooth(W_new, need_grad=False)
+            if f_new <= f_Z + (g_Z * D).sum() + 0.5 * L * (D * D).sum() + slack * abs(f_Z):
+                break
+            L *= 2.0
+        F_new = f_new + beta * prog.reg(W_new)
+        if F_new > F_W:  # restart: momentum stopped helping
+            Z, t = W, 1.0
+            L *= 0.9
+            continue
+        t_new = 0.5 * (1 + math.sqrt(1 + 4 * t * t))
+        Z = W_new + ((t - 1) / t_new) * (W_new - W)
+        W, F_W, t = W_new, F_new, t_new
+        L *= 0.95
+        if bar is not None:
+            bar.update(1)
+        if check is not None and it % check_every == 0 and check(W):
+            return W, L, it, True
+    return W, L, it, False
+
+
+def _setup(program: ConvexProgram, options, tdtype, itemsize, stream):
+    """Memory checks, streaming and row chunks; returns the device data."""
+    n, d, P, gated = program.n, program.d, program.P, program.gated
+    device, chunk_rows = options.device, options.chunk_rows
+    need = memory_estimate(n, d, P, gated=gated, dtype_bytes=itemsize)
+    have = available_memory(device)
+    if stream is None:
+        # gated programs whose data do not fit the device stream X and the masks from
+        # host memory, when the host can hold them
+        stream = bool(gated and need > 0.8 * have and device != "cpu"
+                      and need <= 0.8 * available_memory("cpu"))
+    if stream:
+        if not gated:
+            raise ValueError("streaming from host memory applies to the gated program "
+                             "(solver='fista')")
+        if chunk_rows is None:
+            chunk_rows = max(1, int(0.1 * have / ((3 * P + d) * itemsize)))
+    elif need > 0.8 * have:
+        raise MemoryError(
+            f"the program with n={n}, d={d}, P={P} patterns needs about {gib(need)} on "
+            f"{device}, but only {gib(have)} is free; use fewer patterns, dtype='float32', "
+            "or a subsample of the rows")
+    data = _Data(program, device, tdtype, stream=stream)
+    if chunk_rows is None and gated and 3 * n * P * itemsize > 0.25 * have:
+        # full-size temporaries take a few (n, P) arrays per product
+        chunk_rows = max(1, int(0.1 * have / (3 * P * itemsize)))
+    if chunk_rows is not None:
+        if not gated:
+            raise ValueError("chunk_rows applies to the gated program (solver='fista')")
+        data.chunk = check_positive_int(chunk_rows, "chunk_rows") if chunk_rows < n else None
+        if stream and data.chunk is None:
+            data.chunk = n  # one chunk: X still travels from host memory
+    return data
+
+
+def solve(program: ConvexProgram, options, *, check_every: int = 10,
+          stream: bool | None = None) -> SolverResult:
+    """FISTA (gated ReLU) or the augmented Lagrangian (cones); see ``solve_convex``.
+
+    Both stop once the certificate at the iterate proves ``options.tol`` (with the
+    blocks inside their cones), or after ``options.max_iter`` iterations.  `stream`
+    (gated only) keeps X and the masks in host memory and sends row chunks to the device
+    for each product; by default it is chosen when they do not fit the device.
+    """
+    import torch
+
+    tdtype = {"float64": torch.float64, "float32": torch.float32}[options.dtype]
+    itemsize = 4 if tdtype == torch.float32 else 8
+    gated, beta, tol = program.gated, program.beta, options.tol
+    P, device = program.P, options.device
+    prog = _setup(program, options, tdtype, itemsize, stream)
+    blocks = program.n_blocks
+    W = torch.zeros((program.d, blocks), dtype=tdtype, device=device)
+    Gamma = None if gated else torch.zeros((program.n, blocks), dtype=tdtype, device=device)
+    if options.warm_start is not None:
+        U0, V0, G0 = options.warm_start
+        W = torch.as_tensor(program.stack(U0, V0), dtype=tdtype, device=device)
+        if G0 is not None and not gated:
+            Gamma = torch.as_tensor(G0, dtype=tdtype, device=device)
+    # step size: backtracking from a cheap estimate of ||A||^2
+    x_norm2 = float(torch.linalg.matrix_norm(prog.X, ord=2) ** 2)
+    L = x_norm2 + 1e-12
+    history = []
+    state = {"iteration": 0}
+    y_scale = float(np.abs(program.y).max())
+
+    def certificate(W_, G_):
+        """Objective and certified gap at W_ (the dual value in float64 numpy)."""
+        pred = prog.output(W_)
+        lam0 = -prog.loss_grad(pred)
+        if gated:  # ||X^T Dt_i lambda0||, computed chunk by chunk
+            corr = torch.linalg.vector_norm(prog.adjoint(lam0), dim=0)
+        else:
+            corr = block_correlations(prog.X, prog.M, lam0, prog.S, G_)
+        objective = float(prog.data_loss(pred) + beta * prog.reg(W_))
+        dual, _ = dual_bound(program.y, lam0.detach().cpu().double().numpy(),
+                             corr.detach().cpu().double().numpy(), beta, program.loss)
+        history.append((state["iteration"], objective, objective - dual))
+        return objective, objective - dual
+
+    polished = {"support": None, "W": None, "Gamma": None}
+    # relative gap from which a Newton polish is worth trying (float32 stalls earlier)
+    polish_from = 1e-2 if tdtype == torch.float64 else 1e-1
+
+    def try_polish(W_t, G_t):
+        """Newton polish on the current support; True when its certificate meets tol."""
+        from ..certificates import certify
+
+        W_np = W_t.detach().cpu().double().numpy()
+        G_np = None if G_t is None else G_t.detach().cpu().double().numpy()
+        norms_np = np.linalg.norm(W_np, axis=0)
+        support = np.flatnonzero(norms_np > SUPPORT_RTOL * norms_np.max())
+        rows = () if G_np is None else tuple(
+            (G_np[:, support] > SUPPORT_RTOL * G_np.max()).sum(axis=0))
+        signature = (tuple(support), rows)
+        if signature == polished["support"]:
+            return False  # same support and active rows as the last failed try
+        polished["support"] = signature
+        out = polish(program, W_np, G_np)
+        if out is None:
+            return False
+        cert = certify(program, *program.split(out[0]), out[1])
+        if not cert.proves(tol):
+            return False
+        polished.update(W=out[0], Gamma=out[1])
+        history.append((state["iteration"], cert.objective, cert.gap))
+        return True
+
+    bar = LazyBar(options.max_iter, f"{'fista' if gated else 'al'} P={P}",
+                  disable=not options.progress)
+    start = time.perf_counter()
+    status = "max_iterations"
+    iters = 0
+    if gated:
+        def smooth(W_, need_grad=True):
+            pred = prog.forward(W_)
+            val = prog.data_loss(pred)
+            return val, (prog.adjoint(prog.loss_grad(pred)) if need_grad else None)
+
+        def check(W_):
+            obj, gap = certificate(W_, None)
+            bar.set_postfix(gap=f"{gap:.2e}")
+            if gap <= tol * max(abs(obj), 1e-300):
+                return True
+            return gap <= polish_from * abs(obj) and try_polish(W_, None)
+
+        W, L, iters, ok = _fista(prog, W, smooth, L=L, max_iter=options.max_iter,
+                                 check=check, check_every=check_every, bar=bar)
+        state["iteration"] = iters
+        if ok or check(W):
+            status = "optimal"
+    else:
+        rho = _RHO0
+        viol_prev = math.inf
+        last_support = -1
+        inner = _INNER0
+        while iters < options.max_iter:
+            def smooth(W_, need_grad=True, G_=Gamma, rho_=rho):
+                # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2
+                pred = prog.forward(W_)
+                pen = torch.clamp(G_ - rho_ * (prog.S * (prog.X @ W_)), min=0)
+                val = prog.data_loss(pred) + (0.5 / rho_) * torch.sum(pen ** 2)
+                if not need_grad:
+                    return val, None
+                return val, prog.adjoint(prog.loss_grad(pred)) - prog.X.T @ (prog.S * pen)
+
+            W, L, k, _ = _fista(prog, W, smooth, L=L,
+                                max_iter=min(inner, options.max_iter - iters), bar=bar)
+            iters += k
+            state["iteration"] = iters
+            c = prog.S * (prog.X @ W)
+            Gamma = torch.clamp(Gamma - rho * c, min=0)
+            viol = float(torch.clamp(-c, min=0).max())
+            obj, gap = certificate(W, Gamma)
+            bar.set_postfix(gap=f"{gap:.2e}", viol=f"{viol:.1e}")
+            # a block outside its cone maps to a neuron with another pattern: the
+            # network may then beat the program, so the gap only counts once the
+            # blocks are feasible (to round-off)
+            if gap <= tol * max(abs(obj), 1e-300) and _violation(c, y_scale) <= FEASIBILITY_RTOL:
+                status = "optimal"
+                break
+            support = int((torch.linalg.vector_norm(W, dim=0)
+                           > SUPPORT_RTOL * torch.linalg.vector_norm(W, dim=0).max()).sum())
+            stable = support == last_support
+            last_support = support
+            # a polish pays off only once the support has stopped moving
+            if stable and gap <= 5 * polish_from * abs(obj) and try_polish(W, Gamma):
+                status = "optimal"
+                break
+            if viol > _RHO_TRIGGER * viol_prev:
+                rho *= _RHO_GROWTH
+                L = max(L, rho * x_norm2)
+            viol_prev = viol
+            inner = min(int(inner * 1.5), _INNER_MAX)
+    bar.close()
+    elapsed = time.perf_counter() - start
+    W_np = W.detach().cpu().double().numpy()
+    G_np = None if gated else Gamma.detach().cpu().double().numpy()
+    if polished["W"] is not None:
+        W_np, G_np = polished["W"], polished["Gamma"]
+    U, V = program.split(W_np)
+    return SolverResult(U=U, V=V, status=status, method="fista" if gated else "al",
+                        iterations=iters, time=elapsed, device=str(device),
+                        dtype=options.dtype, multipliers=G_np, chunk_rows=prog.chunk,
+                        streamed=prog.stream, history=history)

@@ -1,0 +1,88 @@
+"""The package's modules import each other without a cycle: data flow X -> patterns ->
+program -> solver -> solution -> network, never back."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "convexnn_lab"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set:
+    """Package modules imported anywhere in the file (function-level imports count)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            targets = [target] + [f"{target}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            continue
+        found.update(t for t in targets if t.startswith("convexnn_lab"))
+    return found
+
+
+def _graph():
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        graph[name] = {t for t in _imports(path) if t in modules and t != name}
+    return graph
+
+
+def _cycle(graph):
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_no_import_cycle():
+    graph = {k: v for k, v in _graph().items() if k != "convexnn_lab"}  # the re-exports
+    cycle = _cycle({k: {t for t in v if t != "convexnn_lab"} for k, v in graph.items()})
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_checker_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_data_flows_one_way():
+    graph = _graph()
+    # the network does not know the program; the program does not know its solvers
+    assert not any(t.startswith("convexnn_lab.solvers") for t in graph["convexnn_lab.program"])
+    assert "convexnn_lab.solution" not in graph["convexnn_lab.networks"]
+    assert "convexnn_lab.solvers" not in graph["convexnn_lab.solution"]

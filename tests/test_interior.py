@@ -1,0 +1,62 @@
+"""The interior-point method: both Newton routes, its multipliers, its limits."""
+
+import numpy as np
+import pytest
+
+import convexnn_lab as cl
+from convexnn_lab.solvers.interior import interior_point
+
+
+def problem(seed=0, n=25, P=15):
+    rng = np.random.default_rng(seed)
+    X = cl.add_bias(rng.standard_normal((n, 2)))
+    y = rng.standard_normal(n)
+    return X, y, cl.sample_patterns(X, P, seed=seed)
+
+
+def test_interior_point_routes_agree_and_ignore_zero_rows():
+    X, y, P = problem(10, n=30, P=10)
+    X[4] = 0.0  # a zero row constrains nothing
+    P = cl.sample_patterns(X, 10, seed=10)
+    ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")
+    program = cl.ConvexProgram(X, y, 0.1, P)
+    outs = [interior_point(program, route=r, tol=1e-6) for r in ("rows", "columns")]
+    for out in outs:
+        cert = cl.certify(program, out.U, out.V, out.multipliers)
+        assert out.status == "optimal" and out.route in ("rows", "columns")
+        assert cert.gap <= 1e-6 * cert.objective and cert.feasible
+        assert abs(cert.objective - ref.objective) <= 1e-6 * ref.objective
+    assert np.allclose(outs[0].U, outs[1].U, atol=1e-5)
+    # the multipliers of the cone rows are what certifies the solution
+    assert outs[0].multipliers.shape == (30, 2 * len(P)) and outs[0].multipliers.min() >= 0
+    assert not outs[0].multipliers[4].any()
+
+
+def test_interior_point_limit_is_reported_with_a_true_gap():
+    X, y, P = problem(11)
+    ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")
+    with pytest.warns(RuntimeWarning, match="stopped after 4 iterations"):
+        sol = cl.solve_convex(X, y, 0.1, P, solver="ipm", max_iter=4, progress=False)
+    assert sol.status == "max_iterations"
+    assert sol.objective - sol.gap <= ref.objective + 1e-9
+    # the history holds the certified points met, ending no better than what is returned
+    assert len(sol.result.history) >= 3
+    assert min(g for _, _, g in sol.result.history) <= sol.gap * (1 + 1e-9)
+
+
+def test_interior_point_gated_and_logistic_match_cvxpy():
+    X, y, P = problem(12)
+    labels = np.where(y > 0, 1.0, -1.0)
+    for kw in (dict(gated=True), dict(loss="logistic")):
+        target = labels if kw.get("loss") == "logistic" else y
+        ref = cl.solve_convex(X, target, 0.1, P, solver="cvxpy", **kw)
+        sol = cl.solve_convex(X, target, 0.1, P, solver="ipm", progress=False, **kw)
+        assert sol.status == "optimal"
+        assert sol.objective - sol.gap <= ref.objective + 1e-9
+        assert sol.objective <= ref.objective + 1e-5 * abs(ref.objective)
+
+
+def test_bad_route_is_named():
+    X, y, P = problem(13)
+    with pytest.raises(ValueError, match="route"):
+        interior_point(cl.ConvexProgram(X, y, 0.1, P), route="diagonal")
