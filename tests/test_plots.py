@@ -5,11 +5,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-import convexnn_lab as cl  # noqa: E402
-from convexnn_lab import landscape, plots  # noqa: E402
+import convexnn_lab as cl
+from convexnn_lab import landscape, plots
 
 
 def _legend(ax):
@@ -26,7 +26,7 @@ def _line(ax, label):
 
 def test_one_neuron_draws_the_loss_and_marks_both_minima():
     X, y = cl.toy("two_points")
-    fig, ax = plots.one_neuron(X, y)
+    _, ax = plots.one_neuron(X, y)
     curve = _line(ax, "L(w)")
     w = curve.get_xdata()
     # a curve of another loss (a linear neuron, a missing factor 0.5)
@@ -70,7 +70,7 @@ def test_two_neuron_landscape_draws_each_descent_path():
 
 def test_product_landscape_marks_the_two_balanced_minima():
     for lam in (0.0, 0.5):
-        fig, ax = plots.product_landscape(lam)
+        _, ax = plots.product_landscape(lam)
         (stars,) = [line for line in ax.lines if line.get_marker() == "*"]
         r = np.sqrt(landscape.product_minimizer(lam))
         # minima of the unregularized product, or unbalanced (a != b) minima
@@ -82,7 +82,7 @@ def test_product_landscape_marks_the_two_balanced_minima():
 def test_arrangement_labels_every_pattern_inside_its_own_cell():
     rng = np.random.default_rng(0)
     for X in (cl.toy("parallel_rows")[0], rng.standard_normal((5, 2))):
-        fig, ax = plots.arrangement(X, direction=[1.0, -1.5])
+        _, ax = plots.arrangement(X, direction=[1.0, -1.5])
         labels = {t.get_text(): np.asarray(t.xy) for t in ax.texts
                   if t.get_text()[:1] in ("0", "1")}
         # a pattern missing, or a label that is not a pattern of X
@@ -100,7 +100,7 @@ def test_arrangement_labels_every_pattern_inside_its_own_cell():
         assert (ax.get_xlabel(), ax.get_ylabel()) == ("$u_1$", "$u_2$")
     # the title names the pattern of the drawn direction (the one chapter 1 discusses)
     X, _ = cl.toy("parallel_rows")
-    fig, ax = plots.arrangement(X, direction=[1.0, -1.5])
+    _, ax = plots.arrangement(X, direction=[1.0, -1.5])
     assert ax.get_title() == "u -> pattern 001"
 
 
@@ -108,7 +108,7 @@ def test_pattern_counts_draws_the_counts_and_both_formulas():
     rng = np.random.default_rng(0)
     ns, r = [4, 8, 16], 2
     counts = [len(cl.enumerate_patterns(rng.standard_normal((n, r)))) for n in ns]
-    fig, ax = plots.pattern_counts(ns, counts, r)
+    _, ax = plots.pattern_counts(ns, counts, r)
     enumerated = _line(ax, "enumerated")
     # the enumerated counts drawn against the wrong n
     assert list(enumerated.get_xdata()) == ns and list(enumerated.get_ydata()) == counts
@@ -128,7 +128,7 @@ def test_pattern_counts_draws_the_counts_and_both_formulas():
 def test_network_1d_draws_the_data_the_prediction_and_the_breakpoints():
     net = cl.TwoLayerNetwork(np.array([[1.0, -1.0], [0.5, 0.2]]), np.array([1.0, 2.0]))
     t, y = np.linspace(-1, 1, 5), np.arange(5.0)
-    fig, ax = plots.network_1d(net, t, y)
+    _, ax = plots.network_1d(net, t, y)
     data = _line(ax, "data")
     # the targets drawn at other inputs (or the predictions drawn as data)
     assert np.allclose(data.get_xdata(), t) and np.allclose(data.get_ydata(), y)
@@ -147,7 +147,7 @@ def test_network_1d_draws_the_data_the_prediction_and_the_breakpoints():
 
 
 def test_objective_comparison_draws_sorted_runs_against_the_optimum():
-    fig, ax = plots.objective_comparison(1.0, [2.0, 1.5, 3.0], label="Adam, 3 seeds")
+    _, ax = plots.objective_comparison(1.0, [2.0, 1.5, 3.0], label="Adam, 3 seeds")
     runs = _line(ax, "Adam, 3 seeds")
     # runs drawn unsorted (the x label says sorted) or numbered from 0
     assert list(runs.get_xdata()) == [1, 2, 3] and list(runs.get_ydata()) == [1.5, 2.0, 3.0]
@@ -161,7 +161,7 @@ def test_objective_comparison_draws_sorted_runs_against_the_optimum():
 @pytest.mark.parametrize("logy", [True, False])
 def test_training_curves_draw_each_history_and_the_reference(logy):
     histories = [[3.0, 2.0, 1.0 + k] for k in range(6)]
-    fig, ax = plots.training_curves(histories, reference=0.5, label="seed", logy=logy)
+    _, ax = plots.training_curves(histories, reference=0.5, label="seed", logy=logy)
     curves = [line for line in ax.lines if line.get_linestyle() == "-"]
     # a history dropped, reordered, or drawn against the wrong step
     assert [list(c.get_ydata()) for c in curves] == histories
