@@ -1,6 +1,7 @@
 """The book's promises nbval cannot see."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,35 @@ def test_notebook_is_executed(md):
     assert not errors, "a cell failed; only cells tagged raises-exception may show an error"
 
 
+def _readme_chapters():
+    # rows of README.md's chapter table: "| 00 The non-convex landscape | ... |"
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"^\| (\d\d) [^|]+\|", text, re.MULTILINE)
+
+
 def test_book_has_the_planned_chapters():
-    names = [p.stem for p in sorted((ROOT / "book").glob("[0-9][0-9]_*.md"))]
-    assert names[0] == "00_nonconvex_landscape"
+    planned = _readme_chapters()
+    # a reworded or dropped table would leave nothing to compare
+    assert len(planned) >= 8, "README.md's chapter table not found"
+    # a gap or a repeat in the numbering (a chapter dropped, two chapters 03)
+    assert planned == [f"{k:02d}" for k in range(len(planned))], planned
+    sources = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.md"))
+    executed = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    # a chapter written but never built (no .ipynb), or an .ipynb left behind by a rename
+    assert sources == executed
+    # a chapter in the README but missing from book/, one in book/ the README does not
+    # list, or two book files with the same number
+    assert [stem[:2] for stem in sources] == planned
+
+
+@pytest.mark.parametrize("chapter", sorted((ROOT / "book").glob("[0-9][0-9]_*.md")),
+                         ids=lambda p: p.stem)
+def test_every_chapter_has_its_exercises_and_solutions(chapter):
+    number = chapter.stem[:2]
+    # an exercise notebook or solutions source missing, or two for one chapter
+    assert [p.name for p in (ROOT / "exercises").glob(f"ex{number}_*.ipynb")] == \
+        [f"ex{chapter.stem}.ipynb"]
+    assert [p.name for p in (ROOT / "solutions").glob(f"ex{number}_*.md")] == \
+        [f"ex{chapter.stem}.md"]
+    # the chapter's "Exercises" section sends the reader to a notebook that was renamed
+    assert f"exercises/ex{chapter.stem}.ipynb" in chapter.read_text()

@@ -58,15 +58,94 @@ def test_chunked_products_give_the_same_iterates():
     assert np.allclose(full.U, chunk.U, atol=1e-12)
 
 
-def test_comparison_runs_on_tiny_digits():
+# the best rate of each grid comes first, so a run that kept the last rate tried is seen
+ADAM_LRS, SGD_LRS = (1e-2, 1e-3), (1e-4, 1e-5)
+
+
+def _retrain(X, Y, width, beta, optimizer, lr, steps, checkpoints, batch):
+    # the non-convex network of a run, retrained the way compare_training trains it:
+    # `checkpoints` warm-started segments of steps // checkpoints updates, same seed
+    net, seg = None, max(steps // checkpoints, 1)
+    for _ in range(checkpoints):
+        net = cl.train_nonconvex(X, Y, width, beta, optimizer=optimizer, lr=lr, steps=seg,
+                                 batch_size=batch, seed=0, init=net, record_every=seg)
+    return net
+
+
+def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
     data = images.image_data("digits", n_train=60, n_test=40)
-    runs = images.compare_training(data, n_patterns=6, relu_patterns=2, beta=5.0, steps=40,
-                                   checkpoints=2, tol=1e-3, budgets=(25, 50))
-    assert [r.method.split(",")[0] for r in runs] == [
-        "convex gated ReLU", "convex ReLU", "non-convex", "non-convex"]
-    assert all(0 <= r.test_accuracy <= 1 and r.curve for r in runs)
-    fig, axes = plots.accuracy_vs_time(runs)
-    assert len(axes[1].lines) == 4
+    beta, tol, width, steps, checkpoints = 5.0, 1e-3, 6, 40, 2
+    runs = images.compare_training(data, n_patterns=width, relu_patterns=2, beta=beta,
+                                   steps=steps, checkpoints=checkpoints, tol=tol,
+                                   budgets=(25, 50), adam_lrs=ADAM_LRS, sgd_lrs=SGD_LRS,
+                                   device="cpu")
+    gated, relu, adam, sgd = runs
+    # a method left out, run twice, or reported in another order
+    assert gated.method == f"convex gated ReLU, FISTA, {width} conv gates"
+    assert relu.method.startswith("convex ReLU, 2 patterns (")
+    assert adam.method.startswith("non-convex, adam (")
+    assert sgd.method.startswith("non-convex, sgd (")
+    assert all(r.device == "cpu" for r in runs)
+
+    X, Xte = cl.add_bias(data.X_train), cl.add_bias(data.X_test)
+    Y = images.one_hot(data.y_train, 10)
+    P, G = cl.sample_patterns(X, width, method="conv", image_shape=data.image_shape, seed=0,
+                              return_directions=True)
+
+    # the gated program: FISTA's objective within its certified gap of the exact optimum
+    # (a gap certified against another program, a missing penalty term, another beta)
+    exact = cl.solve_convex(X, Y, beta, P, gated=True, solver="cvxpy", progress=False)
+    assert exact.objective * (1 - 1e-7) <= gated.objective <= exact.objective * (1 + tol)
+    assert gated.note == "optimal, gap <= tol: True"
+    # train and test accuracy swapped, or scored against the wrong labels; one point may
+    # flip between two solutions this close, hence the tolerance of one sample
+    train = np.mean(exact.predict().argmax(axis=1) == data.y_train)
+    test = np.mean(images.gated_predict(Xte, G, exact).argmax(axis=1) == data.y_test)
+    assert abs(gated.train_accuracy - train) <= 1 / len(data.y_train)
+    assert abs(gated.test_accuracy - test) <= 1 / len(data.y_test)
+
+    # the ReLU program on the first patterns: same objective and accuracies as its network
+    sol = cl.solve_convex(X, Y, beta, P[:2], progress=False)
+    net = sol.network()
+    assert np.isclose(relu.objective, sol.objective, rtol=1e-9)
+    assert np.isclose(relu.objective, net.objective(X, Y, beta), rtol=1e-6)
+    assert (relu.train_accuracy, relu.test_accuracy) == \
+        (net.accuracy(X, data.y_train), net.accuracy(Xte, data.y_test))
+    assert relu.note == "optimal, gap <= 1e-6: True"
+    # the cone constraints only restrict: gated ReLU on more gates cannot do worse (a
+    # program solved on other data, or the gated run reporting a worse iterate)
+    assert gated.objective <= relu.objective * (1 + tol)
+
+    # the non-convex runs: the objective and accuracies of the network with the lr
+    # reported as best (not the last lr tried, not the objective of the other one)
+    for run, opt, lrs, batch in ((adam, "adam", ADAM_LRS, None), (sgd, "sgd", SGD_LRS, 128)):
+        nets = {lr: _retrain(X, Y, width, beta, opt, lr, steps, checkpoints, batch)
+                for lr in lrs}
+        best = min(lrs, key=lambda lr: nets[lr].objective(X, Y, beta))
+        assert f"best lr={best:g}" in run.method
+        assert np.isclose(run.objective, nets[best].objective(X, Y, beta), rtol=1e-9)
+        assert (run.train_accuracy, run.test_accuracy) == \
+            (nets[best].accuracy(X, data.y_train), nets[best].accuracy(Xte, data.y_test))
+        assert run.note == f"width {width}"
+        assert len(run.curve) == checkpoints
+
+    for run in runs:
+        assert 0 <= run.train_accuracy <= 1 and 0 <= run.test_accuracy <= 1
+        # the curve ends where the run ends (its last point is the reported result) and
+        # its clock only moves forward
+        assert run.curve[-1] == (run.seconds, run.train_accuracy, run.test_accuracy)
+        times = [c[0] for c in run.curve]
+        assert times == sorted(times) and times[0] > 0
+
+    _, axes = plots.accuracy_vs_time(runs)
+    # a curve drawn against another run's times, or train and test panels swapped
+    for ax, k in zip(axes, (1, 2)):
+        assert [line.get_label() for line in ax.lines] == [r.method for r in runs]
+        for line, run in zip(ax.lines, runs):
+            assert list(line.get_xdata()) == [c[0] for c in run.curve]
+            assert list(line.get_ydata()) == [c[k] for c in run.curve]
+        assert ax.get_xscale() == "log" and ax.get_xlabel() == "wall time (s)"
+    assert [ax.get_ylabel() for ax in axes] == ["train accuracy", "test accuracy"]
 
 
 def test_vector_network_accuracy_and_scalar_only_methods():

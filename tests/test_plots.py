@@ -1,47 +1,175 @@
-"""Figures of the book: the right artists on the axes, built from the right data."""
+"""Figures of the book: the data drawn are what the library computes, and a reader can
+tell what each artist is (labels, titles, legends)."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np
+import pytest
 
 import convexnn_lab as cl
 from convexnn_lab import landscape, plots
 
 
-def test_one_neuron_marks_both_minima():
+def _legend(ax):
+    legend = ax.get_legend()
+    assert legend is not None, "the figure has no legend"
+    return [t.get_text() for t in legend.get_texts()]
+
+
+def _line(ax, label):
+    lines = [line for line in ax.lines if line.get_label() == label]
+    assert len(lines) == 1, f"expected one line labelled {label!r}"
+    return lines[0]
+
+
+def test_one_neuron_draws_the_loss_and_marks_both_minima():
     X, y = cl.toy("two_points")
-    fig, ax = plots.one_neuron(X, y)
+    _, ax = plots.one_neuron(X, y)
+    curve = _line(ax, "L(w)")
+    w = curve.get_xdata()
+    # a curve of another loss (a linear neuron, a missing factor 0.5)
+    assert np.allclose(curve.get_ydata(), landscape.one_neuron_loss(w, X, y))
+    # a range that hides one of the minima
+    assert w.min() < -1 and w.max() > 1
     marks = [line for line in ax.lines if line.get_marker() == "o"]
-    assert len(marks) == 2
-    assert sorted(float(m.get_ydata()[0]) for m in marks) == [0.125, 0.5]
+    drawn = sorted((float(m.get_xdata()[0]), float(m.get_ydata()[0])) for m in marks)
+    # marks at the wrong place, or only the global minimum marked
+    assert np.allclose(drawn, sorted(landscape.one_neuron_minima(X, y)))
+    assert sorted(v for _, v in drawn) == [0.125, 0.5]  # the values chapter 0 quotes
+    # the annotation states the value of each minimum
+    assert {t.get_text() for t in ax.texts} == {"local min 0.125", "local min 0.5"}
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("w", "loss")
+    assert _legend(ax) == ["L(w)"]
 
 
-def test_arrangement_labels_every_pattern():
-    X, _ = cl.toy("parallel_rows")
-    fig, ax = plots.arrangement(X, direction=[1.0, -1.5])
-    labels = {t.get_text() for t in ax.texts}
-    assert {"000", "001", "110", "111"} <= labels
-    assert "pattern 001" in ax.get_title()
-
-
-def test_landscape_paths_end_where_descent_ends():
+def test_two_neuron_landscape_draws_each_descent_path():
     X, y = cl.toy("two_neurons")
     paths, _ = landscape.descend_two_neurons(X, y, n_starts=3, steps=20)
     fig, ax = plots.two_neuron_landscape(X, y, paths=paths)
+    drawn = [np.column_stack([line.get_xdata(), line.get_ydata()]) for line in ax.lines
+             if line.get_marker() in ("None", "", None)]
     ends = [line for line in ax.lines if line.get_marker() == "o"]
-    assert np.allclose([e.get_xdata()[0] for e in ends], paths[:, -1, 0])
+    # a path drawn with its coordinates swapped, truncated, or one path left out
+    assert len(drawn) == len(paths)
+    for mine, path in zip(drawn, paths):
+        assert np.allclose(mine, path)
+    # the end marker of a path at its start instead of where descent stopped
+    assert np.allclose([(e.get_xdata()[0], e.get_ydata()[0]) for e in ends], paths[:, -1])
+    (contours,) = ax.collections
+    # contours of another function (a log scale, the product loss): the corners of the
+    # drawn square are grid points, so their losses lie inside the contoured range
+    lim = ax.get_xlim()[1]
+    corners = landscape.two_neuron_loss(np.array([lim, lim, -lim, -lim]),
+                                        np.array([lim, -lim, lim, -lim]), X, y)
+    assert contours.zmin <= corners.min() and contours.zmax >= corners.max()
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("$w_1$", "$w_2$")
+    assert fig.axes[-1].get_ylabel() == "loss"  # the colorbar says what the colours are
 
 
-def test_counts_and_network_plots():
-    fig, ax = plots.pattern_counts([4, 8, 16], [8, 16, 32], 2)
-    assert len(ax.lines) == 3
-    net = cl.TwoLayerNetwork(np.array([[1.0, -1.0], [0.5, 0.2]]), np.array([1.0, 2.0]))
-    fig, ax = plots.network_1d(net, np.linspace(-1, 1, 5), np.zeros(5))
-    kinks = [line for line in ax.lines if line.get_marker() == "^"][0]
-    assert np.allclose(sorted(kinks.get_xdata()), [-0.5, 0.2])
-    fig, ax = plots.objective_comparison(1.0, [2.0, 1.5])
-    assert ax.lines[-1].get_ydata()[0] == 1.0
-    fig, ax = plots.training_curves([[3, 2, 1]], reference=0.5)
+def test_product_landscape_marks_the_two_balanced_minima():
+    for lam in (0.0, 0.5):
+        _, ax = plots.product_landscape(lam)
+        (stars,) = [line for line in ax.lines if line.get_marker() == "*"]
+        r = np.sqrt(landscape.product_minimizer(lam))
+        # minima of the unregularized product, or unbalanced (a != b) minima
+        assert np.allclose(sorted(stars.get_xdata()), [-r, r])
+        assert np.allclose(stars.get_ydata(), stars.get_xdata())
+        assert _legend(ax) == [f"minima (z* = {landscape.product_minimizer(lam):.3g})"]
+
+
+def test_arrangement_labels_every_pattern_inside_its_own_cell():
+    rng = np.random.default_rng(0)
+    for X in (cl.toy("parallel_rows")[0], rng.standard_normal((5, 2))):
+        _, ax = plots.arrangement(X, direction=[1.0, -1.5])
+        labels = {t.get_text(): np.asarray(t.xy) for t in ax.texts
+                  if t.get_text()[:1] in ("0", "1")}
+        # a pattern missing, or a label that is not a pattern of X
+        assert set(labels) == {plots.pattern_string(p) for p in cl.enumerate_patterns(X)}
+        # a label placed in a neighbouring cell (for example at a cell boundary)
+        for text, at in labels.items():
+            assert plots.pattern_string(X @ at >= 0) == text
+        # the hyperplane of x_j drawn along x_j instead of orthogonal to it
+        hyperplanes = [line for line in ax.lines if line.get_color() == "0.5"]
+        assert len(hyperplanes) == len(X)
+        for x, line in zip(X, hyperplanes):
+            ends = np.column_stack([line.get_xdata(), line.get_ydata()])
+            assert np.allclose(ends @ x, 0)
+        assert {f"$x_{j + 1}$" for j in range(len(X))} <= {t.get_text() for t in ax.texts}
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("$u_1$", "$u_2$")
+    # the title names the pattern of the drawn direction (the one chapter 1 discusses)
+    X, _ = cl.toy("parallel_rows")
+    _, ax = plots.arrangement(X, direction=[1.0, -1.5])
+    assert ax.get_title() == "u -> pattern 001"
+
+
+def test_pattern_counts_draws_the_counts_and_both_formulas():
+    rng = np.random.default_rng(0)
+    ns, r = [4, 8, 16], 2
+    counts = [len(cl.enumerate_patterns(rng.standard_normal((n, r)))) for n in ns]
+    _, ax = plots.pattern_counts(ns, counts, r)
+    enumerated = _line(ax, "enumerated")
+    # the enumerated counts drawn against the wrong n
+    assert list(enumerated.get_xdata()) == ns and list(enumerated.get_ydata()) == counts
+    formula = _line(ax, r"$2\sum_{k<r}\binom{n-1}{k}$")
+    # the formula evaluated with n instead of n - 1, or at a different rank
+    assert list(formula.get_ydata()) == [cl.general_position_count(n, r) for n in ns]
+    # random data are in general position: the enumerated counts lie on the formula
+    assert list(formula.get_ydata()) == counts
+    bound = _line(ax, "Cover's bound")
+    assert list(bound.get_ydata()) == [cl.cover_bound(n, r) for n in ns]
     assert ax.get_yscale() == "log"
+    assert ax.get_title() == "rank r = 2"
+    assert ax.get_xlabel() == "n (rows of X)" and ax.get_ylabel() == "number of patterns"
+    assert _legend(ax) == ["enumerated", r"$2\sum_{k<r}\binom{n-1}{k}$", "Cover's bound"]
+
+
+def test_network_1d_draws_the_data_the_prediction_and_the_breakpoints():
+    net = cl.TwoLayerNetwork(np.array([[1.0, -1.0], [0.5, 0.2]]), np.array([1.0, 2.0]))
+    t, y = np.linspace(-1, 1, 5), np.arange(5.0)
+    _, ax = plots.network_1d(net, t, y)
+    data = _line(ax, "data")
+    # the targets drawn at other inputs (or the predictions drawn as data)
+    assert np.allclose(data.get_xdata(), t) and np.allclose(data.get_ydata(), y)
+    curve = _line(ax, "network")
+    grid = curve.get_xdata()
+    # the curve of a network without the bias column, or not the network at all
+    assert np.allclose(curve.get_ydata(), net.predict(np.column_stack([grid, np.ones_like(grid)])))
+    assert grid.min() < t.min() and grid.max() > t.max()
+    kinks = _line(ax, "breakpoints")
+    # breakpoints at b/w instead of -b/w, or off the curve
+    assert np.allclose(sorted(kinks.get_xdata()), [-0.5, 0.2])
+    K = np.column_stack([kinks.get_xdata(), np.ones(2)])
+    assert np.allclose(kinks.get_ydata(), net.predict(K))
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x", "f(x)")
+    assert _legend(ax) == ["data", "network", "breakpoints"]
+
+
+def test_objective_comparison_draws_sorted_runs_against_the_optimum():
+    _, ax = plots.objective_comparison(1.0, [2.0, 1.5, 3.0], label="Adam, 3 seeds")
+    runs = _line(ax, "Adam, 3 seeds")
+    # runs drawn unsorted (the x label says sorted) or numbered from 0
+    assert list(runs.get_xdata()) == [1, 2, 3] and list(runs.get_ydata()) == [1.5, 2.0, 3.0]
+    optimum = _line(ax, "convex optimum")
+    # the reference drawn at another value, or as a slanted line
+    assert list(optimum.get_ydata()) == [1.0, 1.0]
+    assert ax.get_ylabel() == "objective L" and ax.get_xlabel() == "run (sorted)"
+    assert _legend(ax) == ["Adam, 3 seeds", "convex optimum"]
+
+
+@pytest.mark.parametrize("logy", [True, False])
+def test_training_curves_draw_each_history_and_the_reference(logy):
+    histories = [[3.0, 2.0, 1.0 + k] for k in range(6)]
+    _, ax = plots.training_curves(histories, reference=0.5, label="seed", logy=logy)
+    curves = [line for line in ax.lines if line.get_linestyle() == "-"]
+    # a history dropped, reordered, or drawn against the wrong step
+    assert [list(c.get_ydata()) for c in curves] == histories
+    assert all(list(c.get_xdata()) == [0, 1, 2] for c in curves)
+    reference = _line(ax, "convex optimum")
+    assert list(reference.get_ydata()) == [0.5, 0.5]
+    # the legend names at most five runs (and not the sixth) so it stays readable
+    assert _legend(ax) == [f"seed {k}" for k in range(5)] + ["convex optimum"]
+    # logy ignored
+    assert ax.get_yscale() == ("log" if logy else "linear")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("step", "objective L")

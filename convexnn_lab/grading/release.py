@@ -1,0 +1,69 @@
+"""The student-notebook generator: ``python -m convexnn_lab.grading release``.
+
+Writes ``exercises/exNN_topic.ipynb`` from ``solutions/exNN_topic.md`` with nbgrader's
+own preprocessors (``ClearSolutions``, ``ClearHiddenTests``, ``ClearOutput``), so
+``nbgrader generate_assignment`` gives the same result from the same sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ._registry import STUB
+
+
+def release_notebook(src: Path):
+    """Read a solutions source (``.md`` or ``.ipynb``) and return the student notebook."""
+    import jupytext
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+
+    nb = jupytext.read(src)
+    resources: dict = {}
+    for pre in (ClearSolutions(code_stub={"python": STUB}), ClearHiddenTests(),
+                ClearOutput()):
+        nb, resources = pre.preprocess(nb, resources)
+    nb.metadata.pop("jupytext", None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{src.stem}-{i}".replace("_", "-")
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def release(src_dir="solutions", dst_dir="exercises") -> list[Path]:
+    """Write ``dst_dir/exNN_topic.ipynb`` for every ``src_dir/exNN_topic.md``."""
+    import nbformat
+
+    src_dir, dst_dir = Path(src_dir), Path(dst_dir)
+    sources = sorted(src_dir.glob("ex*.md"))
+    if not sources:
+        raise FileNotFoundError(f"no exercise sources ex*.md in {src_dir}")
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for src in sources:
+        out = dst_dir / (src.stem + ".ipynb")
+        nbformat.write(release_notebook(src), out)
+        written.append(out)
+    return written
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m convexnn_lab.grading",
+        description="Generate student notebooks from the instructor's solutions.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    rel = sub.add_parser("release", help="write exercises/ from solutions/")
+    rel.add_argument("src", nargs="?", default="solutions")
+    rel.add_argument("dst", nargs="?", default="exercises")
+    args = parser.parse_args(argv)
+    for path in release(args.src, args.dst):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
