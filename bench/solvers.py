@@ -9,7 +9,7 @@ relative gap of 1e-6.
 
 Every method gets the same X (bias column added), the same sampled patterns (and the
 same gate directions for pyscnn), the same beta, and is scored with the same
-objective, MATH.md section 1, evaluated by us on the weights it returns:
+objective L (notation, chapter 00), evaluated by us on the weights it returns:
 
 * pyscnn minimizes (1/(2n)) ||.||^2 + lam * R; we pass lam = beta / n (so its
   objective is ours divided by n) and evaluate our objective on its convex weights.

@@ -1,7 +1,7 @@
 """Piecewise-linear activations sigma(z) = a*z for z >= 0 and b*z for z < 0.
 
 ReLU is (a, b) = (1, 0), leaky ReLU (1, alpha), absolute value (1, -1)
-(MATH.md section 1). With a pattern D_i = diag(1[X u >= 0]) the activation acts on
+(notation, chapter 00). With a pattern D_i = diag(1[X u >= 0]) the activation acts on
 X u as the diagonal matrix Dt_i = a*D_i + b*(I - D_i) (chapter 2).
 """
 

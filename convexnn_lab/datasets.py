@@ -65,7 +65,7 @@ class Dataset:
 
 
 def add_bias(X) -> np.ndarray:
-    """Append a column of ones to X (shape (n, d) -> (n, d+1)): the bias of MATH.md."""
+    """Append a column of ones to X (shape (n, d) -> (n, d+1)): the bias (notation, chapter 00)."""
     X = np.asarray(X, dtype=np.float64)
     return np.hstack([X, np.ones((X.shape[0], 1))])
 

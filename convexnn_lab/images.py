@@ -107,7 +107,7 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
     relu_patterns : int
         Patterns of the cone-constrained ReLU program (solved by ``solver="auto"``).
     beta : float
-        Weight decay of every model, on the objective of MATH.md (one-hot targets).
+        Weight decay of every model, on the objective L of chapter 00 (one-hot targets).
     adam_lrs, sgd_lrs : tuple
         Learning-rate grids (Adam full batch, SGD batches of 128).  The objective sums
         over rows, so SGD needs steps about n times smaller than Adam (which is

@@ -1,4 +1,4 @@
-"""The small non-convex examples of chapter 0 (the blog post in ../shared/seeds).
+"""The small non-convex examples of chapter 0 (the landscapes of Pilanci's blog post).
 
 All data terms use the library's scaling ``0.5 * ||f(X) - y||^2``; the blog writes
 the same functions without the 1/2, so its minimum values y1^2 and y2^2 read

@@ -110,7 +110,7 @@ class TwoLayerNetwork:
         return 0.5 * float(np.sum(self.W1**2) + np.sum(self.w2**2))
 
     def objective(self, X, y, beta: float, loss: str = "squared") -> float:
-        """L(W1, w2) on data (X, y) with weight decay beta (MATH.md section 1)."""
+        """L(W1, w2) on data (X, y) with weight decay beta (notation, chapter 00)."""
         X = self._check_input(X)
         y = check_y(y, X.shape[0], allow_matrix=self.outputs > 1)
         beta = check_beta(beta, allow_zero=True)

@@ -1,6 +1,6 @@
 """Training the non-convex network directly, in torch (chapters 0, 2 and 4).
 
-Minimizes exactly the objective of MATH.md section 1,
+Minimizes exactly the objective L of the notation section of chapter 00,
 ``L = 0.5*||f(X) - y||^2 + (beta/2)*(||W1||_F^2 + ||w2||^2)``, so its values compare
 with the convex program's.
 """

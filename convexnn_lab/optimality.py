@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ._validation import check_positive_int, check_seed
 from .certificates import certify_output
 from .patterns import enumerate_patterns, sample_patterns

@@ -2,7 +2,7 @@
 
 A pattern is the 0/1 vector ``1[X u >= 0]`` of a direction u that lies in an open
 cell (region) of the central arrangement {u : x_j^T u = 0}, j = 1..n
-(MATH.md section 2). ``enumerate_patterns`` lists them all, exactly;
+(notation section of chapter 00). ``enumerate_patterns`` lists them all, exactly;
 ``sample_patterns`` draws some at random.
 
 How the exact enumeration works.  Reduce X to its row space (rank r), so the

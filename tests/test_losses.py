@@ -15,7 +15,8 @@ def test_numpy_and_torch_agree_and_derivatives_are_right(loss):
     y = np.where(rng.standard_normal(7) > 0, 1.0, -1.0)
     value, g, h = loss_parts(pred, y, loss)
     tv, tg, th = loss_parts(torch.tensor(pred), torch.tensor(y), loss)
-    assert np.isclose(float(tv), value) and np.allclose(tg.numpy(), g) and np.allclose(th.numpy(), h)
+    assert np.isclose(float(tv), value)
+    assert np.allclose(tg.numpy(), g) and np.allclose(th.numpy(), h)
     eps = 1e-6
     for j in range(7):
         step = np.zeros(7)

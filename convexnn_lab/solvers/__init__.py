@@ -26,8 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._memory import available_memory
-from .._validation import (check_beta, check_bool, check_choice, check_device,
-                           check_positive_int, check_Xy)
+from .._validation import (
+    check_beta,
+    check_bool,
+    check_choice,
+    check_device,
+    check_positive_int,
+    check_Xy,
+)
 from ..certificates import certify
 from ..program import ConvexProgram
 from ..solution import STATUSES, ConvexSolution, SolverResult, VectorSolution
