@@ -17,8 +17,11 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_device",
+    "check_optional_count",
     "check_patterns",
     "check_positive_int",
+    "check_seed",
+    "check_tolerance",
     "check_y",
 ]
 
@@ -163,6 +166,11 @@ def check_choice(value, name: str, choices) -> str:
 def _as_float_array(value, name: str) -> np.ndarray:
     if value is None:
         raise TypeError(f"{name} is None; pass an array")
+    if _is_sparse(value):
+        raise TypeError(
+            f"{name} is a scipy sparse matrix ({type(value).__name__} of shape "
+            f"{value.shape}); convexnn_lab needs dense arrays: pass {name}.toarray()"
+        )
     try:
         import torch
 
@@ -170,7 +178,16 @@ def _as_float_array(value, name: str) -> np.ndarray:
             value = value.detach().cpu().numpy()
     except ImportError:  # pragma: no cover - torch is a dependency
         pass
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:
+        ragged = _row_lengths(value)
+        if ragged is None:
+            raise
+        raise ValueError(
+            f"{name} is ragged: {ragged}; every row must have the same number of "
+            "entries (pad or drop the short rows)"
+        ) from exc
     if arr.dtype == bool:
         return arr.astype(np.float64)
     if not (np.issubdtype(arr.dtype, np.number)) or np.iscomplexobj(arr):
@@ -179,6 +196,38 @@ def _as_float_array(value, name: str) -> np.ndarray:
             "convert it with np.asarray(..., dtype=float)"
         )
     return arr.astype(np.float64, copy=False)
+
+
+def _is_sparse(value) -> bool:
+    # scipy is a dependency, but only look it up when the object could be sparse
+    if not hasattr(value, "toarray") or not hasattr(value, "shape"):
+        return False
+    try:
+        import scipy.sparse
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        return False
+    return bool(scipy.sparse.issparse(value))
+
+
+def _row_lengths(value) -> str | None:
+    """Say how a nested sequence is ragged, e.g. "... lengths (2 in rows 0, 2; 1 in row 1)"."""
+    try:
+        rows = list(value)
+    except TypeError:
+        return None
+    found: dict = {}
+    for i, row in enumerate(rows):
+        length = len(row) if hasattr(row, "__len__") and not isinstance(row, str) else None
+        found.setdefault(length, []).append(i)
+    if len(found) < 2:
+        # the rows agree in length; the nesting inside them is ragged
+        return "its rows have equal lengths but the sequences inside them do not" if rows else None
+    parts = []
+    for length, idx in found.items():
+        shown = ", ".join(str(i) for i in idx[:5]) + (", ..." if len(idx) > 5 else "")
+        what = "a scalar" if length is None else str(length)
+        parts.append(f"{what} in row{'s' if len(idx) > 1 else ''} {shown}")
+    return f"its rows have different lengths ({'; '.join(parts)})"
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
@@ -190,11 +239,91 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
+def check_tolerance(value, name: str, *, low: float, high: float, meaning: str) -> float:
+    """Return a tolerance as a float, requiring ``low <= value <= high``.
+
+    Parameters
+    ----------
+    value : float
+    name : str
+        The argument's name, for the message.
+    low, high : float
+        The sane range.
+    meaning : str
+        What the tolerance does and why the range is what it is; ends the message.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number.
+    ValueError
+        If `value` is NaN, infinite or outside ``[low, high]``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {value}; {meaning}")
+    return value
+
+
 def check_seed(seed, name: str = "seed"):
-    """Return `seed` if numpy can seed a Generator with it: None, an int >= 0, or a Generator."""
+    """Return a seed that ``numpy.random.default_rng`` takes reproducibly.
+
+    Parameters
+    ----------
+    seed : None, int >= 0 or numpy.random.Generator
+        None draws fresh entropy (not reproducible); a Generator is used as it is.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    None, int or numpy.random.Generator
+
+    Raises
+    ------
+    TypeError
+        If `seed` is a bool, a float, a string or any other type.
+    ValueError
+        If `seed` is a negative integer.
+    """
     if seed is None or isinstance(seed, np.random.Generator):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"{name} must be a non-negative integer, None or a "
-                        f"numpy.random.Generator, got {seed!r} ({type(seed).__name__})")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        shown = repr(seed) if len(repr(seed)) <= 40 else repr(seed)[:37] + "..."
+        hint = ""
+        whole = isinstance(seed, numbers.Real) and np.isfinite(seed) and float(seed).is_integer()
+        if whole and not isinstance(seed, bool) and seed >= 0:
+            hint = f" ({name}={int(seed)} works)"
+        raise TypeError(
+            f"{name} must be None, an integer >= 0 or a numpy.random.Generator, got "
+            f"{type(seed).__name__} {shown}{hint}; pass e.g. {name}=0 for reproducible results"
+        )
+    if seed < 0:
+        raise ValueError(
+            f"{name} must be an integer >= 0, got {seed}; numpy seeds are non-negative "
+            f"(pass e.g. {name}={-int(seed)})"
+        )
     return int(seed)
+
+
+def check_optional_count(value, name: str):
+    """Return None, or `value` as an int >= 1 (a number of rows to keep).
+
+    Raises
+    ------
+    TypeError
+        If `value` is neither None nor an integer.
+    ValueError
+        If `value` is below 1 (a negative count is not a slice end here).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer or None (every row), got "
+                        f"{type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1 or None (every row), got {value}; it is the "
+                         "number of rows to keep, not a slice end")
+    return int(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 
@@ -14,11 +15,15 @@ __all__ = ["demo", "main"]
 def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=2000,
          lr=1e-2, seed=0, out=print):
     """Convex training against Adam on a bundled data set; returns the table rows."""
+    from ._validation import check_positive_int
     from .datasets import add_bias, load_dataset
     from .nonconvex import train_nonconvex
     from .patterns import sample_patterns, unique_patterns
     from .solvers import solve_convex
 
+    n_patterns = check_positive_int(n_patterns, "n_patterns")
+    seeds = check_positive_int(seeds, "seeds")
+    steps = check_positive_int(steps, "steps")
     ds = load_dataset(dataset, seed=seed)
     X, Xte = add_bias(ds.X_train), add_bias(ds.X_test)
     if ds.task == "classification":
@@ -72,6 +77,34 @@ def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=200
     return rows
 
 
+def _checked(convert, accept, requirement: str, what: str):
+    """An argparse `type`: `convert` the text, then require `accept(value)`.
+
+    The message says `requirement` (e.g. "an integer >= 1") and `what` the option is.
+    """
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be {requirement} ({what}), got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement} ({what}), got {text}")
+        return value
+
+    parse.__name__ = requirement
+    return parse
+
+
+def _int_at_least(minimum: int, what: str):
+    return _checked(int, lambda v: v >= minimum, f"an integer >= {minimum}", what)
+
+
+def _positive_float(what: str):
+    return _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0", what)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="convexnn-lab",
@@ -90,13 +123,19 @@ def main(argv=None) -> int:
                    choices=["breast_cancer", "wine", "iris", "digits", "diabetes"],
                    help="bundled data set (classification sets use class-vs-rest "
                    "labels -1/+1; default: breast_cancer)")
-    d.add_argument("--beta", type=float, default=1.0, help="weight decay beta > 0 (default 1.0)")
-    d.add_argument("--patterns", type=int, default=20,
+    d.add_argument("--beta", type=_positive_float("the weight decay, e.g. 1.0"), default=1.0,
+                   help="weight decay beta > 0 (default 1.0)")
+    d.add_argument("--patterns", type=_int_at_least(1, "the number of sampled directions"),
+                   default=20,
                    help="number of Gaussian directions sampled for patterns (default 20)")
-    d.add_argument("--seeds", type=int, default=3, help="number of Adam runs (default 3)")
-    d.add_argument("--steps", type=int, default=2000, help="Adam steps per run (default 2000)")
-    d.add_argument("--lr", type=float, default=1e-2, help="Adam learning rate (default 0.01)")
-    d.add_argument("--seed", type=int, default=0, help="seed of the split and patterns")
+    d.add_argument("--seeds", type=_int_at_least(1, "the number of Adam runs"), default=3,
+                   help="number of Adam runs (default 3)")
+    d.add_argument("--steps", type=_int_at_least(1, "Adam steps per run"), default=2000,
+                   help="Adam steps per run (default 2000)")
+    d.add_argument("--lr", type=_positive_float("the Adam learning rate, e.g. 0.01"),
+                   default=1e-2, help="Adam learning rate (default 0.01)")
+    d.add_argument("--seed", type=_int_at_least(0, "a numpy seed"), default=0,
+                   help="seed of the split and patterns (default 0)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, check_X_y
 
-from ._validation import check_positive_int, check_X, check_Xy
+from ._validation import check_positive_int, check_seed, check_X, check_y
 from .datasets import add_bias
 from .patterns import sample_patterns
 from .solvers import solve_convex
@@ -19,8 +20,20 @@ class _ConvexBase(BaseEstimator):
         X = check_X(X)
         return add_bias(X) if self.fit_intercept else X
 
-    def _fit_scalar(self, Xd, target, loss):
+    def _check_fit_input(self, X, y, *, regression):
+        # our check of X names the problem; scikit-learn's checks of y give the messages
+        # its estimator checks expect ("Unknown label type", "Input y contains NaN")
+        X = check_X(X)
+        X, y = check_X_y(X, y, y_numeric=regression)
+        if regression:
+            y = check_y(y, X.shape[0])
+        else:
+            check_classification_targets(y)
         check_positive_int(self.n_patterns, "n_patterns")
+        check_seed(self.random_state, "random_state")
+        return X, y
+
+    def _fit_scalar(self, Xd, target, loss):
         patterns = sample_patterns(Xd, self.n_patterns, method=self.pattern_method,
                                    seed=self.random_state)
         return solve_convex(Xd, target, self.beta, patterns, activation=self.activation,
@@ -49,7 +62,8 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         As in :func:`solve_convex`: "auto" takes CVXPY for small programs and the
         torch solvers for large ones.
     pattern_method : {"gaussian", "cross_product"}
-    random_state : int
+    random_state : None, int >= 0 or numpy.random.Generator
+        Seed of the pattern sampling.
 
     Attributes
     ----------
@@ -72,7 +86,15 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         self.random_state = random_state
 
     def fit(self, X, y):
-        X, y = check_Xy(X, y)
+        """Fit on X of shape (n, d) and real targets y of shape (n,).
+
+        Raises
+        ------
+        ValueError
+            If y is not 1-D with one value per row of X, or holds NaN or infinite values
+            (scikit-learn's ``check_X_y``).
+        """
+        X, y = self._check_fit_input(X, y, regression=True)
         Xd = self._design(X)
         self.solution_ = self._fit_scalar(Xd, y, "squared")
         self.network_ = self.solution_.network()
@@ -119,10 +141,16 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
         self.random_state = random_state
 
     def fit(self, X, y):
-        X = check_X(X)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != X.shape[0]:
-            raise ValueError(f"y must be 1-D with {X.shape[0]} labels, got shape {y.shape}")
+        """Fit on X of shape (n, d) and class labels y of shape (n,).
+
+        Raises
+        ------
+        ValueError
+            If y is continuous ("Unknown label type"), holds NaN, is not 1-D with one
+            label per row of X (scikit-learn's ``check_X_y`` and
+            ``check_classification_targets``), or has a single class.
+        """
+        X, y = self._check_fit_input(X, y, regression=False)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError("y has a single class; a classifier needs at least two")

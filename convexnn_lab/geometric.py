@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_beta, check_X, check_y
+from ._validation import check_beta, check_seed, check_X, check_y
 from .networks import TwoLayerNetwork
 from .patterns import enumerate_patterns, sample_patterns
 from .solvers import solve_convex
@@ -28,12 +28,18 @@ def coverage(X, y, beta, budgets, *, seed=0, methods=("gaussian", "cross_product
     arrangement found, and (if `solve`) the convex optimum with the sampled patterns
     relative to the optimum with all patterns (>= 1).
 
+    Parameters
+    ----------
+    seed : None, int >= 0 or numpy.random.Generator
+        Seed of every sampling call.
+
     Returns
     -------
     dict with "budgets", "total" (patterns of X), "optimum", and per method
     {"found": [...], "fraction": [...], "ratio": [...]}.
     """
     X = check_X(X)
+    seed = check_seed(seed)
     exact = enumerate_patterns(X)
     keys = {p.tobytes() for p in np.packbits(exact, axis=1)}
     out = {"budgets": list(budgets), "total": len(exact)}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import check_choice, check_optional_count, check_seed
 from .datasets import add_bias, load_cifar10, load_dataset
 from .nonconvex import train_nonconvex
 from .patterns import sample_patterns
@@ -41,17 +42,35 @@ def image_data(name="digits", *, n_train=None, n_test=None, path=None, seed=0) -
     CIFAR-10 is read with :func:`convexnn_lab.datasets.load_cifar10` (a folder of the
     official python batches, by `path` or CONVEXNN_CIFAR10_DIR); features are
     standardized with the training statistics.
+
+    Parameters
+    ----------
+    name : {"digits", "cifar10"}
+    n_train, n_test : int >= 1, optional
+        Keep a random subset of the training rows, and the first test rows.
+    path : str or Path, optional
+        Folder of the CIFAR-10 batches.
+    seed : None, int >= 0 or numpy.random.Generator
+
+    Raises
+    ------
+    ValueError
+        If `name` is unknown or `n_train` / `n_test` is below 1.
+    TypeError
+        If `n_train` / `n_test` is not an integer or None, or `seed` is not a seed.
     """
+    check_choice(name, "name", ("digits", "cifar10"))
+    n_train = check_optional_count(n_train, "n_train")
+    n_test = check_optional_count(n_test, "n_test")
+    seed = check_seed(seed)
     if name == "digits":
         ds = load_dataset("digits", seed=seed)
         Xtr, Xte, ytr, yte, shape = ds.X_train, ds.X_test, ds.y_train, ds.y_test, (1, 8, 8)
-    elif name == "cifar10":
+    else:
         ds = load_cifar10(path, n_train=n_train, n_test=n_test)
         mu, sd = ds.X_train.mean(axis=0), ds.X_train.std(axis=0) + 1e-8
         Xtr, Xte = (ds.X_train - mu) / sd, (ds.X_test - mu) / sd
         ytr, yte, shape = ds.y_train, ds.y_test, (3, 32, 32)
-    else:
-        raise ValueError(f"name must be 'digits' or 'cifar10', got {name!r}")
     rng = np.random.default_rng(seed)
     if n_train is not None and n_train < len(Xtr):
         keep = np.sort(rng.choice(len(Xtr), n_train, replace=False))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_beta, check_choice, check_X, check_y
+from ._validation import check_beta, check_choice, check_tolerance, check_X, check_y
 from .activations import ACTIVATIONS, activate, slopes
 from .losses import data_loss
 from .patterns import unique_patterns
@@ -148,35 +148,106 @@ class TwoLayerNetwork:
         w2[keep] = np.sign(self.w2[keep]) * scale
         return TwoLayerNetwork(W1, w2, self.activation, self.alpha)
 
-    def merge_neurons(self, X, *, tol: float = 1e-10) -> TwoLayerNetwork:
-        """Prune dead neurons and merge neurons that share a pattern and an output sign.
+    def merge_neurons(self, X, *, tol: float = 1e-9) -> TwoLayerNetwork:
+        """Prune dead neurons and merge duplicates: same output sign, and same pattern or
+        same direction.
 
-        Neurons j, k with the same pattern on X and sign(a_j) = sign(a_k) act on X
-        as ``Dt X (u_j + u_k)`` with ``u_j = w_j |a_j|``; one balanced neuron with
-        ``u = u_j + u_k`` gives the same outputs on X and a regularization
-        ``||u_j + u_k|| <= ||u_j|| + ||u_k||``.  Neurons with ``||w_j|| |a_j| <= tol``
-        times the largest are dropped.  So the objective on X never increases
-        (predictions away from X may change).
+        With ``u_j = w_j |a_j|``, neuron j adds ``sign(a_j) relu(X u_j)`` to the output.
+        Neurons of the same output sign are merged into one balanced neuron with
+        ``u = sum u_j`` when
+
+        * they share a pattern on X: then ``relu(X u) = Dt X u = sum_j relu(X u_j)``
+          exactly on X, or
+        * their unit directions ``w_j / ||w_j||`` agree to within `tol` (Euclidean
+          distance): ``relu`` is positively homogeneous, so the outputs change by at most
+          about ``tol * ||x|| * ||u||`` at a point x (only where x lies within that
+          distance of the neurons' hyperplane, where their patterns may differ; copies of
+          one neuron at a knot that sits on a data point are merged this way).
+
+        Either way the regularization becomes ``||sum u_j|| <= sum ||u_j||``.  Neurons
+        with ``||w_j|| |a_j| <= tol`` times the largest are dropped.  So the objective on
+        X never increases by more than about `tol` relative (predictions away from X may
+        change).  Neurons of opposite output signs, or with different patterns and
+        directions, are kept apart.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+            The data whose patterns decide the merge.
+        tol : float, in [0, 1e-6]
+            Relative size below which a neuron is dropped, and distance between unit
+            directions below which neurons are merged.
+
+        Returns
+        -------
+        TwoLayerNetwork
+            Balanced, in order of each group's first neuron; no two of its neurons share
+            an output sign together with a pattern on X or a direction (within `tol`).
+
+        Raises
+        ------
+        TypeError, ValueError
+            If `tol` is not a real number in [0, 1e-6], or X does not fit the network.
         """
         self._scalar_only("merge_neurons")
         X = self._check_input(X)
+        tol = check_tolerance(
+            tol, "tol", low=0.0, high=1e-6,
+            meaning="it is the relative size below which a neuron is dropped and the distance "
+            "between unit directions below which neurons are merged, so the objective on X "
+            "may change by about tol; keep the default 1e-09 (up to 1e-6 for the output of "
+            "a loose solver)",
+        )
+        d = self.W1.shape[0]
+        if self.width == 0:
+            return _make(np.zeros((d, 0)), np.zeros(0), self.activation, self.alpha)
         U = self.W1 * np.abs(self.w2)
         size = np.linalg.norm(U, axis=0)
-        alive = size > tol * max(size.max(), 1e-300)
+        alive = np.flatnonzero(size > tol * max(size.max(), 1e-300))
+        positive = self.w2 > 0
+        parent = {int(j): int(j) for j in alive}
+
+        def find(j):
+            while parent[j] != j:
+                parent[j] = parent[parent[j]]
+                j = parent[j]
+            return j
+
+        def union(j, k):
+            rj, rk = find(j), find(k)
+            if rj != rk:
+                parent[max(rj, rk)] = min(rj, rk)
+
+        # same pattern on X and same output sign: exact on X
         pats = (X @ self.W1 >= 0).T
+        first: dict = {}
+        for j in alive:
+            key = (np.packbits(pats[j]).tobytes(), bool(positive[j]))
+            union(first.setdefault(key, int(j)), int(j))
+        # same direction (within `tol`) and same output sign: sort by a projection of the
+        # unit directions, so only neighbours within `tol` of it need a full comparison
+        E = U[:, alive] / size[alive]
+        proj = np.linspace(1.0, 2.0, d) @ E / np.linalg.norm(np.linspace(1.0, 2.0, d))
+        order = np.argsort(proj, kind="stable")
+        for a, ia in enumerate(order):
+            for ib in order[a + 1:]:
+                if proj[ib] - proj[ia] > tol:
+                    break
+                j, k = int(alive[ia]), int(alive[ib])
+                if positive[j] == positive[k] and np.linalg.norm(E[:, ia] - E[:, ib]) <= tol:
+                    union(j, k)
         groups: dict = {}
-        for j in np.flatnonzero(alive):
-            key = (np.packbits(pats[j]).tobytes(), bool(self.w2[j] > 0))
-            groups.setdefault(key, []).append(j)
+        for j in alive:
+            groups.setdefault(find(int(j)), []).append(int(j))
         cols, outs = [], []
-        for (_, positive), members in groups.items():
+        for root in sorted(groups):
+            members = groups[root]
             u = U[:, members].sum(axis=1)
             norm = np.linalg.norm(u)
             if norm == 0:
                 continue
             cols.append(u / np.sqrt(norm))
-            outs.append(np.sqrt(norm) if positive else -np.sqrt(norm))
-        d = self.W1.shape[0]
+            outs.append(np.sqrt(norm) if positive[root] else -np.sqrt(norm))
         W1 = np.column_stack(cols) if cols else np.zeros((d, 0))
         return _make(W1, np.array(outs), self.activation, self.alpha)
 

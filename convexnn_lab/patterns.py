@@ -23,7 +23,8 @@ import math
 
 import numpy as np
 
-from ._validation import check_choice, check_positive_int, check_X
+from ._memory import available_memory, format_gib
+from ._validation import check_choice, check_positive_int, check_seed, check_tolerance, check_X
 
 __all__ = [
     "cover_bound",
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 _TOL = 1e-10
+# sane range of `tol` in enumerate_patterns: cosines carry rounding errors of about
+# 1e-15, and a row within an angle of about tol of a hyperplane counts as lying on it
+_TOL_RANGE = (1e-13, 1e-6)
 
 
 def general_position_count(n: int, r: int) -> int:
@@ -142,8 +146,12 @@ def enumerate_patterns(
     return_directions : bool
         Also return, for each pattern, a direction u strictly inside its cell
         (``1[X u >= 0]`` reproduces the pattern and no entry of ``X u`` is 0).
-    tol : float
-        Rows whose cosine with a direction is below `tol` count as passing through it.
+    tol : float, in [1e-13, 1e-6]
+        Rows whose cosine with a direction is below `tol` count as passing through it
+        (also the relative threshold for zero rows and for the rank of X).  Smaller
+        values mistake rounding errors for signs; larger ones merge distinct thin cells,
+        so patterns go missing (with ``tol=1e-5`` a Gaussian X of shape (30, 3) already
+        loses 2 of its 872).
 
     Returns
     -------
@@ -156,7 +164,10 @@ def enumerate_patterns(
     ------
     ValueError
         If the arrangement is too large to enumerate; the message gives the
-        estimated count and suggests :func:`sample_patterns`.
+        estimated count and suggests :func:`sample_patterns`.  If `tol` is NaN,
+        infinite or outside [1e-13, 1e-6].
+    TypeError
+        If `tol` is not a real number.
 
     See Also
     --------
@@ -165,18 +176,18 @@ def enumerate_patterns(
     X = check_X(X)
     n, d = X.shape
     max_patterns = check_positive_int(max_patterns, "max_patterns")
+    tol = check_tolerance(
+        tol, "tol", low=_TOL_RANGE[0], high=_TOL_RANGE[1],
+        meaning="it is the cosine below which a row of X counts as lying on a hyperplane: "
+        "smaller values mistake rounding errors (about 1e-15) for signs, larger ones merge "
+        f"distinct thin cells so patterns go missing; keep the default {_TOL:g}",
+    )
     norms = np.linalg.norm(X, axis=1)
     scale = norms.max()
     nonzero = norms > tol * max(scale, 1e-300)
     Xnz = X[nonzero]
     if Xnz.shape[0] == 0:
-        # every direction gives the all-ones pattern; the whole space is one cell
-        pats = np.ones((1, n), dtype=bool)
-        if return_directions:
-            u = np.zeros((d, 1))
-            u[0, 0] = 1.0
-            return pats, u
-        return pats
+        return _single_cell(n, d, return_directions)
     _, s, vt = np.linalg.svd(Xnz, full_matrices=False)
     r = int((s > tol * s[0] * max(Xnz.shape)).sum())
     basis = vt[:r].T  # (d, r): u = basis @ z
@@ -202,6 +213,16 @@ def enumerate_patterns(
     pats = pats[order]
     if return_directions:
         return pats, basis @ dirs_r[order].T
+    return pats
+
+
+def _single_cell(n: int, d: int, want_dirs: bool):
+    """The one pattern of an all-zero X: ``x^T u = 0 >= 0`` for every u, all ones."""
+    pats = np.ones((1, n), dtype=bool)
+    if want_dirs:
+        u = np.zeros((d, 1))
+        u[0, 0] = 1.0
+        return pats, u
     return pats
 
 
@@ -337,7 +358,7 @@ def sample_patterns(
         open cell: the chosen points get a sign just off the hyperplane, every other
         point keeps its side; draws where another point lies on the hyperplane too
         are discarded.
-    seed : int or numpy.random.Generator
+    seed : None, int >= 0 or numpy.random.Generator
 
     Returns
     -------
@@ -345,10 +366,27 @@ def sample_patterns(
     directions : ndarray of shape (d, P), only if `return_directions`
         Gaussian: the generating directions. Cross product: a direction strictly
         inside each cell.
+
+    Raises
+    ------
+    MemoryError
+        If the draws would need more memory than is available (about
+        ``n_patterns * (8 d + 9 n)`` bytes for "gaussian" and "conv", more for
+        "cross_product"); the message gives the estimate and suggests fewer patterns.
+    TypeError, ValueError
+        If `seed` is not None, an integer >= 0 or a numpy Generator, and for bad `X`,
+        `n_patterns` or `method`.
+
+    Notes
+    -----
+    An X whose rows are all zero has exactly one pattern, all ones (``0 >= 0`` for
+    every direction): every method returns that single pattern.
     """
     X = check_X(X)
     n_patterns = check_positive_int(n_patterns, "n_patterns")
     check_choice(method, "method", ("gaussian", "cross_product", "conv"))
+    seed = check_seed(seed)
+    _check_sampling_memory(X, n_patterns, method)
     rng = np.random.default_rng(seed)
     n, d = X.shape
     if method in ("gaussian", "conv"):
@@ -357,6 +395,42 @@ def sample_patterns(
         pats, first = unique_patterns(patterns_of_directions(X, G), return_index=True)
         return (pats, G[:, first]) if return_directions else pats
     return _sample_cross_product(X, n_patterns, rng, return_directions)
+
+
+def _sampling_bytes(n: int, d: int, n_patterns: int, method: str) -> int:
+    """Rough peak bytes of :func:`sample_patterns` (its largest temporaries at once)."""
+    if method == "cross_product":
+        r = min(n, d)  # rank bound
+        k = max(r - 1, 1)
+        # rays and their SVDs, (P, n) float64 products in `_nudge`, bool patterns, and the
+        # list of index arrays the draws are stacked from
+        per = 8 * (5 * n + 2 * k * r + k * k + 2 * r * r + k + r + d) + 3 * n + 120
+    else:
+        # directions (d, P) and products X @ G (n, P) in float64, patterns (P, n) bool,
+        # packed patterns and the sort of np.unique
+        per = 8 * (d + n) + n + 2 * (-(-n // 8)) + 24
+    return n_patterns * per
+
+
+def _check_sampling_memory(X: np.ndarray, n_patterns: int, method: str) -> None:
+    n, d = X.shape
+    need = _sampling_bytes(n, d, n_patterns, method)
+    free = available_memory()
+    if need <= free:
+        return
+    hint = ""
+    # the bound is a sum of binomials: cheap for a low rank, huge and useless otherwise
+    bound = general_position_count(n, min(n, d)) if min(n, d) <= 64 else None
+    if bound is not None and bound < n_patterns:
+        hint = (f" (X has {n} rows and rank <= {min(n, d)}, so at most {_count(bound)} distinct "
+                "patterns exist and duplicates are dropped anyway)")
+    raise MemoryError(
+        f"sample_patterns with n_patterns={n_patterns:,} and method={method!r} needs about "
+        f"{format_gib(need)} of memory for X of shape {X.shape} (directions d x n_patterns "
+        f"and products n x n_patterns in float64, patterns n_patterns x n bool), but only "
+        f"{format_gib(free)} is available; pass a smaller n_patterns{hint}, or sample in "
+        "batches with different seeds and merge them with unique_patterns"
+    )
 
 
 def conv_gates(image_shape, n_gates: int, *, d: int | None = None, patch: int = 3,
@@ -371,6 +445,8 @@ def conv_gates(image_shape, n_gates: int, *, d: int | None = None, patch: int = 
         Length of a gate: C*H*W, or C*H*W + 1 when X carries a bias column (weight 0).
     patch : int
         Filter size (patch x patch, every channel).
+    rng : None, int >= 0 or numpy.random.Generator
+        Seed or generator of the filters and patches.
 
     Returns
     -------
@@ -388,7 +464,7 @@ def conv_gates(image_shape, n_gates: int, *, d: int | None = None, patch: int = 
     if d not in (size, size + 1):
         raise ValueError(f"X has {d} columns but image_shape {image_shape} has {size} "
                          "pixels (one more column is allowed for a bias)")
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(check_seed(rng, "rng"))
     G = np.zeros((d, n_gates))
     for k in range(n_gates):
         i = rng.integers(0, H - patch + 1)
@@ -403,6 +479,9 @@ def _sample_cross_product(X, n_patterns, rng, return_directions):
     n, d = X.shape
     norms = np.linalg.norm(X, axis=1)
     nonzero = norms > _TOL * max(norms.max(), 1e-300)
+    if not nonzero.any():
+        # no hyperplane to sample: the whole space is one cell (as in enumerate_patterns)
+        return _single_cell(n, d, return_directions)
     _, s, vt = np.linalg.svd(X[nonzero], full_matrices=False)
     r = int((s > _TOL * s[0] * max(X.shape)).sum())
     basis = vt[:r].T

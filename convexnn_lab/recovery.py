@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_positive_int, check_Xy
+from ._validation import check_positive_int, check_seed, check_Xy
 from .datasets import planted_linear
 from .patterns import sample_patterns
 
@@ -81,6 +81,8 @@ def recovery_rate(n: int, d: int, trials: int = 10, seed: int = 0, *, n_patterns
 
     Each trial draws X (n, d) Gaussian and w* on the sphere (``planted_linear``), samples
     `n_patterns` Gaussian directions (default 2n) and solves :func:`planted_program`.
+    Trial k uses the seed ``seed * 1000 + k`` (an int `seed`), or one drawn from the
+    Generator (or fresh entropy, for None).
 
     Returns
     -------
@@ -90,10 +92,15 @@ def recovery_rate(n: int, d: int, trials: int = 10, seed: int = 0, *, n_patterns
     n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
     trials = check_positive_int(trials, "trials")
     P = 2 * n if n_patterns is None else check_positive_int(n_patterns, "n_patterns")
+    seed = check_seed(seed)
+    if isinstance(seed, int):
+        seeds = [seed * 1000 + k for k in range(trials)]
+    else:
+        seeds = [int(s) for s in np.random.default_rng(seed).integers(2**31, size=trials)]
     outcomes = []
     for k in range(trials):
-        X, y, w_star = planted_linear(n, d, seed=seed * 1000 + k)
-        patterns = sample_patterns(X, P, seed=seed * 1000 + k)
+        X, y, w_star = planted_linear(n, d, seed=seeds[k])
+        patterns = sample_patterns(X, P, seed=seeds[k])
         sol = planted_program(X, y, patterns, relaxed=relaxed)
         outcomes.append(sol.recovered(w_star, tol))
     return float(np.mean(outcomes)), outcomes

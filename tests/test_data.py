@@ -66,3 +66,46 @@ def test_cifar10_missing_files_say_where_to_put_them(tmp_path, monkeypatch):
         load_cifar10()
     with pytest.raises(FileNotFoundError, match="data_batch_1"):
         load_cifar10(tmp_path)
+
+
+def corrupt(kind):
+    """Bytes of a bad data_batch_3 for `kind`."""
+    good = {b"data": np.zeros((4, 3072), dtype=np.uint8), b"labels": [0, 1, 2, 3]}
+    if kind == "not a pickle":
+        return b"<html><body>404 Not Found</body></html>"
+    if kind == "truncated":
+        return pickle.dumps(good)[:1000]
+    if kind == "labels outside 0..9":
+        return pickle.dumps({**good, b"labels": [0, 1, 10, 3]})
+    if kind == "labels of wrong length":
+        return pickle.dumps({**good, b"labels": [0, 1, 2]})
+    return pickle.dumps({**good, b"data": np.zeros((4, 1024), dtype=np.uint8)})
+
+
+@pytest.mark.parametrize("kind,match", [
+    ("not a pickle", "is not a valid pickle"),
+    ("truncated", "is truncated"),
+    ("labels outside 0..9", r"1 label\(s\) outside 0\.\.9 \(e\.g\. 10 at row 2\)"),
+    ("labels of wrong length", "3 labels for 4 images"),
+    ("wrong data shape", r"data of shape \(4, 1024\).*\(k, 3072\)"),
+    ("n_train=-1", r"n_train must be >= 1 or None \(every row\), got -1"),
+    ("image_data n_train=-1", r"n_train must be >= 1 or None \(every row\), got -1"),
+    ("load_dataset n_samples=5",
+     r"n_samples=5 is too small for a stratified split of iris.*n_samples >= 30"),
+])
+def test_bad_files_and_sizes_are_named(tmp_path, kind, match):
+    from convexnn_lab.images import image_data
+
+    write_cifar(tmp_path)
+    if kind not in ("n_train=-1", "image_data n_train=-1", "load_dataset n_samples=5"):
+        (tmp_path / "data_batch_3").write_bytes(corrupt(kind))
+        match = "data_batch_3.*" + match
+    with pytest.raises(ValueError, match=match):
+        if kind == "n_train=-1":
+            load_cifar10(tmp_path, n_train=-1)
+        elif kind == "image_data n_train=-1":
+            image_data("digits", n_train=-1)
+        elif kind == "load_dataset n_samples=5":
+            cl.load_dataset("iris", n_samples=5)
+        else:
+            load_cifar10(tmp_path)

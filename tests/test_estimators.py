@@ -46,3 +46,18 @@ def test_demo_table():
     convex_adam = rows[-1][1]
     best_adam = min(r[1] for r in rows[1:3])
     assert convex_adam <= best_adam + 1e-6  # the program on Adam's patterns is never above it
+
+
+def test_targets_are_checked_by_scikit_learn():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 2))
+    y = rng.standard_normal(12)
+    clf = cl.ConvexReLUClassifier(n_patterns=4)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        clf.fit(X, y)  # used to fit 12 one-vs-rest "classes"
+    with pytest.raises(ValueError, match="y contains NaN"):
+        clf.fit(X, np.where(y > 0, 1.0, np.nan))  # NaN used to become a class
+    with pytest.raises(ValueError, match="y contains NaN"):
+        cl.ConvexReLURegressor(n_patterns=4).fit(X, np.where(y > 0, 1.0, np.nan))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        cl.ConvexReLURegressor(n_patterns=4).fit(X, y[:5])

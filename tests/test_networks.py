@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import convexnn_lab as cl
 from convexnn_lab import landscape
@@ -50,3 +51,67 @@ def test_chapter0_landscape_facts():
     num = [(landscape.two_neuron_loss(*(w + eps * e), X2, y2)
             - landscape.two_neuron_loss(*(w - eps * e), X2, y2)) / (2 * eps) for e in np.eye(2)]
     assert np.allclose(landscape.two_neuron_grad(w, X2, y2), num, atol=1e-6)
+
+
+def knot_data():
+    t = np.linspace(-1, 1, 8)
+    X = cl.add_bias(t[:, None])
+    y = np.sin(3 * t)
+    sol = cl.solve_convex(X, y, 1e-2, cl.enumerate_patterns(X))
+    return X, y, sol.network().merge_neurons(X)
+
+
+def test_merge_neurons_merges_copies_that_differ_at_a_point_on_their_knot():
+    X, y, net = knot_data()
+    # a data point exactly on the knot of neuron 0
+    knot = -net.W1[1, 0] / net.W1[0, 0]
+    Xk = np.vstack([X, [knot, 1.0]])
+    yk = np.append(y, np.sin(3 * knot))
+    e = Xk[-1] / np.linalg.norm(Xk[-1])
+    cols, outs = [], []
+    for j in range(net.width):
+        w, a = net.W1[:, j], net.w2[j]
+        if j in (0, 2):
+            # two balanced halves, tilted by 1e-10 to either side of the point
+            tilt = 1e-10 * np.linalg.norm(w) * e
+            cols += [(w + tilt) / np.sqrt(2), (w - tilt) / np.sqrt(2)]
+            outs += [a / np.sqrt(2), a / np.sqrt(2)]
+        else:
+            cols.append(w)
+            outs.append(a)
+    dup = cl.TwoLayerNetwork(np.column_stack(cols), np.array(outs))
+    assert dup.width == net.width + 2
+    assert not np.array_equal(*dup.neuron_patterns(Xk)[:2])  # the copies' patterns differ
+    merged = dup.merge_neurons(Xk)
+    assert merged.width == net.width
+    before = net.objective(Xk, yk, 1e-2)
+    assert merged.objective(Xk, yk, 1e-2) <= before * (1 + 1e-9)
+    assert np.isclose(merged.objective(Xk, yk, 1e-2), before, rtol=1e-9)
+    # no two neurons left with one direction and one output sign
+    E = merged.W1 / np.linalg.norm(merged.W1, axis=0)
+    for j in range(merged.width):
+        for k in range(j + 1, merged.width):
+            same_sign = np.sign(merged.w2[j]) == np.sign(merged.w2[k])
+            assert not (same_sign and np.linalg.norm(E[:, j] - E[:, k]) <= 1e-6)
+    for tol in (-1e-9, 1e-3, float("nan")):
+        with pytest.raises(ValueError, match=r"tol must lie in \[0, 1e-06\]"):
+            dup.merge_neurons(Xk, tol=tol)
+
+
+def test_merge_neurons_keeps_truly_different_neurons():
+    X, y, _ = knot_data()
+    t0 = X[3, 0]
+    W1 = np.array([
+        [1.0, -t0],  # ramp up from the data point t0
+        [-1.0, t0],  # ramp down to t0: same knot, opposite direction, same output sign
+        [1.0, -t0 + 1e-3],  # knots 1e-3 either side of t0: different patterns
+        [1.0, -t0 - 1e-3],
+        [1.0, -0.5],  # one direction, opposite output signs
+        [1.0, -0.5],
+    ]).T
+    w2 = np.array([1.0, 1.0, -0.5, -0.5, 0.7, -0.2])
+    net = cl.TwoLayerNetwork(W1, w2).balanced()
+    merged = net.merge_neurons(X)
+    assert merged.width == net.width
+    assert np.allclose(merged.predict(X), net.predict(X), rtol=0, atol=1e-12)
+    assert np.isclose(merged.objective(X, y, 1e-2), net.objective(X, y, 1e-2), rtol=1e-12)

@@ -140,3 +140,34 @@ def test_sampling_many_directions_finds_everything_in_low_dimension():
     X = np.random.default_rng(8).standard_normal((6, 2))
     assert rows(cl.sample_patterns(X, 5000)) == rows(cl.enumerate_patterns(X))
     assert math.isclose(len(cl.enumerate_patterns(X)), 12)
+
+
+def setup_X():
+    rng = np.random.default_rng(0)
+    return cl.add_bias(rng.standard_normal((8, 2)))
+
+
+def test_enumerate_patterns_rejects_a_tol_that_breaks_the_enumeration():
+    X = setup_X()
+    assert len(cl.enumerate_patterns(X, tol=1e-8)) == len(cl.enumerate_patterns(X)) == 58
+    # nan and 1.0 used to return 1 pattern, 0.5 and -1 crashed deep inside, 0 divided by 0
+    for tol in (float("nan"), 1.0, 0.5, -1, 0.0, 1e-3):
+        with pytest.raises(ValueError, match=r"tol must lie in \[1e-13, 1e-06\].*keep the default"):
+            cl.enumerate_patterns(X, tol=tol)
+    with pytest.raises(TypeError, match="tol must be a real number"):
+        cl.enumerate_patterns(X, tol="small")
+
+
+def test_all_zero_X_has_the_single_all_ones_pattern_for_every_method():
+    X0 = np.zeros((5, 3))
+    want = np.ones((1, 5), dtype=bool)
+    assert np.array_equal(cl.enumerate_patterns(X0), want)
+    for method in ("gaussian", "cross_product"):
+        P, U = cl.sample_patterns(X0, 10, method=method, return_directions=True)
+        assert np.array_equal(P, want)
+        assert U.shape == (3, 1) and np.array_equal((X0 @ U >= 0).T, P)
+
+
+def test_sampling_more_patterns_than_memory_holds_says_how_much():
+    with pytest.raises(MemoryError, match=r"n_patterns=1,000,000,000,000 .* GiB .*at most 58"):
+        cl.sample_patterns(setup_X(), 10**12)

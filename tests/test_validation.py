@@ -87,3 +87,42 @@ def test_inaccurate_solve_says_so(monkeypatch):
         sol = cl.solve_convex(X, y, 0.1, P)
     assert sol.status != "optimal"
     assert sol.gap > 0  # the certificate still says how far off it is
+
+
+def test_bad_seeds_are_named_everywhere():
+    from convexnn_lab import geometric, recovery
+    from convexnn_lab.datasets import planted_linear, planted_relu, spiral
+
+    calls = {
+        "sample_patterns": lambda s: cl.sample_patterns(X, 5, seed=s),
+        "load_dataset": lambda s: cl.load_dataset("iris", seed=s),
+        "planted_linear": lambda s: planted_linear(5, 2, seed=s),
+        "planted_relu": lambda s: planted_relu(5, 2, seed=s),
+        "spiral": lambda s: spiral(10, seed=s),
+        "coverage": lambda s: geometric.coverage(X, y, 0.1, [5], seed=s, solve=False),
+        "recovery_rate": lambda s: recovery.recovery_rate(4, 2, trials=1, seed=s),
+    }
+    for call in calls.values():
+        for bad in ("abc", 1.5, True):
+            with pytest.raises(TypeError, match="seed must be None, an integer >= 0 or a numpy"):
+                call(bad)
+        with pytest.raises(ValueError, match="seed must be an integer >= 0, got -1"):
+            call(-1)
+    # good seeds still work, a Generator included
+    gen = np.random.default_rng(3)
+    assert cl.sample_patterns(X, 5, seed=gen).shape[1] == 6
+    assert cl.sample_patterns(X, 5, seed=np.int64(2)).shape[1] == 6
+
+
+def test_ragged_lists_and_sparse_matrices_get_their_own_advice():
+    with pytest.raises(ValueError, match=r"X is ragged: its rows have different lengths \(2 in "
+                                         r"row 0; 1 in row 1\)"):
+        cl.enumerate_patterns([[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match="X is ragged"):
+        cl.solve_convex([[1, 2], [3]], [1.0, 2.0], 0.1, [[True, False]])
+    import scipy.sparse
+
+    with pytest.raises(TypeError, match=r"W1 is a scipy sparse matrix .*W1\.toarray\(\)"):
+        cl.TwoLayerNetwork(scipy.sparse.csr_matrix(np.ones((2, 3))), np.ones(3))
+    with pytest.raises(TypeError, match=r"X is a scipy sparse matrix .*X\.toarray\(\)"):
+        cl.enumerate_patterns(scipy.sparse.csr_matrix(X))

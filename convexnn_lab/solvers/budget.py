@@ -6,9 +6,7 @@ free memory before it allocates anything, and says what to do when it does not f
 
 from __future__ import annotations
 
-from .._memory import available_memory
-
-__all__ = ["IPM_MAX_FLOPS", "available_memory", "cvxpy_memory_estimate",
+__all__ = ["IPM_MAX_FLOPS", "cvxpy_memory_estimate",
            "ipm_memory_estimate", "memory_estimate", "newton_flops", "newton_route"]
 
 # "auto" picks the interior-point method while one Newton system costs at most this
@@ -60,7 +58,3 @@ def newton_route(n: int, d: int, P: int, loss: str) -> str:
 def newton_flops(n: int, d: int, P: int, loss: str = "squared") -> float:
     """Flops of one Newton system on the cheaper route (the blocks add 4 n P d^2)."""
     return min(_route_flops(n, d, P, loss).values()) + 4.0 * n * P * d * d
-
-
-def gib(nbytes: float) -> str:
-    return f"{nbytes / 2**30:.2f} GiB"

@@ -7,10 +7,10 @@ import time
 import numpy as np
 
 from .._cvxpy import cvxpy_solver
-from .._memory import available_memory
+from .._memory import available_memory, format_gib
 from ..program import ConvexProgram
 from ..solution import SolverResult
-from .budget import cvxpy_memory_estimate, gib
+from .budget import cvxpy_memory_estimate
 
 __all__ = ["solve"]
 
@@ -24,8 +24,8 @@ def solve(program: ConvexProgram, options) -> SolverResult:
     have = available_memory("cpu")
     if need > 0.5 * have:
         raise MemoryError(
-            f"solver='cvxpy' on n={n}, d={d}, P={P} patterns would need about {gib(need)} "
-            f"to build the program, but only {gib(have)} is free; use solver='ipm', "
+            f"solver='cvxpy' on n={n}, d={d}, P={P} patterns would need about {format_gib(need)} "
+            f"to build the program, but only {format_gib(have)} is free; use solver='ipm', "
             "'fista' (gated) or 'al' (cones), or fewer patterns (duplicates add nothing: "
             "cl.unique_patterns)")
     X, sign = program.X, program.signs

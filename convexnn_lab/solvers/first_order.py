@@ -30,13 +30,14 @@ import time
 
 import numpy as np
 
+from .._memory import available_memory, format_gib
 from .._progress import LazyBar
 from .._validation import check_positive_int
 from ..certificates import block_correlations, dual_bound
 from ..losses import loss_parts
 from ..program import FEASIBILITY_RTOL, ConvexProgram
 from ..solution import SolverResult
-from .budget import available_memory, gib, memory_estimate
+from .budget import memory_estimate
 from .polish import SUPPORT_RTOL, polish
 
 __all__ = ["solve"]
@@ -189,8 +190,8 @@ def _setup(program: ConvexProgram, options, tdtype, itemsize, stream):
             chunk_rows = max(1, int(0.1 * have / ((3 * P + d) * itemsize)))
     elif need > 0.8 * have:
         raise MemoryError(
-            f"the program with n={n}, d={d}, P={P} patterns needs about {gib(need)} on "
-            f"{device}, but only {gib(have)} is free; use fewer patterns, dtype='float32', "
+            f"the program with n={n}, d={d}, P={P} patterns needs about {format_gib(need)} on "
+            f"{device}, but only {format_gib(have)} is free; use fewer patterns, dtype='float32', "
             "or a subsample of the rows")
     data = _Data(program, device, tdtype, stream=stream)
     if chunk_rows is None and gated and 3 * n * P * itemsize > 0.25 * have:

@@ -37,12 +37,13 @@ import time
 
 import numpy as np
 
+from .._memory import available_memory, format_gib
 from .._progress import LazyBar
 from ..certificates import ZERO_BLOCK_RTOL, certify
 from ..losses import loss_parts
 from ..program import ConvexProgram
 from ..solution import SolverResult
-from .budget import available_memory, gib, ipm_memory_estimate, newton_route
+from .budget import ipm_memory_estimate, newton_route
 from .polish import polish
 
 __all__ = ["interior_point", "solve"]
@@ -506,7 +507,7 @@ def solve(program: ConvexProgram, options) -> SolverResult:
     if need > 0.8 * have:
         raise MemoryError(
             f"solver='ipm' on n={program.n}, d={program.d}, P={program.P} needs about "
-            f"{gib(need)} on {options.device}, but only {gib(have)} is free; use "
+            f"{format_gib(need)} on {options.device}, but only {format_gib(have)} is free; use "
             "solver='al' (cones) or 'fista' (gated), which need O(n P) memory, or fewer "
             "patterns")
     # interior-point iterations cannot use a warm start; it is ignored on purpose
