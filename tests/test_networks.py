@@ -115,3 +115,20 @@ def test_merge_neurons_keeps_truly_different_neurons():
     assert merged.width == net.width
     assert np.allclose(merged.predict(X), net.predict(X), rtol=0, atol=1e-12)
     assert np.isclose(merged.objective(X, y, 1e-2), net.objective(X, y, 1e-2), rtol=1e-12)
+
+
+def test_merge_neurons_merges_what_a_solver_returns_at_a_knot_on_a_data_point():
+    # chapter 2's path: at beta = 0.1 the optimum of sin(3t) on 8 points has its knots at
+    # the data points t = +-3/7, and the solvers return each neuron as two blocks whose
+    # directions differ by 2e-9 to 5e-9 (once reported as 8 neurons; there are 4)
+    t = np.linspace(-1, 1, 8)
+    X, y = cl.add_bias(t[:, None]), np.sin(3 * t)
+    P = cl.enumerate_patterns(X)
+    for solver in ("cvxpy", "ipm"):
+        sol = cl.solve_convex(X, y, 0.1, P, solver=solver, progress=False)
+        net = sol.network()
+        merged = net.merge_neurons(X)
+        assert net.width == 8 and merged.width == 4
+        assert np.isclose(merged.objective(X, y, 0.1), sol.objective, rtol=1e-7)
+        knots = np.sort(-merged.W1[1] / merged.W1[0])
+        assert np.allclose(knots, [-3 / 7, -3 / 7, 3 / 7, 3 / 7], atol=1e-6)
