@@ -91,6 +91,11 @@ def check_beta(beta, name: str = "beta", *, allow_zero: bool = False) -> float:
 def check_patterns(patterns, n: int, name: str = "patterns") -> np.ndarray:
     """Return `patterns` as a bool array of shape (P, n)."""
     arr = np.asarray(patterns)
+    if arr.size == 0:
+        raise ValueError(
+            f"{name} is empty; pass at least one pattern "
+            "(enumerate_patterns(X) or sample_patterns(X, P))"
+        )
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:

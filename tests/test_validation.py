@@ -28,6 +28,7 @@ CASES = [
     (lambda: cl.solve_convex(X, y, 0.1, P[:, :4]), ValueError, ["patterns", "(P, 6)"]),
     (lambda: cl.solve_convex(X, y, 0.1, P * 2.5), TypeError, ["patterns", "boolean"]),
     (lambda: cl.solve_convex(X, y, 0.1, P[:0]), ValueError, ["patterns", "empty"]),
+    (lambda: cl.solve_convex(X, y, 0.1, []), ValueError, ["patterns", "empty"]),
     (lambda: cl.solve_convex(X, y, 0.1, P, activation="tanh"), ValueError, ["activation"]),
     (lambda: cl.solve_convex(X, y, 0.1, P, loss="hinge"), ValueError, ["loss"]),
     (lambda: cl.solve_convex(X, y, 0.1, P, solver="magic"), ValueError, ["solver"]),
