@@ -285,9 +285,12 @@ def _stop_message(solution: ConvexSolution, tol: float) -> str:
     if not cert.gap <= tol * max(abs(cert.objective), 1e-300):
         causes.append(f"a relative gap of {cert.relative_gap:.1e} > tol={tol}")
     if not cert.feasible:
-        causes.append(f"blocks outside their cones by {cert.cone_violation:.1e} (relative "
-                      "to max |X u|), so the network's patterns differ from the program's")
+        causes.append(f"blocks outside their cones by {cert.cone_violation:.1e} (relative to "
+                      "the outputs), so the network's patterns differ from the program's")
     why = " and ".join(causes) or "the solver's own report"
+    if result.method.startswith("cvxpy"):
+        return (f"CVXPY ({result.method}) ended with status {solution.status!r}: {why}; try "
+                "solver='ipm', or cvxpy_solver_name='SCS'")
     return (f"solver={result.method!r} stopped after {result.iterations} iterations with "
             f"status {solution.status!r}: {why}; raise max_iter, or use solver='cvxpy'")
 
