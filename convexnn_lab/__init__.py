@@ -32,6 +32,7 @@ from .patterns import (
 )
 from .certificates import Certificate, certify
 from .optimality import GlobalCertificate, certify_global
+from .pricing import train_convex
 from .program import ConvexProgram
 from .solution import ConvexSolution, SolverResult, VectorSolution
 from .solvers import choose_solver, solve_convex, solve_path
@@ -73,6 +74,7 @@ __all__ = [
     "solve_convex",
     "solve_path",
     "toy",
+    "train_convex",
     "train_nonconvex",
     "unique_patterns",
 ]

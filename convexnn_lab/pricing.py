@@ -1,0 +1,278 @@
+"""Convex training with no learning rate: pattern pricing, i.e. column generation (chapter 2).
+
+With sampled patterns the program is a restriction of the network problem, and Adam
+can end lower.  The right patterns matter more than many: given a restricted solution
+with residual lambda = -grad of the loss at its output, a pattern whose cone holds a
+direction u with ``|lambda^T sigma(X u)| > beta ||u||`` violates the dual constraint of
+the full problem, and adding it lowers the objective.  None existing over **all** u is
+exactly the global optimality condition (notation section of chapter 00).
+
+``train_convex`` starts from a few patterns and repeats: solve the restricted program,
+price new patterns, add the best, drop blocks that stayed zero.  Pricing is
+
+* exact when every pattern of X can be enumerated (low rank, few points): the dual
+  constraint is evaluated on every pattern, so "no violation" is a certificate of global
+  optimality over networks of any width;
+* otherwise a search: fixed-point ascent ``u <- X^T (Dt(u) lambda) / ||.||`` from many
+  starts (Gaussian directions, hyperplanes through data points, a warm network's
+  neurons), for +lambda and -lambda.  A search can only find violations: "none found"
+  is reported as such, with the largest ratio it saw.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_beta, check_bool, check_positive_int, check_seed, check_Xy
+from .activations import activate, slopes
+from .certificates import block_correlations, cone_correlation, dual_bound
+from .losses import loss_parts
+from .networks import TwoLayerNetwork
+from .patterns import enumerate_patterns, sample_patterns, unique_patterns
+from .program import ConvexProgram
+from .solution import ConvexSolution
+from .solvers import solve_convex
+
+__all__ = ["PricingRound", "TrainingReport", "price_patterns", "train_convex"]
+
+# a violation counts when the price is above beta by this relative margin (round-off)
+PRICE_RTOL = 1e-4
+
+
+@dataclass(frozen=True)
+class PricingRound:
+    """One round of ``train_convex``: the restricted program solved, then priced."""
+
+    round: int
+    n_patterns: int
+    objective: float
+    gap: float
+    best_ratio: float  # largest price / beta found (> 1: a violation)
+    added: int
+    seconds: float  # since the start of train_convex
+
+
+@dataclass
+class TrainingReport:
+    """How ``train_convex`` ended.
+
+    Attributes
+    ----------
+    status : str
+        "optimal": exact pricing found no violated pattern (a certificate of global
+        optimality over networks of any width, to the solver's tolerance);
+        "no_violation_found": the search found none (no proof); "max_rounds",
+        "max_patterns", "time_limit": a budget stopped it first.
+    exact : bool
+        Whether pricing was exact (every pattern of X enumerated).
+    global_gap : float or None
+        With exact pricing: the last solution's objective minus a lower bound on the
+        optimum over networks of any width.
+    rounds : list of PricingRound
+    solution : ConvexSolution
+        The last restricted solution (its patterns are the ones chosen).
+    """
+
+    status: str
+    exact: bool
+    rounds: list = field(default_factory=list)
+    global_gap: float | None = None  # exact pricing: objective minus a global lower bound
+    solution: ConvexSolution | None = field(default=None, repr=False)
+
+    @property
+    def objective(self) -> float:
+        return self.solution.objective
+
+    def network(self) -> TwoLayerNetwork:
+        """The trained network (its objective equals ``self.objective`` for ReLU)."""
+        return self.solution.network()
+
+
+def _prices(X, lam, U, activation, alpha, gated):
+    """Price of each unit direction (columns of U): ``|lam^T sigma(X u)|`` (ReLU family)
+    or ``||X^T Dt(u) lam||`` (gated), shape (k,)."""
+    if gated:
+        a, b = slopes(activation, alpha)
+        Dt = np.where(X @ U >= 0, a, b)
+        return np.linalg.norm(X.T @ (Dt * lam[:, None]), axis=0)
+    return np.abs(lam @ activate(X @ U, activation, alpha))
+
+
+def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
+                   n_starts=64, seed=0, starts=None, max_iter=30):
+    """Search for patterns whose dual constraint ``lambda`` violates.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    lam : ndarray of shape (n,)
+        The dual residual of a restricted solution (``-grad`` of the loss at its output).
+    beta : float
+    n_starts : int
+        Random starts per sign: half Gaussian directions, half hyperplanes through data
+        points (generalized cross products).
+    starts : ndarray of shape (d, k), optional
+        More starting directions (e.g. a warm network's neurons).
+
+    Returns
+    -------
+    patterns : bool ndarray of shape (k, n), distinct, best first
+    ratios : ndarray of shape (k,)
+        Price / beta of each (a lower bound on the pattern's dual constraint / beta).
+    """
+    rng = np.random.default_rng(seed)
+    n, d = X.shape
+    parts = [rng.standard_normal((d, n_starts))]
+    cross = sample_patterns(X, max(n_starts // 2, 1), method="cross_product",
+                            seed=rng, return_directions=True)[1]
+    parts.append(np.asarray(cross).reshape(d, -1))
+    if starts is not None:
+        parts.append(np.asarray(starts, dtype=np.float64).reshape(d, -1))
+    U0 = np.hstack(parts)
+    U0 = U0[:, np.linalg.norm(U0, axis=0) > 0]
+    U0 /= np.linalg.norm(U0, axis=0)
+    a, b = slopes(activation, alpha)
+    found = []
+    for sign in (1.0, -1.0):
+        U = U0.copy()
+        for _ in range(max_iter):
+            Dt = np.where(X @ U >= 0, a, b)
+            V = X.T @ (Dt * (sign * lam)[:, None])  # ascent direction of sign*lam^T sigma(Xu)
+            norms = np.linalg.norm(V, axis=0)
+            keep = norms > 0
+            V[:, keep] /= norms[keep]
+            V[:, ~keep] = U[:, ~keep]
+            if np.allclose(V, U, atol=1e-12):
+                break
+            U = V
+        found.append(U)
+    U = np.hstack(found + [U0])
+    ratios = _prices(X, lam, U, activation, alpha, gated) / beta
+    order = np.argsort(-ratios)
+    pats, first = unique_patterns((X @ U[:, order] >= 0).T, return_index=True)
+    return pats, ratios[order][first]
+
+
+def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
+                 gated=False, initial_patterns=20, per_round=20, max_rounds=30,
+                 max_patterns=2000, time_limit=None, n_starts=64, exact_limit=20_000,
+                 drop_after=3, warm_network=None, solver="auto", tol=1e-6,
+                 seed=0) -> TrainingReport:
+    """Train a two-layer network by its convex program, choosing the patterns by pricing.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d); y : array_like of shape (n,); beta : float > 0
+    activation, alpha, loss, gated, solver, tol
+        As in :func:`solve_convex`.
+    initial_patterns : int
+        Gaussian patterns to start from.
+    per_round : int
+        Patterns added per round at most (the most violated first).
+    max_rounds, max_patterns : int
+        Budgets; hitting one is said in ``status``.
+    time_limit : float, optional
+        Seconds; checked after each round.
+    n_starts : int
+        Starts per sign of the pricing search (ignored when pricing is exact).
+    exact_limit : int
+        Price exactly when X has at most this many patterns (``enumerate_patterns``).
+    drop_after : int
+        Drop a pattern whose block stayed zero for this many rounds in a row.
+    warm_network : TwoLayerNetwork, optional
+        Its neurons' patterns join the start, its directions the pricing starts.
+    seed : int
+
+    Returns
+    -------
+    TrainingReport
+        ``report.solution`` is a ConvexSolution on the patterns chosen;
+        ``report.network()`` the trained network; ``report.rounds`` the history.
+    """
+    start = time.perf_counter()
+    X, y = check_Xy(X, y)
+    beta = check_beta(beta)
+    gated = check_bool(gated, "gated")
+    for value, name in ((initial_patterns, "initial_patterns"), (per_round, "per_round"),
+                        (max_rounds, "max_rounds"), (max_patterns, "max_patterns"),
+                        (n_starts, "n_starts"), (exact_limit, "exact_limit"),
+                        (drop_after, "drop_after")):
+        check_positive_int(value, name)
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(
+            time_limit, (int, float)) or not time_limit > 0):
+        raise ValueError(f"time_limit must be a number of seconds > 0 or None, got {time_limit!r}")
+    if warm_network is not None and not isinstance(warm_network, TwoLayerNetwork):
+        raise TypeError(f"warm_network must be a TwoLayerNetwork, got "
+                        f"{type(warm_network).__name__}")
+    rng = np.random.default_rng(check_seed(seed))
+    try:
+        every = enumerate_patterns(X, max_patterns=exact_limit)
+    except ValueError:
+        every = None
+    exact = every is not None
+    full = None if not exact else ConvexProgram(X, y, beta, every, activation=activation,
+                                                alpha=alpha, loss=loss, gated=gated)
+    patterns = sample_patterns(X, initial_patterns, seed=rng)
+    if warm_network is not None and warm_network.width:
+        patterns = unique_patterns(np.vstack([patterns, warm_network.neuron_patterns(X)]))
+    idle = np.zeros(len(patterns), dtype=int)
+    report = TrainingReport(status="max_rounds", exact=exact)
+    kwargs = dict(activation=activation, alpha=alpha, loss=loss, gated=gated, solver=solver,
+                  tol=tol, progress=False)
+    for k in range(1, max_rounds + 1):
+        sol = solve_convex(X, y, beta, patterns, **kwargs)
+        report.solution = sol
+        output = sol.program.output(sol.U, sol.V)
+        lam = -loss_parts(output, y, loss)[1]
+        if exact:
+            corr = _exact_prices(full, lam)
+            lower, _ = dual_bound(y, lam, corr, beta, loss)
+            report.global_gap = max(sol.objective - lower, 0.0)
+            order = np.argsort(-corr)
+            new, ratios = every[order], corr[order] / beta
+        else:
+            starts = None if warm_network is None else warm_network.W1
+            new, ratios = price_patterns(X, lam, beta, activation=activation, alpha=alpha,
+                                         gated=gated, n_starts=n_starts, seed=rng,
+                                         starts=starts)
+        # the patterns already in the program are not new
+        have = {p.tobytes() for p in np.packbits(patterns, axis=1)}
+        fresh = np.array([p.tobytes() not in have for p in np.packbits(new, axis=1)],
+                         dtype=bool)
+        violated = fresh & (ratios > 1 + PRICE_RTOL)
+        best = float(ratios[fresh].max(initial=0.0))
+        add = new[violated][:per_round]
+        report.rounds.append(PricingRound(k, len(patterns), sol.objective, sol.gap, best,
+                                          len(add), time.perf_counter() - start))
+        if not len(add):
+            proved = exact and report.global_gap <= 10 * tol * abs(sol.objective)
+            report.status = "optimal" if proved else "no_violation_found"
+            break
+        # drop blocks that stayed zero, add the violated patterns
+        active = np.zeros(len(patterns), dtype=bool)
+        active[sol.active_blocks()] = True
+        idle = np.where(active, 0, idle + 1)
+        keep = idle < drop_after
+        patterns = np.vstack([patterns[keep], add])
+        idle = np.concatenate([idle[keep], np.zeros(len(add), dtype=int)])
+        if len(patterns) > max_patterns:
+            report.status = "max_patterns"
+            break
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            report.status = "time_limit"
+            break
+    return report
+
+
+def _exact_prices(full: ConvexProgram, lam) -> np.ndarray:
+    """The exact dual constraint ``max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|`` of every
+    pattern of X (gated: ``||X^T Dt_i lambda||``), by NNLS only where the bound without
+    multipliers is above beta (below it the pattern cannot be violated)."""
+    corr = block_correlations(full.X, full.Dt, lam)
+    if not full.gated:
+        loose = np.flatnonzero(corr > full.beta)
+        corr[loose] = cone_correlation(full, lam, loose)
+    return corr

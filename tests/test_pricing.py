@@ -1,0 +1,76 @@
+"""Pattern pricing: exact where X's patterns can be listed, an honest search elsewhere."""
+
+import numpy as np
+import pytest
+
+import convexnn_lab as cl
+from convexnn_lab.certificates import cone_correlation
+from convexnn_lab.pricing import price_patterns, train_convex
+
+
+def data(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    X = cl.add_bias(rng.standard_normal((n, 2)))
+    return X, rng.standard_normal(n)
+
+
+def test_exact_pricing_reaches_the_all_pattern_optimum_with_few_patterns():
+    X, y = data()
+    every = cl.enumerate_patterns(X)
+    full = cl.solve_convex(X, y, 0.1, every)
+    report = train_convex(X, y, 0.1, initial_patterns=5, per_round=5, seed=0)
+    assert report.exact and report.status == "optimal"
+    assert report.global_gap <= 1e-5 * full.objective
+    assert abs(report.objective - full.objective) <= 1e-6 * full.objective
+    assert len(report.solution.patterns) < len(every) / 5  # 68 of 872 when measured
+    assert np.isclose(report.network().objective(X, y, 0.1), report.objective, rtol=1e-6)
+    objectives = [r.objective for r in report.rounds]
+    assert objectives[-1] <= objectives[0]
+
+
+def test_search_prices_are_true_dual_quantities():
+    X, y = data(40, seed=1)
+    restricted = cl.solve_convex(X, y, 0.1, cl.sample_patterns(X, 3, seed=0))
+    lam = y - restricted.program.output(restricted.U, restricted.V)
+    patterns, ratios = price_patterns(X, lam, 0.1, seed=0)
+    assert ratios[0] > 1  # three random patterns are not optimal: violations exist
+    assert np.all(np.diff(ratios) <= 0)
+    # each price is reached by a direction in the pattern's cell: the exact cone maximum
+    # of the pattern is at least that large
+    program = cl.ConvexProgram(X, y, 0.1, patterns[:5])
+    exact = cone_correlation(program, lam)
+    assert np.all(exact >= ratios[:5] * 0.1 * (1 - 1e-9))
+
+
+def test_search_never_claims_a_proof_and_budgets_are_said():
+    X, y = data(30, seed=2)
+    # exact_limit below the 872 patterns of X: pricing is a search
+    report = train_convex(X, y, 0.1, initial_patterns=5, per_round=5, exact_limit=10,
+                          max_rounds=40, seed=0)
+    assert not report.exact and report.global_gap is None
+    assert report.status in ("no_violation_found", "max_rounds")
+    short = train_convex(X, y, 0.1, initial_patterns=5, per_round=5, max_rounds=2)
+    assert short.status == "max_rounds" and len(short.rounds) == 2
+    capped = train_convex(X, y, 0.1, initial_patterns=5, per_round=5, max_patterns=8)
+    assert capped.status == "max_patterns"
+    quick = train_convex(X, y, 0.1, initial_patterns=5, per_round=1, time_limit=1e-6)
+    assert quick.status == "time_limit" and len(quick.rounds) == 1
+
+
+def test_warm_network_patterns_join_the_start():
+    X, y = data(30, seed=3)
+    net = cl.train_nonconvex(X, y, 6, 0.1, steps=300, seed=0)
+    report = train_convex(X, y, 0.1, initial_patterns=2, max_rounds=1, warm_network=net)
+    assert report.rounds[0].n_patterns >= len(net.patterns(X))
+
+
+def test_bad_settings_are_named():
+    X, y = data()
+    with pytest.raises(TypeError, match="gated"):
+        train_convex(X, y, 0.1, gated="no")
+    with pytest.raises(ValueError, match="per_round"):
+        train_convex(X, y, 0.1, per_round=0)
+    with pytest.raises(ValueError, match="time_limit"):
+        train_convex(X, y, 0.1, time_limit=-1)
+    with pytest.raises(TypeError, match="warm_network"):
+        train_convex(X, y, 0.1, warm_network="adam")
