@@ -136,7 +136,26 @@ def main(argv=None) -> int:
                    default=1e-2, help="Adam learning rate (default 0.01)")
     d.add_argument("--seed", type=_int_at_least(0, "a numpy seed"), default=0,
                    help="seed of the split and patterns (default 0)")
+    w = sub.add_parser(
+        "site",
+        help="build the book as a static website (no execution, no network)",
+        description="Build a static HTML book from the committed, executed notebooks "
+        "(book/NN_*.ipynb, exercises/*.ipynb) with Sphinx, myst-nb and sphinx-book-theme. "
+        "Nothing is executed and nothing is downloaded: MathJax is copied into the site. "
+        "Run it from the project folder.",
+    )
+    w.add_argument("--out", default="_site",
+                   help="output folder: new, empty, or a site built before, which is "
+                   "replaced (default: _site)")
     args = parser.parse_args(argv)
+    if args.command == "site":
+        from .site import build
+
+        try:
+            build(args.out)
+        except (FileNotFoundError, FileExistsError, ImportError) as exc:
+            parser.error(str(exc))
+        return 0
     if args.command == "demo":
         try:
             demo(args.dataset, beta=args.beta, n_patterns=args.patterns, seeds=args.seeds,
