@@ -268,3 +268,28 @@ def test_cvxpy_memory_is_checked_before_building(monkeypatch):
     with pytest.raises(MemoryError, match="solver='cvxpy'.*GiB"):
         cl.solve_convex(X, y, 0.1, many, solver="cvxpy")
     assert budget.cvxpy_memory_estimate(25, 3, 2_000_000, gated=False) > 2**30
+
+
+def test_torch_solvers_run_on_the_threads_asked_for_and_restore_the_setting():
+    import torch
+
+    from convexnn_lab.solvers import interior
+
+    X, y, P = problem(27)
+    seen = []
+    real = interior.interior_point
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    before = torch.get_num_threads()
+    interior.interior_point = spy
+    try:
+        cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False)
+        cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False, threads=2)
+    finally:
+        interior.interior_point = real
+    assert seen == [1, 2] and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads must be >= 1"):
+        cl.solve_convex(X, y, 0.1, P, solver="ipm", threads=0)
