@@ -33,9 +33,11 @@ class LazyBar:
 
     def update(self, n: int = 1) -> None:
         self.count += n
-        self._show()
-        if self.bar is not None:
+        if self.bar is None:
+            self._show()  # a new bar starts at `count`: these `n` are in it already
+        else:
             self.bar.update(n)
+        if self.bar is not None:
             if self.postfix:
                 self.bar.set_postfix(self.postfix, refresh=False)
 
@@ -45,7 +47,15 @@ class LazyBar:
             self.bar.set_postfix(postfix)
 
     def close(self) -> None:
+        """End the bar at the iterations done.
+
+        A solver stops when its certificate is reached, usually long before
+        `total` (the iteration cap): a bar left at "30/200 [15%]" reads as aborted,
+        so the bar's total becomes the count and it ends full.
+        """
         if self.bar is not None:
+            self.bar.total = self.count
+            self.bar.refresh()
             self.bar.close()
 
 
