@@ -29,7 +29,10 @@ class LazyBar:
         if time.perf_counter() - self.start > self.delay:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=self.total, desc=self.desc, initial=self.count)
+            # `disable=False`: this class has read TQDM_DISABLE now; tqdm reads it once,
+            # at import, and a disabled tqdm counts nothing
+            self.bar = tqdm(total=self.total, desc=self.desc, initial=self.count,
+                            disable=False)
 
     def update(self, n: int = 1) -> None:
         self.count += n
@@ -55,7 +58,6 @@ class LazyBar:
         """
         if self.bar is not None:
             self.bar.total = self.count
-            self.bar.refresh()
             self.bar.close()
 
 
