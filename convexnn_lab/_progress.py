@@ -29,13 +29,18 @@ class LazyBar:
         if time.perf_counter() - self.start > self.delay:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=self.total, desc=self.desc, initial=self.count)
+            # `disable=False`: this class has read TQDM_DISABLE now; tqdm reads it once,
+            # at import, and a disabled tqdm counts nothing
+            self.bar = tqdm(total=self.total, desc=self.desc, initial=self.count,
+                            disable=False)
 
     def update(self, n: int = 1) -> None:
         self.count += n
-        self._show()
-        if self.bar is not None:
+        if self.bar is None:
+            self._show()  # a new bar starts at `count`: these `n` are in it already
+        else:
             self.bar.update(n)
+        if self.bar is not None:
             if self.postfix:
                 self.bar.set_postfix(self.postfix, refresh=False)
 
@@ -45,7 +50,14 @@ class LazyBar:
             self.bar.set_postfix(postfix)
 
     def close(self) -> None:
+        """End the bar at the iterations done.
+
+        A solver stops when its certificate is reached, usually long before
+        `total` (the iteration cap): a bar left at "30/200 [15%]" reads as aborted,
+        so the bar's total becomes the count and it ends full.
+        """
         if self.bar is not None:
+            self.bar.total = self.count
             self.bar.close()
 
 

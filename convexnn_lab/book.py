@@ -25,7 +25,7 @@ def setup(seed: int = 0) -> np.random.Generator:
         torch.manual_seed(seed)
     except ImportError:  # pragma: no cover
         pass
-    matplotlib.rcParams.update({"figure.figsize": (6, 4), "figure.dpi": 80,
+    matplotlib.rcParams.update({"figure.figsize": (6, 4), "figure.dpi": 150,
                                 "savefig.format": "png"})
     try:  # png only: nbval ignores images, svg would be compared as text
         from matplotlib_inline.backend_inline import set_matplotlib_formats

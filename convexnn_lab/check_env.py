@@ -9,7 +9,22 @@ REQUIRED = {
     "numpy": None, "scipy": None, "cvxpy": None, "clarabel": None, "torch": "2.13.0",
     "sklearn": None, "matplotlib": None, "ipywidgets": None, "jupytext": None,
     "tqdm": None, "nbformat": None, "nbclient": None,
+    "jupyterlab": None, "jupyterlab_widgets": None,  # reading the book, the explorers
 }
+# JupyterLab front-end extensions the book needs: (package, what it is for)
+LAB_EXTENSIONS = {"@jupyter-widgets/jupyterlab-manager": "ipywidgets in JupyterLab"}
+
+
+def lab_extension_path(name: str):
+    """The folder of the installed JupyterLab extension `name`, or None."""
+    from pathlib import Path
+
+    from jupyter_core.paths import jupyter_path
+
+    for root in jupyter_path("labextensions"):
+        if (Path(root) / name / "package.json").is_file():
+            return Path(root) / name
+    return None
 OPTIONAL = {"nbval": None, "nbgrader": "0.9.6", "pytest": None}
 
 
@@ -28,6 +43,17 @@ def check() -> bool:
             except ImportError:
                 print(f"[FAIL] {name} missing ({group})")
                 ok &= group != "required"
+    for name, why in LAB_EXTENSIONS.items():
+        try:
+            where = lab_extension_path(name)
+        except ImportError:
+            where = None
+        if where is None:
+            print(f"[FAIL] JupyterLab extension {name} missing ({why}); "
+                  "pip install jupyterlab_widgets")
+            ok = False
+        else:
+            print(f"[OK] JupyterLab extension {name} ({why})")
     import cvxpy
 
     solvers = cvxpy.installed_solvers()

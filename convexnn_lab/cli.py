@@ -51,6 +51,9 @@ def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=200
     width = max(net.width, 2)
     best = None
     for s in range(seeds):
+        # a few seconds each: say what runs, so the wait does not look like a hang
+        out(f"training Adam, seed {s} ({s + 1} of {seeds}, {steps} steps, "
+            f"{width} neurons)...")
         t0 = time.perf_counter()
         adam = train_nonconvex(X, y, width, beta, lr=lr, steps=steps, seed=s)
         obj = adam.history[-1]
@@ -74,7 +77,27 @@ def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=200
     out("gap: certified bound on objective minus the optimum of that convex program. "
         "Sampled patterns restrict the program, so Adam can end lower; adding the "
         "patterns of Adam's network gives a program whose optimum is never above it.")
+    if ds.task != "classification":
+        note = _negative_r2_note(rows, X.shape[0], beta)
+        if note:
+            out(note)
     return rows
+
+
+def _negative_r2_note(rows, n_train: int, beta: float) -> str:
+    """One line on the models whose test R^2 is below 0, and the likely reason."""
+    bad = [(name, tr) for name, _, _, tr, te, _, _ in rows if te < 0]
+    if not bad:
+        return ""
+    names = ", ".join(name for name, _ in bad)
+    if min(tr for _, tr in bad) < 0.5:
+        why = (f"they fit the training set poorly too: too few patterns (--patterns) or "
+               f"too large a weight decay (beta={beta}, try a smaller --beta)")
+    else:
+        why = (f"they fit the {n_train} training points well but not new ones: a small "
+               f"data set overfitted (try a larger --beta)")
+    return (f"note: test R^2 < 0 for {names}: worse than predicting the mean of the "
+            f"test targets; {why}.")
 
 
 def _checked(convert, accept, requirement: str, what: str):
@@ -135,7 +158,8 @@ def main(argv=None) -> int:
     d.add_argument("--lr", type=_positive_float("the Adam learning rate, e.g. 0.01"),
                    default=1e-2, help="Adam learning rate (default 0.01)")
     d.add_argument("--seed", type=_int_at_least(0, "a numpy seed"), default=0,
-                   help="seed of the split and patterns (default 0)")
+                   help="seed of the train/test split and of the sampled patterns; "
+                   "Adam runs use seeds 0 to SEEDS-1 (default 0)")
     w = sub.add_parser(
         "site",
         help="build the book as a static website (no execution, no network)",
@@ -159,7 +183,8 @@ def main(argv=None) -> int:
     if args.command == "demo":
         try:
             demo(args.dataset, beta=args.beta, n_patterns=args.patterns, seeds=args.seeds,
-                 steps=args.steps, lr=args.lr, seed=args.seed)
+                 steps=args.steps, lr=args.lr, seed=args.seed,
+                 out=lambda line: print(line, flush=True))
         except (ValueError, TypeError) as exc:
             parser.error(str(exc))
     return 0

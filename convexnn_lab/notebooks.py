@@ -5,6 +5,14 @@ path: every chapter and solution) reads the ``.md`` source with jupytext, execut
 it top to bottom with a fresh kernel and writes the paired ``.ipynb`` next to it.
 The ``.md`` file is always the source (no ``jupytext --sync`` by file time), and
 ``in_sync`` is what the tests use to prove the pair agrees.
+
+The pair is written exactly as JupyterLab (with jupytext's contents manager) would
+save it, so opening a chapter and letting autosave run changes no file:
+``as_jupyterlab_saves`` gives the notebook what the browser gives it (the kernel's
+``display_name``, numbers after a JavaScript round trip, merged streams) and
+``save_like_jupyterlab`` writes the .ipynb and the .md through jupytext's
+``TextFileContentsManager`` (which adds ``jupytext_version`` to the .md header).
+``tests/test_jupyter_roundtrip.py`` opens and saves every notebook that way.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["SOURCES", "build", "in_sync"]
+__all__ = ["SOURCES", "as_jupyterlab_saves", "build", "in_sync", "save_like_jupyterlab"]
 
 SOURCES = ("book/[0-9]*.md", "solutions/ex*.md")
 
@@ -25,6 +33,60 @@ def _sources(paths):
         return [Path(p).with_suffix(".md") for p in paths]
     root = Path.cwd()
     return sorted(p for pattern in SOURCES for p in root.glob(pattern))
+
+
+def _js_numbers(obj):
+    """`obj` after JSON.parse/JSON.stringify in a browser: 3.0 comes back as 3."""
+    if isinstance(obj, float) and obj.is_integer() and abs(obj) < 1e21:
+        return int(obj)
+    if isinstance(obj, dict):
+        return type(obj)((k, _js_numbers(v)) for k, v in obj.items())
+    if isinstance(obj, list):
+        return [_js_numbers(v) for v in obj]
+    return obj
+
+
+def _merge_streams(outputs):
+    """Consecutive stream outputs of one name as one (JupyterLab's output area merges them)."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev["name"] == out["name"]):
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
+
+
+def as_jupyterlab_saves(nb, kernel_name: str = "python3"):
+    """Return notebook `nb` as JupyterLab holds it once its kernel has started.
+
+    JupyterLab writes the kernel's own ``kernelspec`` (``display_name`` "Python 3
+    (ipykernel)"), sends the notebook through JavaScript (integral floats such as
+    widget slider values 3.0 become 3) and merges consecutive stream outputs.
+    """
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    nb = nbformat.from_dict(_js_numbers(nb))
+    nb.metadata["kernelspec"] = {"display_name": spec.display_name,
+                                 "language": spec.language, "name": kernel_name}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
+    return nb
+
+
+def save_like_jupyterlab(nb, ipynb_path) -> None:
+    """Write `nb` to `ipynb_path` (and its paired text file) through jupytext's contents
+    manager, as JupyterLab's autosave does."""
+    import jupytext
+
+    ipynb_path = Path(ipynb_path).resolve()
+    cm = jupytext.TextFileContentsManager(root_dir=str(ipynb_path.parent))
+    cm.save({"type": "notebook", "format": "json", "content": nb}, ipynb_path.name)
 
 
 def build(path, *, timeout: int = 600) -> float:
@@ -52,7 +114,7 @@ def build(path, *, timeout: int = 600) -> float:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{src.stem}-{i}".replace("_", "-")
         cell.metadata.pop("execution", None)
-    jupytext.write(nb, src.with_suffix(".ipynb"))
+    save_like_jupyterlab(as_jupyterlab_saves(nb), src.with_suffix(".ipynb"))
     return elapsed
 
 

@@ -68,9 +68,13 @@ def two_neuron_landscape(X, y, *, beta: float = 0.0, lim: float = 3.0, paths=Non
     cs = ax.contourf(W1, W2, L, levels=levels, cmap="viridis")
     fig.colorbar(cs, ax=ax, label="loss")
     if paths is not None:
-        for p in np.asarray(paths):
-            ax.plot(p[:, 0], p[:, 1], color="w", lw=0.8)
-            ax.plot(p[-1, 0], p[-1, 1], "o", color="C3", ms=4)
+        for k, p in enumerate(np.asarray(paths)):
+            ax.plot(p[:, 0], p[:, 1], color="w", lw=0.8,
+                    label=None if k else "gradient-descent path")
+            ax.plot(p[0, 0], p[0, 1], "x", color="w", ms=4, label=None if k else "start")
+            ax.plot(p[-1, 0], p[-1, 1], "o", color="C3", ms=4,
+                    label=None if k else "where descent stops")
+        ax.legend(loc="lower left", fontsize=8, facecolor="0.85", framealpha=0.9)
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_xlim(-lim, lim)
@@ -236,16 +240,36 @@ def pattern_history(histories: dict, *, axes=None):
 
 
 def zonotope(vertices, patterns, *, ax=None, label_every: int = 1):
-    """A 2-D zonotope with each vertex labelled by its pattern (chapter 3)."""
+    """A 2-D zonotope, every `label_every`-th vertex labelled by its pattern (chapter 3).
+
+    Labels sit outside the polygon, along the ray from its centre. Patterns of more than
+    8 points would not fit: those vertices are labelled ``v{i}`` instead, and
+    ``pattern_string(patterns[i])`` gives the pattern.
+    """
     fig, ax = _axes(ax, (5, 5))
+    vertices = np.asarray(vertices, dtype=float)
     V = np.vstack([vertices, vertices[:1]])
-    ax.fill(V[:, 0], V[:, 1], alpha=0.15, color="C0")
-    ax.plot(V[:, 0], V[:, 1], "o-", color="C0", ms=3)
+    ax.fill(V[:, 0], V[:, 1], alpha=0.15, color="C0", label=r"zonotope $\sum_i [-z_i, z_i]$")
+    ax.plot(V[:, 0], V[:, 1], "-", color="C0", lw=1)
+    ax.plot(vertices[:, 0], vertices[:, 1], "o", color="C0", ms=3,
+            label="vertex = one pattern of $X_2$")
+    center = vertices.mean(axis=0)
+    short = len(patterns) == 0 or len(patterns[0]) <= 8
     for i, (v, p) in enumerate(zip(vertices, patterns)):
-        if i % label_every == 0:
-            ax.annotate(pattern_string(p), v, fontsize=7, textcoords="offset points",
-                        xytext=(3, 3))
+        if i % label_every:
+            continue
+        ray = v - center
+        ray = ray / (np.linalg.norm(ray) or 1.0)
+        ax.plot([v[0]], [v[1]], "o", color="C3", ms=4,
+                label=None if i else "labelled vertex")
+        ax.annotate(pattern_string(p) if short else f"v{i}", v, fontsize=8,
+                    textcoords="offset points", xytext=tuple(10 * ray),
+                    ha="left" if ray[0] > 0.3 else "right" if ray[0] < -0.3 else "center",
+                    va="bottom" if ray[1] > 0.3 else "top" if ray[1] < -0.3 else "center")
     ax.set_aspect("equal")
+    ax.margins(0.15)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), fontsize=8, ncol=3,
+              frameon=False)
     ax.set_title(f"{len(vertices)} vertices = {len(vertices)} patterns of $X_2$")
     return fig, ax
 

@@ -61,4 +61,22 @@ def test_every_chapter_has_its_exercises_and_solutions(chapter):
     assert [p.name for p in (ROOT / "solutions").glob(f"ex{number}_*.md")] == \
         [f"ex{chapter.stem}.md"]
     # the chapter's "Exercises" section sends the reader to a notebook that was renamed
-    assert f"exercises/ex{chapter.stem}.ipynb" in chapter.read_text()
+    # a relative link JupyterLab opens (from the repository root, book/ and exercises/ are
+    # both reachable); a bare path in backticks is not clickable
+    assert f"](../exercises/ex{chapter.stem}.ipynb)" in chapter.read_text()
+
+
+NOTEBOOKS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")) + \
+    sorted((ROOT / "solutions").glob("ex*.ipynb")) + sorted((ROOT / "exercises").glob("ex*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_stored_outputs_show_no_absolute_path(path):
+    # a traceback printed the author's /work/... path to every reader
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        # text only: base64 images may hold any six characters
+        text = json.dumps([{k: v for k, v in out.get("data", out).items()
+                            if not k.startswith("image/")} for out in cell.get("outputs", [])])
+        for prefix in ("/work/", "/root/", "/home/", "/Users/", "C:\\\\Users"):
+            assert prefix not in text, f"cell {i} of {path.name} shows a path with {prefix}"

@@ -25,3 +25,53 @@ def test_bad_demo_arguments_are_usage_errors(capsys, args, message):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "convexnn-lab demo: error:" in err and message in err
+
+
+def test_demo_help_states_every_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for option in ("--dataset", "--beta", "--patterns", "--seeds", "--steps", "--lr",
+                   "--seed "):
+        entry = help_text.split(option, 2)[-1].split(" --", 1)[0]
+        assert "default" in entry, f"{option} help shows no default: {entry!r}"
+
+
+@pytest.fixture(scope="module")
+def diabetes_demo():
+    from convexnn_lab.cli import demo
+
+    lines = []
+    rows = demo("diabetes", n_patterns=5, seeds=2, steps=30, out=lines.append)
+    return rows, lines
+
+
+def test_demo_says_which_adam_run_starts_before_it_runs(diabetes_demo):
+    rows, lines = diabetes_demo
+    starts = [i for i, line in enumerate(lines) if line.startswith("training Adam")]
+    assert [lines[i].split(",")[1] for i in starts] == [" seed 0 (1 of 2", " seed 1 (2 of 2"]
+    table = next(i for i, line in enumerate(lines) if line.startswith("model"))
+    assert max(starts) < table  # announced while the user waits, not after the table
+
+
+def test_demo_explains_a_negative_test_r2(diabetes_demo):
+    rows, lines = diabetes_demo
+    negative = [name for name, *_, te, _, _ in rows if te < 0]
+    notes = [line for line in lines if line.startswith("note: test R^2 < 0")]
+    assert len(notes) == (1 if negative else 0)
+    for name in negative:
+        assert name in notes[0]
+
+
+def test_negative_r2_note_names_the_likely_reason():
+    from convexnn_lab.cli import _negative_r2_note
+
+    overfit = [("adam seed 0", 39.1, float("nan"), 0.87, -0.02, 27, 1.0)]
+    underfit = [("convex, sampled patterns", 90.0, 1e-7, 0.2, -0.1, 3, 1.0)]
+    good = [("convex, sampled patterns", 71.8, 1e-7, 0.62, 0.29, 27, 1.0)]
+    assert _negative_r2_note(good, 331, 1.0) == ""
+    note = _negative_r2_note(overfit, 331, 1.0)
+    assert "worse than predicting the mean" in note and "331 training points" in note
+    assert "larger --beta" in note
+    note = _negative_r2_note(underfit, 331, 5.0)
+    assert "too few patterns" in note and "smaller --beta" in note

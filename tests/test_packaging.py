@@ -52,3 +52,16 @@ def test_check_env_passes():
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout
     assert "[OK] torch 2.13.0" in out.stdout
+    # reading the book needs JupyterLab and the widgets' lab extension, not only ipywidgets
+    assert "[OK] jupyterlab " in out.stdout
+    assert "[OK] jupyterlab_widgets " in out.stdout
+    assert "[OK] JupyterLab extension @jupyter-widgets/jupyterlab-manager" in out.stdout
+
+
+def test_check_env_fails_without_the_widgets_lab_extension(monkeypatch, capsys):
+    from convexnn_lab import check_env
+
+    monkeypatch.setattr(check_env, "lab_extension_path", lambda name: None)
+    assert check_env.check() is False
+    assert "[FAIL] JupyterLab extension @jupyter-widgets/jupyterlab-manager missing" \
+        in capsys.readouterr().out

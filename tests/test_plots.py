@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab import landscape, plots
+from convexnn_lab import landscape, lowrank, plots
 
 
 def _legend(ax):
@@ -173,3 +173,36 @@ def test_training_curves_draw_each_history_and_the_reference(logy):
     # logy ignored
     assert ax.get_yscale() == ("log" if logy else "linear")
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("step", "objective L")
+
+
+def test_book_figures_are_sharp_at_a_fixed_size():
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context():
+        cl.book.setup(seed=0)
+        assert matplotlib.rcParams["figure.dpi"] >= 150  # 80 dpi looked soft
+        fig = plt.figure()
+        assert tuple(fig.get_size_inches()) == (6, 4)
+        plt.close(fig)
+
+
+def test_two_neuron_landscape_legend_says_what_paths_and_dots_are():
+    X, y = cl.toy("two_neurons")
+    paths, _ = landscape.descend_two_neurons(X, y, n_starts=3, steps=20)
+    _, ax = plots.two_neuron_landscape(X, y, paths=paths)
+    assert _legend(ax) == ["gradient-descent path", "start", "where descent stops"]
+    starts = [line for line in ax.lines if line.get_marker() == "x"]
+    assert np.allclose([(s.get_xdata()[0], s.get_ydata()[0]) for s in starts], paths[:, 0])
+
+
+def test_zonotope_labels_do_not_overlap_and_the_legend_says_what_dots_are():
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    V, P = lowrank.zonotope(X, k=2)
+    fig, ax = plots.zonotope(V, P, label_every=6)
+    texts = [t.get_text() for t in ax.texts]
+    # 30-point patterns do not fit: vertices are named, the chapter prints their patterns
+    assert texts == [f"v{i}" for i in range(0, len(V), 6)]
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert _legend(ax)[1:] == ["vertex = one pattern of $X_2$", "labelled vertex"]

@@ -24,3 +24,16 @@ def test_tqdm_disable_silences_the_bar_even_in_a_kernel(monkeypatch):
     bar.update(1)
     assert bar.bar is not None
     bar.close()
+
+
+def test_a_bar_closed_early_ends_full_at_the_iterations_done(monkeypatch):
+    # the interior-point method converges in ~30 of at most 200 iterations; a bar
+    # left at "30/200 [15%]" looked aborted
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    bar = LazyBar(200, "ipm", delay=0.0)
+    for _ in range(30):
+        bar.update(1)
+    bar.close()
+    assert (bar.bar.n, bar.bar.total) == (30, 30)
+    shown = str(bar.bar)  # the line tqdm draws last
+    assert "30/30" in shown and "100%" in shown, shown

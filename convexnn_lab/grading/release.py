@@ -25,6 +25,13 @@ def release_notebook(src: Path):
                 ClearOutput()):
         nb, resources = pre.preprocess(nb, resources)
     nb.metadata.pop("jupytext", None)
+    executed = Path(src).with_suffix(".ipynb")
+    if executed.exists():
+        # the kernel's language_info, as JupyterLab adds it when the kernel starts:
+        # without it, opening an exercise would change the file
+        info = jupytext.read(executed).metadata.get("language_info")
+        if info:
+            nb.metadata["language_info"] = info
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{src.stem}-{i}".replace("_", "-")
         if cell.cell_type == "code":
