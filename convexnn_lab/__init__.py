@@ -18,10 +18,12 @@ from . import (  # noqa: F401
     recovery,
     stationary,
 )
+from .certificates import Certificate, certify
 from .datasets import add_bias, load_dataset, toy
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
 from .networks import TwoLayerNetwork
 from .nonconvex import gradient_norm, train_nonconvex
+from .optimality import GlobalCertificate, certify_global
 from .patterns import (
     cover_bound,
     enumerate_patterns,
@@ -30,8 +32,6 @@ from .patterns import (
     sample_patterns,
     unique_patterns,
 )
-from .certificates import Certificate, certify
-from .optimality import GlobalCertificate, certify_global
 from .pricing import train_convex
 from .program import ConvexProgram
 from .solution import ConvexSolution, SolverResult, VectorSolution

@@ -205,8 +205,13 @@ def certify(program: ConvexProgram, U, V=None, multipliers=None, *,
     --------
     certify_global : the same test over every pattern of X (chapter 2).
     """
-    U = np.asarray(U, dtype=np.float64)
-    V = None if program.gated or V is None else np.asarray(V, dtype=np.float64)
+    if not isinstance(program, ConvexProgram):
+        hint = (" (a ConvexSolution carries its own: solution.certificate, or "
+                "certify(solution.program, solution.U, solution.V))"
+                if hasattr(program, "program") else "")
+        raise TypeError(f"program must be a ConvexProgram, got {type(program).__name__}{hint}")
+    U = _blocks(U, "U", program)
+    V = None if program.gated or V is None else _blocks(V, "V", program)
     output = program.output(U, V)
     objective = float(loss_parts(output, program.y, program.loss)[0]) \
         + program.beta * program.regularization(U, V)
@@ -223,9 +228,11 @@ def certify_output(program: ConvexProgram, output, objective: float, *, multipli
     ``certify`` calls this for the program's own blocks, ``certify_global`` for a
     solution checked against every pattern of X.
     """
+    if exact not in (True, False, "auto"):
+        raise ValueError(f"exact must be True, False or 'auto', got {exact!r}")
     lam0 = -loss_parts(np.asarray(output, dtype=np.float64), program.y, program.loss)[1]
     S = program.block_signs()
-    Gamma = None if multipliers is None or S is None else np.asarray(multipliers, np.float64)
+    Gamma = None if multipliers is None or S is None else _multipliers(multipliers, program)
     corr = block_correlations(program.X, program.block_slopes(), lam0, S, Gamma)
     is_exact = program.gated
     if not program.gated:
@@ -239,3 +246,26 @@ def certify_output(program: ConvexProgram, output, objective: float, *, multipli
     return Certificate(objective=float(objective), lower_bound=lower,
                        gap=max(float(objective) - lower, 0.0), dual=s * lam0,
                        max_ratio=ratio, cone_violation=float(cone_violation), exact=is_exact)
+
+
+def _blocks(W, name: str, program: ConvexProgram) -> np.ndarray:
+    W = np.asarray(W, dtype=np.float64)
+    if W.shape != (program.d, program.P):
+        raise ValueError(f"{name} must have shape (d, P) = ({program.d}, {program.P}), one "
+                         f"column per pattern, got {W.shape}")
+    if not np.isfinite(W).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return W
+
+
+def _multipliers(Gamma, program: ConvexProgram) -> np.ndarray:
+    """Multipliers of the cone rows: any Gamma >= 0 gives a valid bound, others none."""
+    Gamma = np.asarray(Gamma, dtype=np.float64)
+    shape = (program.n, 2 * program.P)
+    if Gamma.shape != shape:
+        raise ValueError(f"multipliers must have shape (n, 2P) = {shape}, one column per block "
+                         f"[u_1..u_P, v_1..v_P], got {Gamma.shape}")
+    if not np.isfinite(Gamma).all() or Gamma.min() < 0:
+        raise ValueError("multipliers must be finite and >= 0: only non-negative multipliers "
+                         "of the cone rows bound the dual constraint (clip them at 0)")
+    return Gamma

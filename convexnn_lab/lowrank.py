@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_beta, check_positive_int, check_Xy, check_X
+from ._validation import check_beta, check_positive_int, check_X, check_Xy
 from .networks import TwoLayerNetwork
 from .patterns import enumerate_patterns
 from .solvers import solve_convex

@@ -7,6 +7,7 @@ constraint of the program over **every** pattern of X (notation section of chapt
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 from ._validation import check_positive_int, check_seed
@@ -24,10 +25,12 @@ class GlobalCertificate:
 
     Attributes
     ----------
-    status : {"optimal", "not_optimal", "no_violation_found"}
+    status : {"optimal", "not_optimal", "inaccurate", "no_violation_found"}
         "optimal": ``global_gap <= rtol * objective``, proven over every pattern of X.
         "not_optimal": some direction u has ``|lambda^T sigma(X u)| > beta ||u||``; a
         neuron along it lowers the objective.
+        "inaccurate": no pattern violates the dual constraint, but the solution is not
+        accurate enough for its global gap to fall below ``rtol`` (solve it more tightly).
         "no_violation_found": the random search found none; this is no proof.
     method : {"exact", "random"}
     global_gap : float or None
@@ -59,7 +62,9 @@ def certify_global(solution: ConvexSolution, *extra, max_patterns: int = 200_000
     (a certificate computed for other data or another beta would say nothing).  When
     the patterns of X can be enumerated (at most `max_patterns`) the check is exact and
     gives a lower bound on the optimum over networks of any width; otherwise `n_random`
-    Gaussian directions are tried, which can only find violations.
+    Gaussian directions are tried, which can only find violations.  For a gated-ReLU
+    solution the check is about gated-ReLU models (the gated program on every pattern),
+    not about the ReLU network its cone decomposition gives.
 
     Parameters
     ----------
@@ -83,7 +88,7 @@ def certify_global(solution: ConvexSolution, *extra, max_patterns: int = 200_000
     max_patterns = check_positive_int(max_patterns, "max_patterns")
     n_random = check_positive_int(n_random, "n_random")
     seed = check_seed(seed)
-    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 < rtol < 1:
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not 0 < rtol < 1:
         raise ValueError(f"rtol must be a relative gap in (0, 1), got {rtol!r}")
     program = solution.program
     try:
@@ -103,10 +108,13 @@ def certify_global(solution: ConvexSolution, *extra, max_patterns: int = 200_000
     if method == "exact":
         gap = max(solution.objective - cert.lower_bound, 0.0)
         ok = gap <= rtol * max(abs(solution.objective), 1e-300)
+        status = "optimal" if ok else "not_optimal" if ratio > 1 + rtol else "inaccurate"
         return GlobalCertificate(
-            "optimal" if ok else "not_optimal", method, gap, cert.lower_bound, ratio,
+            status, method, gap, cert.lower_bound, ratio,
             len(patterns), f"exact check over all {len(patterns)} patterns: global gap "
-            + (f"below {rtol:g} x objective" if ok else f"{gap:.4g}"))
+            + (f"below {rtol:g} x objective" if ok else f"{gap:.4g}")
+            + ("; no pattern violates the dual constraint: solve more tightly to prove it"
+               if status == "inaccurate" else ""))
     status = "not_optimal" if ratio > 1 + rtol else "no_violation_found"
     msg = (f"random search over {len(patterns)} patterns: max |lambda^T sigma(Xu)|/beta = "
            f"{ratio:.4f}" + ("" if status == "not_optimal" else "; this is not a proof"))

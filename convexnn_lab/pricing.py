@@ -21,6 +21,7 @@ price new patterns, add the best, drop blocks that stayed zero.  Pricing is
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -63,8 +64,10 @@ class TrainingReport:
     ----------
     status : str
         "optimal": exact pricing found no violated pattern (a certificate of global
-        optimality over networks of any width, to the solver's tolerance);
-        "no_violation_found": the search found none (no proof); "max_rounds",
+        optimality over networks of any width, to the solver's tolerance; for gated ReLU,
+        over gated-ReLU models); "inaccurate": exact pricing found none but the global
+        gap is above 10 tol (solve more tightly); "no_violation_found": the search
+        found none (no proof); "max_rounds",
         "max_patterns", "time_limit": a budget stopped it first.
     exact : bool
         Whether pricing was exact (every pattern of X enumerated).
@@ -202,7 +205,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                         (drop_after, "drop_after")):
         check_positive_int(value, name)
     if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(
-            time_limit, (int, float)) or not time_limit > 0):
+            time_limit, numbers.Real) or not time_limit > 0):
         raise ValueError(f"time_limit must be a number of seconds > 0 or None, got {time_limit!r}")
     if warm_network is not None and not isinstance(warm_network, TwoLayerNetwork):
         raise TypeError(f"warm_network must be a TwoLayerNetwork, got "
@@ -249,7 +252,8 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                                           len(add), time.perf_counter() - start))
         if not len(add):
             proved = exact and report.global_gap <= 10 * tol * abs(sol.objective)
-            report.status = "optimal" if proved else "no_violation_found"
+            report.status = ("optimal" if proved else "inaccurate" if exact
+                             else "no_violation_found")
             break
         # drop blocks that stayed zero, add the violated patterns
         active = np.zeros(len(patterns), dtype=bool)

@@ -84,8 +84,12 @@ class ConvexProgram:
         self.patterns = self.patterns.copy()
         self.Dt = pattern_slopes(self.patterns, activation, alpha).T.copy()
         self.signs = np.where(self.patterns.T, 1.0, -1.0)
-        for arr in (self.X, self.y, self.patterns, self.Dt, self.signs):
-            arr.setflags(write=False)
+        # the stacked arrays of the blocks, built once
+        self._M = self.Dt if self.gated else np.hstack([self.Dt, -self.Dt])
+        self._S = None if self.gated else np.hstack([self.signs, self.signs])
+        for arr in (self.X, self.y, self.patterns, self.Dt, self.signs, self._M, self._S):
+            if arr is not None:
+                arr.setflags(write=False)
 
     def __repr__(self):
         kind = "gated ReLU" if self.gated else self.activation
@@ -113,11 +117,11 @@ class ConvexProgram:
     # --- the blocks W = [U, V] ------------------------------------------------------------
     def block_slopes(self):
         """M of shape (n, B): ``[Dt, -Dt]`` (gated: ``Dt``), so prediction = sum_j M_j * X w_j."""
-        return self.Dt if self.gated else np.hstack([self.Dt, -self.Dt])
+        return self._M
 
     def block_signs(self):
         """S of shape (n, B): ``[2D - 1, 2D - 1]``, or None for the gated program."""
-        return None if self.gated else np.hstack([self.signs, self.signs])
+        return self._S
 
     def stack(self, U, V=None):
         """W of shape (d, B) from U, V of shape (d, P) (gated: W = U)."""

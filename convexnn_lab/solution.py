@@ -269,8 +269,9 @@ class VectorSolution:
     def solver(self) -> str:
         return self.solutions[0].solver
 
-    def predict(self) -> np.ndarray:
-        return np.column_stack([s.predict() for s in self.solutions])
+    def predict(self, X=None) -> np.ndarray:
+        """Convex model outputs (n, c) on the training data (see ConvexSolution.predict)."""
+        return np.column_stack([s.predict(X) for s in self.solutions])
 
     def network(self, tol: float = ZERO_BLOCK_RTOL) -> TwoLayerNetwork:
         nets = [s.network(tol) for s in self.solutions]

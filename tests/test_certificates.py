@@ -95,3 +95,21 @@ def test_exact_maximum_matches_a_brute_force_search(activation):
             assert values[inside].max() <= exact[i] + 1e-9
     # and the largest of them is the maximum over the sphere, which sampling approaches
     assert values.max() == pytest.approx(exact.max(), rel=1e-2)
+
+
+def test_only_non_negative_multipliers_of_the_right_shape_are_taken():
+    # negative multipliers once certified the zero network as optimal
+    X, y, P = problem(9, n=7)
+    prog = cl.ConvexProgram(X, y, 0.1, P)
+    zero = np.zeros((3, prog.P))
+    with pytest.raises(ValueError, match=">= 0"):
+        cl.certify(prog, zero, zero, -np.ones((7, 2 * prog.P)))
+    with pytest.raises(ValueError, match="shape \\(n, 2P\\)"):
+        cl.certify(prog, zero, zero, np.ones((7, prog.P)))
+    with pytest.raises(ValueError, match="U must have shape"):
+        cl.certify(prog, zero[:, :2], zero)
+    with pytest.raises(ValueError, match="exact"):
+        cl.certify(prog, zero, zero, exact="yes")
+    sol = cl.solve_convex(X, y, 0.1, P)
+    with pytest.raises(TypeError, match="solution.certificate"):
+        cl.certify(sol, sol.U)

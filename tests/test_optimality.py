@@ -69,3 +69,14 @@ def test_bad_settings_are_named():
         cl.certify_global(sol, seed="abc")
     with pytest.raises(ValueError, match="n_random"):
         cl.certify_global(sol, n_random=0)
+
+
+def test_an_inaccurate_solution_is_not_called_not_optimal():
+    X, y, P = setup()
+    sol = cl.solve_convex(X, y, 0.1, P)
+    # 2e-5 away from the optimum along its own blocks: no violated pattern, gap too large
+    rough = cl.ConvexSolution(sol.program, sol.U * (1 + 2e-5), sol.V * (1 + 2e-5),
+                              cl.certify(sol.program, sol.U * (1 + 2e-5), sol.V * (1 + 2e-5)),
+                              "inaccurate", sol.result)
+    cert = cl.certify_global(rough, rtol=1e-9)
+    assert cert.status == "inaccurate" and "solve more tightly" in cert.message

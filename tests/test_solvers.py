@@ -293,3 +293,32 @@ def test_torch_solvers_run_on_the_threads_asked_for_and_restore_the_setting():
     assert seen == [1, 2] and torch.get_num_threads() == before
     with pytest.raises(ValueError, match="threads must be >= 1"):
         cl.solve_convex(X, y, 0.1, P, solver="ipm", threads=0)
+
+
+def test_cvxpy_optimal_means_certified_to_tol_after_a_polish():
+    # CVXPY stops the logistic program near 1e-5; its "optimal" once stood with a 4e-5 gap
+    rng = np.random.default_rng(0)
+    X = np.hstack([rng.standard_normal((7, 2)), np.ones((7, 1))])
+    y = np.where(rng.random(7) < 0.5, 1.0, -1.0)
+    P = cl.enumerate_patterns(X)
+    for gated in (True, False):
+        sol = cl.solve_convex(X, y, 0.1, P, loss="logistic", gated=gated, solver="cvxpy")
+        assert sol.status != "optimal" or sol.certificate.proves(1e-6)
+        ref = cl.solve_convex(X, y, 0.1, P, loss="logistic", gated=gated, solver="ipm",
+                              progress=False)
+        assert sol.objective - sol.gap <= ref.objective + 1e-12
+
+
+def test_one_output_column_is_the_scalar_program_and_warm_starts_must_match():
+    X, y, P = problem(28)
+    col = cl.solve_convex(X, y[:, None], 0.1, P)
+    assert isinstance(col, cl.ConvexSolution)
+    first = cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", progress=False)
+    with pytest.raises(ValueError, match="other data"):
+        cl.solve_convex(X[:, :2], y, 0.1, P, gated=True, solver="fista", warm_start=first)
+    Y = np.column_stack([y, -y])
+    vec = cl.solve_convex(X, Y, 0.1, P, gated=True, solver="fista", progress=False)
+    assert vec.predict(X).shape == (len(y), 2)
+    with pytest.raises(ValueError, match="output columns"):
+        cl.solve_convex(X, np.column_stack([y, y, y]), 0.1, P, gated=True, solver="fista",
+                        warm_start=vec)
