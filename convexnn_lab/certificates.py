@@ -29,7 +29,7 @@ from .losses import loss_parts
 from .program import FEASIBILITY_RTOL, ConvexProgram
 
 __all__ = ["Certificate", "ZERO_BLOCK_RTOL", "block_correlations", "certify",
-           "certify_output", "cone_correlation", "dual_bound"]
+           "certify_output", "cone_correlation", "dual_bound", "dual_constraints"]
 
 # a block whose norm is below this times the largest counts as zero (no neuron)
 ZERO_BLOCK_RTOL = 1e-7
@@ -115,6 +115,31 @@ def block_correlations(X, M, lam0, S=None, Gamma=None):
     import torch
 
     return torch.maximum(corr[:P], corr[P:])
+
+
+def dual_constraints(program: ConvexProgram, lam, multipliers=None, *,
+                     exact: bool | str = "auto"):
+    """The dual constraint ``c_i >= max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|`` of every
+    pattern: bounded by the multipliers (Gamma = 0 without them), and computed exactly
+    (NNLS) where the bound is above beta, as `exact` allows (see ``certify``).
+
+    Returns
+    -------
+    (c, exact) : ndarray of shape (P,), and whether every bound above beta is exact
+    """
+    if exact not in (True, False, "auto"):
+        raise ValueError(f"exact must be True, False or 'auto', got {exact!r}")
+    S = program.block_signs()
+    Gamma = None if multipliers is None or S is None else _multipliers(multipliers, program)
+    corr = block_correlations(program.X, program.block_slopes(), lam, S, Gamma)
+    if program.gated:
+        return corr, True
+    loose = np.flatnonzero(corr > program.beta)
+    cost = len(loose) * program.n * program.d ** 2
+    if exact is True or (exact == "auto" and cost <= EXACT_BUDGET_FLOPS):
+        corr[loose] = np.minimum(corr[loose], cone_correlation(program, lam, loose))
+        return corr, True
+    return corr, False
 
 
 def cone_correlation(program: ConvexProgram, lam, which=None) -> np.ndarray:
@@ -228,19 +253,8 @@ def certify_output(program: ConvexProgram, output, objective: float, *, multipli
     ``certify`` calls this for the program's own blocks, ``certify_global`` for a
     solution checked against every pattern of X.
     """
-    if exact not in (True, False, "auto"):
-        raise ValueError(f"exact must be True, False or 'auto', got {exact!r}")
     lam0 = -loss_parts(np.asarray(output, dtype=np.float64), program.y, program.loss)[1]
-    S = program.block_signs()
-    Gamma = None if multipliers is None or S is None else _multipliers(multipliers, program)
-    corr = block_correlations(program.X, program.block_slopes(), lam0, S, Gamma)
-    is_exact = program.gated
-    if not program.gated:
-        loose = np.flatnonzero(corr > program.beta)
-        cost = len(loose) * program.n * program.d ** 2
-        if exact is True or (exact == "auto" and cost <= EXACT_BUDGET_FLOPS):
-            corr[loose] = np.minimum(corr[loose], cone_correlation(program, lam0, loose))
-            is_exact = True
+    corr, is_exact = dual_constraints(program, lam0, multipliers, exact=exact)
     lower, s = dual_bound(program.y, lam0, corr, program.beta, program.loss)
     ratio = float(np.max(corr, initial=0.0)) / program.beta
     return Certificate(objective=float(objective), lower_bound=lower,

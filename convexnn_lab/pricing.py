@@ -29,7 +29,7 @@ import numpy as np
 
 from ._validation import check_beta, check_bool, check_positive_int, check_seed, check_Xy
 from .activations import activate, slopes
-from .certificates import block_correlations, cone_correlation, dual_bound
+from .certificates import dual_bound, dual_constraints
 from .losses import loss_parts
 from .networks import TwoLayerNetwork
 from .patterns import enumerate_patterns, sample_patterns, unique_patterns
@@ -231,7 +231,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         output = sol.program.output(sol.U, sol.V)
         lam = -loss_parts(output, y, loss)[1]
         if exact:
-            corr = _exact_prices(full, lam)
+            corr, _ = dual_constraints(full, lam, exact=True)
             lower, _ = dual_bound(y, lam, corr, beta, loss)
             report.global_gap = max(sol.objective - lower, 0.0)
             order = np.argsort(-corr)
@@ -269,14 +269,3 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
             report.status = "time_limit"
             break
     return report
-
-
-def _exact_prices(full: ConvexProgram, lam) -> np.ndarray:
-    """The exact dual constraint ``max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|`` of every
-    pattern of X (gated: ``||X^T Dt_i lambda||``), by NNLS only where the bound without
-    multipliers is above beta (below it the pattern cannot be violated)."""
-    corr = block_correlations(full.X, full.Dt, lam)
-    if not full.gated:
-        loose = np.flatnonzero(corr > full.beta)
-        corr[loose] = cone_correlation(full, lam, loose)
-    return corr

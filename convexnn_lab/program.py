@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from ._validation import check_beta, check_bool, check_choice, check_patterns, check_Xy
-from .activations import ACTIVATIONS, pattern_slopes, slopes
+from .activations import ACTIVATIONS, activate, pattern_slopes, slopes
 from .losses import check_loss, loss_parts
 
 __all__ = ["ConvexProgram", "FEASIBILITY_RTOL"]
@@ -148,11 +148,10 @@ class ConvexProgram:
 
         Equal to :meth:`predict` while every block lies in its cone.
         """
-        def act(Z):
-            return np.where(Z >= 0, self.a * Z, self.b * Z)
-
-        out = act(self.X @ U).sum(axis=1)
-        return out if V is None else out - act(self.X @ V).sum(axis=1)
+        out = activate(self.X @ U, self.activation, self.alpha).sum(axis=1)
+        if V is None:
+            return out
+        return out - activate(self.X @ V, self.activation, self.alpha).sum(axis=1)
 
     def output(self, U, V=None) -> np.ndarray:
         """What a solution predicts on X: the network's output for the program with cones

@@ -33,6 +33,7 @@ import numpy as np
 from .._memory import available_memory, format_gib
 from .._progress import LazyBar
 from .._validation import check_positive_int
+from ..activations import activate
 from ..certificates import block_correlations, dual_bound
 from ..losses import loss_parts
 from ..program import FEASIBILITY_RTOL, ConvexProgram
@@ -67,7 +68,7 @@ class _Data:
         self.gated = program.gated
         self.beta = program.beta
         self.loss = program.loss
-        self.a, self.b = program.a, program.b
+        self.activation, self.alpha = program.activation, program.alpha
         self.chunk = None
 
     def _slices(self):
@@ -115,8 +116,7 @@ class _Data:
         ``sum_j sigma(X u_j) - sigma(X v_j)``."""
         if self.gated:
             return self.forward(W)
-        Z = self.X @ W
-        act = self.torch.where(Z >= 0, self.a * Z, self.b * Z)
+        act = activate(self.X @ W, self.activation, self.alpha)
         P = W.shape[1] // 2
         return act[:, :P].sum(dim=1) - act[:, P:].sum(dim=1)
 
@@ -309,13 +309,15 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         inner = _INNER0
         while iters < options.max_iter:
             def smooth(W_, need_grad=True, G_=Gamma, rho_=rho):
-                # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2
-                pred = prog.forward(W_)
-                pen = torch.clamp(G_ - rho_ * (prog.S * (prog.X @ W_)), min=0)
+                # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2, from one
+                # product X W and one adjoint (the program with cones is never chunked)
+                Z = prog.X @ W_
+                pred = (Z * prog.M).sum(dim=1)
+                pen = torch.clamp(G_ - rho_ * (prog.S * Z), min=0)
                 val = prog.data_loss(pred) + (0.5 / rho_) * torch.sum(pen ** 2)
                 if not need_grad:
                     return val, None
-                return val, prog.adjoint(prog.loss_grad(pred)) - prog.X.T @ (prog.S * pen)
+                return val, prog.X.T @ (prog.M * prog.loss_grad(pred)[:, None] - prog.S * pen)
 
             W, L, k, _ = _fista(prog, W, smooth, L=L,
                                 max_iter=min(inner, options.max_iter - iters), bar=bar)
