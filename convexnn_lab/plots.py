@@ -206,6 +206,30 @@ def training_curves(histories, *, reference: float | None = None, ax=None,
     return fig, ax
 
 
+def pricing_rounds(report, *, optimum: float | None = None, n_all: int | None = None,
+                   ax=None):
+    """Objective of each round of ``train_convex`` against the patterns in its program.
+
+    Parameters
+    ----------
+    report : TrainingReport
+    optimum : float, optional
+        The optimum over every pattern, drawn as a dashed line (with `n_all` patterns).
+    """
+    fig, ax = _axes(ax)
+    sizes = [r.n_patterns for r in report.rounds]
+    values = [r.objective for r in report.rounds]
+    ax.plot(sizes, values, "o-", ms=4, label="restricted program, round by round")
+    if optimum is not None:
+        label = "optimum over every pattern" + (f" ({n_all})" if n_all else "")
+        ax.axhline(optimum, color="k", ls="--", label=label)
+    ax.set_xlabel("patterns in the program")
+    ax.set_ylabel("objective L")
+    ax.set_title(f"pattern pricing: {report.status}")
+    ax.legend(fontsize=8)
+    return fig, ax
+
+
 def pattern_history(histories: dict, *, axes=None):
     """Distinct neuron patterns and objectives along training (chapter 4).
 

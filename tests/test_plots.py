@@ -206,3 +206,17 @@ def test_zonotope_labels_do_not_overlap_and_the_legend_says_what_dots_are():
     boxes = [t.get_window_extent() for t in ax.texts]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert _legend(ax)[1:] == ["vertex = one pattern of $X_2$", "labelled vertex"]
+
+
+def test_pricing_rounds_draws_each_round_and_the_optimum():
+    rng = np.random.default_rng(0)
+    X = cl.add_bias(rng.standard_normal((12, 2)))
+    y = rng.standard_normal(12)
+    report = cl.train_convex(X, y, 0.1, initial_patterns=3, per_round=3, seed=0)
+    fig, ax = plots.pricing_rounds(report, optimum=1.0, n_all=134)
+    line = ax.lines[0]
+    assert list(line.get_xdata()) == [r.n_patterns for r in report.rounds]
+    assert list(line.get_ydata()) == [r.objective for r in report.rounds]
+    assert ax.lines[1].get_ydata()[0] == 1.0
+    assert "(134)" in ax.get_legend().get_texts()[1].get_text()
+    assert report.status in ax.get_title()
