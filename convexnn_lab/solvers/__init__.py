@@ -140,7 +140,7 @@ def wrap(program: ConvexProgram, result: SolverResult, *, tol: float) -> ConvexS
         if status == "optimal" and not cert.gap <= tol * max(abs(cert.objective), 1e-300):
             # CVXPY stops at its own tolerances (the logistic loss often at 1e-5): a Newton
             # polish on its support and multipliers usually closes the certificate
-            polished = _polish(program, result)
+            polished = _polish(program, result, cert)
             if polished is not None:
                 result, cert = polished
         within = cert.cone_violation <= CVXPY_FEASIBILITY_RTOL and np.isfinite(cert.gap)
@@ -155,8 +155,8 @@ def wrap(program: ConvexProgram, result: SolverResult, *, tol: float) -> ConvexS
                           status=status, result=result)
 
 
-def _polish(program: ConvexProgram, result: SolverResult):
-    """The polished point of a CVXPY result and its certificate, if it is better."""
+def _polish(program: ConvexProgram, result: SolverResult, before):
+    """The polished point of a CVXPY result and its certificate, if it beats `before`."""
     from dataclasses import replace
 
     from .polish import polish
@@ -166,7 +166,6 @@ def _polish(program: ConvexProgram, result: SolverResult):
         return None
     U, V = program.split(out[0])
     cert = certify(program, U, V, out[1])
-    before = certify(program, result.U, result.V, result.multipliers)
     if not (cert.feasible and cert.gap < before.gap):
         return None
     return replace(result, U=U, V=V, multipliers=out[1],

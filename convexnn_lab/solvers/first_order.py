@@ -34,7 +34,7 @@ from .._memory import available_memory, format_gib
 from .._progress import LazyBar
 from .._validation import check_positive_int
 from ..activations import activate
-from ..certificates import block_correlations, dual_bound
+from ..certificates import block_correlations, certify, dual_bound
 from ..losses import loss_parts
 from ..program import FEASIBILITY_RTOL, ConvexProgram
 from ..solution import SolverResult
@@ -257,8 +257,6 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
 
     def try_polish(W_t, G_t):
         """Newton polish on the current support; True when its certificate meets tol."""
-        from ..certificates import certify
-
         W_np = W_t.detach().cpu().double().numpy()
         G_np = None if G_t is None else G_t.detach().cpu().double().numpy()
         norms_np = np.linalg.norm(W_np, axis=0)
