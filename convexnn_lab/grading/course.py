@@ -15,7 +15,9 @@ The configuration changes two things in nbgrader 0.9.6:
   autograde (jupyter/nbgrader#1961), which hid real tampering. Ours compares the
   submitted cell with the released one (hidden tests removed) and warns only when the
   learner changed it; like nbgrader's it then restores the cell with its hidden tests.
-- ``GenerateFeedback`` removes the hidden tests from the feedback a learner receives.
+- ``GenerateFeedback`` removes the hidden tests from the feedback a learner receives,
+  and :class:`ShortTracebacks` cuts a failed cell's traceback to its last line (the
+  traceback quotes the lines around the failing call: the hidden tests).
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from nbgrader import utils
 from nbgrader.api import MissingEntry
-from nbgrader.preprocessors import ClearHiddenTests
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 
 CONFIG = '''\
@@ -34,15 +35,17 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput,
                                     DeduplicateIds, GetGrades, OverwriteKernelspec)
 
-from convexnn_lab.grading.course import OverwriteCells
+from convexnn_lab.grading.course import OverwriteCells, ShortTracebacks
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 # no false "checksum has changed" warning for untouched check cells with hidden tests
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]
-# the feedback a learner receives does not show the hidden tests
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# the feedback a learner receives shows neither the hidden tests nor a traceback that
+# quotes them (or the checks' code): a failed check shows its message only
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTracebacks,
+                                    CSSHTMLHeaderPreprocessor]
 '''
 
 
@@ -79,6 +82,16 @@ class OverwriteCells(_NbgraderOverwriteCells):
         if attr == "checksum" and self._untouched:
             return
         super().report_change(name, attr, old, new)
+
+
+class ShortTracebacks(NbGraderPreprocessor):
+    """Replace each error output's traceback by its last line, ``Name: message``."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+        return cell, resources
 
 
 def make_course(course_dir, solutions="solutions", only=None, course_id="convexnn_lab"):
@@ -123,4 +136,4 @@ def make_course(course_dir, solutions="solutions", only=None, course_id="convexn
     return written
 
 
-__all__ = ["CONFIG", "OverwriteCells", "make_course", "utils"]
+__all__ = ["CONFIG", "OverwriteCells", "ShortTracebacks", "make_course"]

@@ -66,7 +66,7 @@ def _ex02_q2(answer):
         _, dirs = enumerate_patterns(X, return_directions=True)
         U = dirs * np.linspace(0.5, 2.0, dirs.shape[1])
         V = np.zeros_like(U)
-        V[:, 0] = dirs[:, 0] * 0.7
+        V[:, 2] = dirs[:, 2] * 0.7
         if zero:
             U[:, 1] = 0.0
         W1, w2 = answer(U.copy(), V.copy())

@@ -81,7 +81,9 @@ def _ex03_q3(answer):
 
 @register("ex03.q4", returns=Number())
 def _ex03_q4(answer):
-    from ..lowrank import low_rank, low_rank_scheme
+    from ..lowrank import low_rank_scheme
+    from ..patterns import enumerate_patterns
+    from ..solvers import solve_convex
 
     rng = np.random.default_rng(34)
     for n, k in ((12, 2), (9, 1)):
@@ -93,10 +95,11 @@ def _ex03_q4(answer):
             if np.isclose(got, res.patterns_of_low_rank, rtol=1e-5):
                 raise Feedback("you solved the program on X with X_k's patterns (scheme A); "
                                "scheme B solves on X_k and evaluates that network on X")
-            Xk, _ = low_rank(X, k)
-            if np.isclose(got, res.network.objective(Xk, y, 0.5), rtol=1e-5):
-                raise Feedback("you evaluated the network on X_k; the question asks for "
-                               "its objective on the original X")
+            full = solve_convex(X, y, 0.5, enumerate_patterns(X)).objective
+            if np.isclose(got, full, rtol=1e-5):
+                raise Feedback("that is the global optimum of the program on X; scheme B "
+                               "solves the program on X_k (with X_k's patterns) and "
+                               "evaluates that network on X")
         close(got, res.train_on_low_rank, f"L_X of the network trained on X_k (n={n}, k={k})",
               rtol=1e-5)
 
