@@ -7,9 +7,8 @@ values, and refuse the library function an exercise asks the learner to write.
 
 import inspect
 import math
-import traceback
-
 import re
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -76,7 +75,7 @@ def test_unanswered_exercise_fails_every_check_with_the_stub_message(src):
             assert not errors or errors[0]["ename"] == "NotImplementedError", cell.source
         else:
             assert not errors, f"crash outside a check cell: {cell.source[:80]}"
-    assert checks >= 5
+    assert checks >= 4
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
@@ -167,6 +166,11 @@ def _merge(W1, w2, X, by_sign=True, balance=True):
         cols.append(u / r if balance else u)
         outs.append((r if balance else 1.0) * (1 if pos else -1))
     return np.column_stack(cols), np.array(outs)
+
+
+def _library_merge(W1, w2, X):
+    net = cl.TwoLayerNetwork(W1, w2).merge_neurons(X)
+    return net.W1, net.w2
 
 
 def _found(X, P, mode):
@@ -283,8 +287,7 @@ WRONG = {
     "ex04.q3": [(lambda W1, w2, X: (W1, w2), "merge every group"),
                 (lambda W1, w2, X: _merge(W1, w2, X, by_sign=False), "opposite signs|outputs differ"),
                 (lambda W1, w2, X: _merge(W1, w2, X, balance=False), "balance"),
-                (lambda W1, w2, X: (lambda n: (n.W1, n.w2))(
-                    cl.TwoLayerNetwork(W1, w2).merge_neurons(X)), "write yourself")],
+                (lambda W1, w2, X: _library_merge(W1, w2, X), "write yourself")],
     "ex04.q4": [(lambda X, y, b, W1, w2: cl.TwoLayerNetwork(W1, w2).objective(X, y, b),
                  "network's own objective"),
                 (lambda X, y, b, W1, w2: cl.solve_convex(X, y, b, cl.enumerate_patterns(X)).objective,

@@ -280,7 +280,7 @@ class Answer:
             value = self.fn(*args, **kwargs)
         except (NotImplementedError, Feedback):
             raise
-        except Exception as exc:  # the learner's code failed: show their frames only
+        except Exception as exc:  # noqa: BLE001  (the learner's code failed: their frames only)
             raise Feedback(f"your function raised {type(exc).__name__}: {exc} when called "
                            f"with ({_args(args)})\n{_learner_frames(exc.__traceback__)}"
                            ) from None
@@ -355,7 +355,7 @@ def run(check: Check, answer) -> None:
                        "`raise NotImplementedError()` with your code") from None
     except Feedback as exc:
         raise Feedback(f"{name}: {exc}") from None
-    except Exception as exc:  # the check could not use the answer: never show its code
+    except Exception as exc:  # noqa: BLE001  (the check could not use the answer; no code shown)
         got = describe(arg.last) if isinstance(arg, Answer) and arg.last is not _UNSET \
             else describe(answer)
         raise Feedback(f"{name}: the check could not use what your function returned "

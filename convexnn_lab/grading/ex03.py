@@ -107,8 +107,8 @@ def _ex03_q4(answer):
 @register("ex03.q6", kind="value", returns=Number())
 def _ex03_q6(prediction):
     from ..lowrank import low_rank_scheme
-    from ..solvers import solve_convex
     from ..patterns import enumerate_patterns
+    from ..solvers import solve_convex
 
     X, y = prediction_data()
     res = low_rank_scheme(X, y, 0.5, 2)

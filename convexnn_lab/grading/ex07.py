@@ -118,7 +118,7 @@ def _ex07_q4(answer):
 def _ex07_q6(prediction):
     from ..recovery import planted_program
 
-    X, y, w_star, P = prediction_data()
+    X, y, _, P = prediction_data()
     sol = planted_program(X, y, P)
     if abs(prediction - sol.value) > 1e-4:
         raise Feedback("your prediction does not match the experiment; run the cell below. "

@@ -16,12 +16,16 @@ import sys
 from pathlib import Path
 
 
-
 def release_notebook(src: Path):
     """Read a solutions source (``.md`` or ``.ipynb``) and return the student notebook."""
     import jupytext
-    from nbgrader.preprocessors import (ClearHiddenTests, ClearMarkScheme, ClearOutput,
-                                        ClearSolutions, LockCells)
+    from nbgrader.preprocessors import (
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        LockCells,
+    )
 
     nb = jupytext.read(src)
     resources: dict = {}
