@@ -88,7 +88,7 @@ def test_price_of_ones_on_incidence_data_is_sqrt_max_cut(seed):
     W = _graph(7, seed)
     X = hardness.incidence_data(W)
     exact, pattern = hardness.relu_price(X, np.ones(7))
-    zono, h = hardness.zonotope_price(X, np.ones(7))
+    zono, _ = hardness.zonotope_price(X, np.ones(7))
     assert np.isclose(exact, np.sqrt(hardness.max_cut(W)[0]))
     assert np.isclose(zono, exact)
     # the maximizing pattern is a cut side: its price is reached inside its cone
