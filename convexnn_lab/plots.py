@@ -397,13 +397,13 @@ def accuracy_vs_time(runs, *, axes=None):
 
 
 def pattern_growth(growth, *, axes=None):
-    """Pattern counts and enumeration times against n, one line per rank, log-log
-    (chapter 8).  `growth` comes from ``hardness.pattern_growth``; dashed lines are the
-    general-position counts ``2 sum_{k<r} C(n-1, k)`` (~ n^(r-1))."""
+    """Pattern counts and enumeration times, log scale (chapter 8): against n, one line per
+    rank (dashed: the general-position count ``2 sum_{k<r} C(n-1, k)`` ~ n^(r-1)), and
+    against the rank, one line per n.  `growth` comes from ``hardness.pattern_growth``."""
     import matplotlib.pyplot as plt
 
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     else:
         fig = axes[0].figure
     ns = np.asarray(growth.ns)
@@ -413,13 +413,25 @@ def pattern_growth(growth, *, axes=None):
                        color=f"C{k}", lw=0.8)
         axes[1].loglog(ns, np.maximum(growth.seconds[k], 1e-5), "o-", color=f"C{k}",
                        label=f"r = {r}")
+    for k, n in enumerate(ns):
+        axes[2].semilogy(growth.ranks, growth.counts[:, k], "s-", color=f"C{k + 5}",
+                         label=f"n = {n}")
     axes[0].set_ylabel("number of patterns P")
     axes[0].set_title("counts (dashed: general-position formula)")
     axes[1].set_ylabel("enumeration time (s)")
     axes[1].set_title("time on this machine")
-    for ax in axes:
+    axes[2].set_ylabel("number of patterns P")
+    axes[2].set_xlabel("rank r")
+    axes[2].set_xticks([int(r) for r in growth.ranks])
+    axes[2].set_title("counts against the rank")
+    axes[2].legend(fontsize=8)
+    for ax in axes[:2]:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks([int(n) for n in ns], [str(n) for n in ns])
+        ax.minorticks_off()
         ax.set_xlabel("n (rows of X)")
         ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig, axes
 
 
