@@ -11,11 +11,13 @@ from . import (  # noqa: F401
     book,
     datasets,
     geometric,
+    hardness,
     images,
     landscape,
     lowrank,
     plots,
     recovery,
+    relaxation,
     stationary,
 )
 from .certificates import Certificate, certify
