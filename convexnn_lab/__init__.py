@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     plots,
     recovery,
     stationary,
+    vector_output,
 )
 from .certificates import Certificate, certify
 from .datasets import add_bias, load_dataset, toy
