@@ -220,3 +220,12 @@ def test_pricing_rounds_draws_each_round_and_the_optimum():
     assert ax.lines[1].get_ydata()[0] == 1.0
     assert "(134)" in ax.get_legend().get_texts()[1].get_text()
     assert report.status in ax.get_title()
+
+
+def test_threshold_maps_draws_one_line_per_depth_and_the_references():
+    from convexnn_lab import plots
+
+    y = np.linspace(0, 2, 5)
+    fig, ax = plots.threshold_maps(y, {"a": y, "b": 0 * y}, beta=0.5)
+    assert len(ax.lines) == 4  # two maps, s = y and the beta line
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["a", "b"]
