@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     activations,
     book,
     datasets,
+    deep,
     geometric,
     hardness,
     images,
@@ -19,6 +20,7 @@ from . import (  # noqa: F401
     recovery,
     relaxation,
     stationary,
+    vector_output,
 )
 from .certificates import Certificate, certify
 from .datasets import add_bias, load_dataset, toy

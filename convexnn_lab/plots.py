@@ -16,6 +16,7 @@ from .landscape import (
 from .patterns import cover_bound, enumerate_patterns, general_position_count
 
 __all__ = [
+    "threshold_maps",
     "arrangement",
     "network_1d",
     "objective_comparison",
@@ -450,5 +451,16 @@ def relaxation_gaps(tables, *, ax=None):
     ax.set_xlabel("n (samples)")
     ax.set_ylabel("p* / p_gated")
     ax.axhline(1.0, color="0.6", lw=0.8)
+def threshold_maps(y, maps: dict, *, beta: float, ax=None):
+    """Optimal singular value s*(y) of the product against the singular value y of the
+    target, one line per label (chapter 9): soft threshold (nuclear norm) against the hard
+    thresholds of weight decay on deeper chains."""
+    fig, ax = _axes(ax)
+    for label, s in maps.items():
+        ax.plot(y, s, label=label)
+    ax.plot(y, y, color="0.6", ls=":", lw=0.8, label="s = y (no penalty)")
+    ax.axvline(beta, color="0.5", ls="--", lw=0.8, label="y = beta")
+    ax.set_xlabel("singular value y of the target")
+    ax.set_ylabel("singular value s* of the optimal product")
     ax.legend(fontsize=8)
     return fig, ax

@@ -245,3 +245,10 @@ def test_relaxation_gaps_draws_the_means_and_the_rate():
     assert np.isclose(rate.get_ydata()[0], table.mean()[0])
     assert np.allclose(rate.get_ydata() / np.sqrt(np.log([8, 16, 32])),
                        table.mean()[0] / np.sqrt(np.log(8)))
+def test_threshold_maps_draws_one_line_per_depth_and_the_references():
+    from convexnn_lab import plots
+
+    y = np.linspace(0, 2, 5)
+    fig, ax = plots.threshold_maps(y, {"a": y, "b": 0 * y}, beta=0.5)
+    assert len(ax.lines) == 4  # two maps, s = y and the beta line
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["a", "b"]

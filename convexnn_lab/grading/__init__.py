@@ -21,7 +21,7 @@ made from the sources, and the nbgrader configuration it needs).
 
 from __future__ import annotations
 
-from . import ex00, ex01, ex02, ex03, ex04, ex05, ex06, ex07, ex08  # noqa: F401  (register)
+from . import ex00, ex01, ex02, ex03, ex04, ex05, ex06, ex07, ex08, ex09  # noqa: F401  (register)
 from ._registry import CHECKS, NOT_ANSWERED, STUB, Feedback, run
 from .release import main, release, release_notebook  # noqa: F401  (main: the command line)
 
