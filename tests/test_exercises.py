@@ -6,6 +6,7 @@ values, and refuse the library function an exercise asks the learner to write.
 """
 
 import inspect
+import itertools
 import math
 import re
 import traceback
@@ -182,6 +183,54 @@ def _found(X, P, mode):
     return len({tuple(p) for p in P} & exact) / len(P)
 
 
+def _cut(W, pairs="upper", best=max):
+    n = W.shape[0]
+    S = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+    if pairs == "laplacian":
+        L = np.diag(W.sum(axis=1)) - W
+        return float(best(np.einsum("ki,ij,kj->k", S, L, S)))
+    M = np.triu(W, 1) if pairs == "upper" else W
+    return float(best(np.sum(M * (s[:, None] != s[None, :])) for s in S))
+
+
+def _ratio(X, y, b, relu_patterns=None, how="ratio"):
+    P = cl.enumerate_patterns(X)
+    relu = cl.solve_convex(X, y, b, P if relu_patterns is None else relu_patterns(X),
+                           tol=1e-8, progress=False).objective
+    gated = cl.solve_convex(X, y, b, P, gated=True, tol=1e-8, progress=False).objective
+    return {"ratio": relu / gated, "inverse": gated / relu, "difference": relu - gated}[how]
+
+
+def _gap(W, L, power=True, factor=True, sign=1.0):
+    s = np.linalg.svd(W, compute_uv=False)
+    dual = np.sum(s) ** (2 / L) if power else np.sum(s)
+    return sign * (L / 2 if factor else 1.0) * (np.sum(s ** (2 / L)) - dual)
+
+
+def _threshold(y, b, L, compare=True, clip=True):
+    if L == 2:
+        return max(y - b, 0.0) if clip else y - b
+    q = 2 / L - 1
+    s0 = (b * -q) ** (1 / (1 - q))
+    if s0 + b * s0 ** q >= y:
+        return 0.0
+    lo, hi = s0, max(y, s0)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if mid + b * mid ** q < y else (lo, mid)
+    s = 0.5 * (lo + hi)
+    def h(v):
+        return 0.5 * (v - y) ** 2 + b * L / 2 * v ** (2 / L)
+
+    return s if (not compare or h(s) < h(0.0)) else 0.0
+
+
+def _factors(W, L, extra=0, transpose_v=False):
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    r = np.diag(s ** (1 / L))
+    return [U @ r] + [r] * (L - 2 + extra) + [r @ (Vt.T if transpose_v else Vt)]
+
+
 # exercise -> [(typical wrong answer, the words its feedback must contain)]
 WRONG = {
     "ex00.q1": [(lambda w, X, y: 2 * _relu_loss(w, X, y), "twice the book"),
@@ -341,6 +390,41 @@ WRONG = {
                 (lambda betas, errors: int(np.argmin(errors)), "index"),
                 (lambda betas, errors: betas[len(errors) - 1 - int(np.argmin(errors[::-1]))],
                  "first beta")],
+    "ex08.q1": [(lambda W: _cut(W, "all"), "twice"),
+                (lambda W: _cut(W, "laplacian"), "divide by 4"),
+                (lambda W: float(np.triu(W, 1).sum()), "total weight"),
+                (lambda W: _cut(W, best=min), "all signs equal"),
+                (lambda W: cl.hardness.max_cut(W)[0], "write yourself"),
+                (lambda W: cl.hardness.relu_price(cl.hardness.incidence_data(W),
+                                                  np.ones(len(W)))[0] ** 2, "write yourself")],
+    "ex08.q2": [(lambda W: cl.hardness.max_cut(W)[0], "square root"),
+                (lambda W: 2 * np.sqrt(cl.hardness.max_cut(W)[0]), "h in \\{0,1\\}"),
+                (lambda W: cl.hardness.relu_price(W, np.ones(len(W)))[0], "incidence data"),
+                (lambda W: 1.0, "the price of lambda = 1")],
+    "ex08.q3": [(lambda X, y, b: _ratio(X, y, b, how="inverse"), "p_gated / p\\*"),
+                (lambda X, y, b: _ratio(X, y, b, how="difference"), "difference"),
+                (lambda X, y, b: _ratio(X, y, b, lambda X: np.ones((1, len(X)), bool)),
+                 "every pattern"),
+                (lambda X, y, b: cl.relaxation.relaxation_gap(X, y, b).ratio, "write yourself"),
+                (lambda X, y, b: 1.0, "p\\* / p_gated \\(n=")],
+    "ex09.q1": [(lambda W, L: _gap(W, L, sign=-1.0), "wrong sign"),
+                (lambda W, L: _gap(W, L, power=False), "power 2/L"),
+                (lambda W, L: _gap(W, L, factor=False), "factor L/2"),
+                (lambda W, L: np.sum(np.linalg.svd(W, compute_uv=False) ** (2 / L)) ** (L / 2)
+                 - np.sum(np.linalg.svd(W, compute_uv=False)), "homogeneous"),
+                (lambda W, L: cl.deep.deep_linear_gap(W, L)["gap"], "write yourself"),
+                (lambda W, L: 0.0, "the gap for L = 3")],
+    "ex09.q2": [(lambda y, b, L: max(y - b, 0.0), "soft threshold"),
+                (lambda y, b, L: _threshold(y, b, L, compare=False), "compare with s = 0"),
+                (lambda y, b, L: _threshold(y, b, L, clip=False), "clip at 0"),
+                (lambda y, b, L: cl.deep.regularized_deep_linear(np.array([[y]]), b, L)[0][0, 0],
+                 "write yourself"),
+                (lambda y, b, L: y, "not a stationary point")],
+    "ex09.q3": [(lambda W, L: [W] + [np.eye(W.shape[1])] * (L - 1), "balance the layers"),
+                (lambda W, L: _factors(W, L, extra=1), "L weight matrices"),
+                (lambda W, L: _factors(W, L, transpose_v=True), "the product W_1"),
+                (lambda W, L: W, "a list of L matrices"),
+                (lambda W, L: cl.deep.balanced_factors(W, L), "write yourself")],
 }
 
 PREDICTIONS = {  # exercise -> (the right number, typical wrong predictions)
@@ -352,6 +436,8 @@ PREDICTIONS = {  # exercise -> (the right number, typical wrong predictions)
     "ex05.q6": (28, [56, 8]),
     "ex06.q6": (27, [9, 3072]),
     "ex07.q6": (1.0, [0.0, 3.0]),
+    "ex08.q4": (2, [1, 3, 4, 0]),
+    "ex09.q5": (2, [1, 0, 4]),
 }
 
 
