@@ -7,12 +7,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
-from ._validation import check_positive_int, check_seed, check_X, check_y
+from ._validation import check_choice, check_positive_int, check_seed, check_X, check_y
 from .datasets import add_bias
 from .patterns import sample_patterns
+from .pricing import train_convex
 from .solvers import solve_convex
 
-__all__ = ["ConvexReLUClassifier", "ConvexReLURegressor"]
+__all__ = ["PATTERN_METHODS", "ConvexReLUClassifier", "ConvexReLURegressor"]
+
+PATTERN_METHODS = ("priced", "gaussian", "cross_product")
 
 
 class _ConvexBase(BaseEstimator):
@@ -34,6 +37,15 @@ class _ConvexBase(BaseEstimator):
         return X, y
 
     def _fit_scalar(self, Xd, target, loss):
+        check_choice(self.pattern_method, "pattern_method", PATTERN_METHODS)
+        if self.pattern_method == "priced":
+            # column generation: start from n_patterns Gaussian patterns, add priced ones
+            report = train_convex(Xd, target, self.beta, activation=self.activation,
+                                  alpha=self.alpha, loss=loss, gated=self.gated,
+                                  solver=self.solver, initial_patterns=self.n_patterns,
+                                  seed=self.random_state)
+            self.pricing_reports_.append(report)
+            return report.solution
         patterns = sample_patterns(Xd, self.n_patterns, method=self.pattern_method,
                                    seed=self.random_state)
         return solve_convex(Xd, target, self.beta, patterns, activation=self.activation,
@@ -49,7 +61,8 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
     beta : float
         Weight decay of the network, > 0.
     n_patterns : int
-        Number of random directions whose patterns define the program.
+        "priced": the Gaussian patterns pricing starts from; otherwise the number of
+        random directions whose patterns define the program.
     activation : {"relu", "leaky_relu", "absolute"}
     alpha : float
         Leaky ReLU slope.
@@ -61,7 +74,10 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
     solver : {"auto", "cvxpy", "ipm", "fista", "al"}
         As in :func:`solve_convex`: "auto" takes CVXPY for small programs and the
         torch solvers for large ones.
-    pattern_method : {"gaussian", "cross_product"}
+    pattern_method : {"priced", "gaussian", "cross_product"}
+        "priced" (default): :func:`train_convex`, patterns priced from the dual
+        (column generation), so the program is not a restriction to a random sample;
+        the others solve once on sampled patterns (faster, a restriction).
     random_state : None, int >= 0 or numpy.random.Generator
         Seed of the pattern sampling.
 
@@ -70,11 +86,13 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
     solution_ : ConvexSolution
     network_ : TwoLayerNetwork
     n_neurons_ : int
+    pricing_reports_ : list of TrainingReport
+        With ``pattern_method="priced"``: how pricing ended (status, rounds).
     """
 
     def __init__(self, beta=1e-2, n_patterns=50, activation="relu", alpha=0.01,
                  gated=False, fit_intercept=True, solver="auto",
-                 pattern_method="gaussian", random_state=0):
+                 pattern_method="priced", random_state=0):
         self.beta = beta
         self.n_patterns = n_patterns
         self.activation = activation
@@ -95,6 +113,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
             (scikit-learn's ``check_X_y``).
         """
         X, y = self._check_fit_input(X, y, regression=True)
+        self.pricing_reports_ = []
         Xd = self._design(X)
         self.solution_ = self._fit_scalar(Xd, y, "squared")
         self.network_ = self.solution_.network()
@@ -128,7 +147,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
 
     def __init__(self, beta=1e-2, n_patterns=50, activation="relu", alpha=0.01,
                  gated=False, fit_intercept=True, loss="squared", solver="auto",
-                 pattern_method="gaussian", random_state=0):
+                 pattern_method="priced", random_state=0):
         self.beta = beta
         self.n_patterns = n_patterns
         self.activation = activation
@@ -154,6 +173,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError("y has a single class; a classifier needs at least two")
+        self.pricing_reports_ = []
         Xd = self._design(X)
         targets = ([self.classes_[1]] if len(self.classes_) == 2 else self.classes_)
         self.solutions_ = [self._fit_scalar(Xd, np.where(y == c, 1.0, -1.0), self.loss)

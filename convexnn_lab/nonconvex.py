@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._threads import torch_threads
 from ._validation import check_beta, check_choice, check_positive_int, check_Xy
 from .activations import ACTIVATIONS, slopes
 from .losses import LOSSES
@@ -37,6 +38,7 @@ def train_nonconvex(
     seed: int = 0,
     progress: bool = False,
     record_every: int = 1,
+    threads: int = 1,
 ) -> TwoLayerNetwork:
     """Train ``f(x) = sigma(x^T W1) w2`` on the objective L with a torch optimizer.
 
@@ -67,6 +69,9 @@ def train_nonconvex(
         Show a tqdm progress bar.
     record_every : int
         Record the full objective every this many steps in ``history``.
+    threads : int
+        Torch intra-op threads (default 1, as the convex solvers: spinning threads stall
+        when another process holds a core; raise it on a quiet machine with many cores).
 
     Returns
     -------
@@ -86,6 +91,7 @@ def train_nonconvex(
     check_choice(loss, "loss", LOSSES)
     steps = check_positive_int(steps, "steps", minimum=0)
     record_every = check_positive_int(record_every, "record_every")
+    threads = check_positive_int(threads, "threads")
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive step size, got {lr}")
     a, b = slopes(activation, alpha)
@@ -121,6 +127,24 @@ def train_nonconvex(
 
     history = []
     bar = tqdm(range(steps), disable=not progress, desc=f"{optimizer} m={width}")
+    with torch_threads(threads):
+        _train(bar, history, objective, opt, gen, n, batch_size, record_every, progress)
+    with torch.no_grad():
+        history.append(float(objective()))
+    if not np.isfinite(history[-1]):
+        raise FloatingPointError(
+            f"training diverged (objective {history[-1]}); lower lr (now {lr})"
+        )
+    net = TwoLayerNetwork(W1.detach().numpy().copy(), w2.detach().numpy().copy(),
+                          activation, alpha)
+    net.history = history
+    return net
+
+
+def _train(bar, history, objective, opt, gen, n, batch_size, record_every, progress):
+    """The optimizer's steps, recording the full objective every `record_every`."""
+    import torch
+
     for t in bar:
         if t % record_every == 0:
             with torch.no_grad():
@@ -134,16 +158,6 @@ def train_nonconvex(
         opt.step()
         if progress and t % 50 == 0:
             bar.set_postfix(objective=f"{history[-1]:.4g}")
-    with torch.no_grad():
-        history.append(float(objective()))
-    if not np.isfinite(history[-1]):
-        raise FloatingPointError(
-            f"training diverged (objective {history[-1]}); lower lr (now {lr})"
-        )
-    net = TwoLayerNetwork(W1.detach().numpy().copy(), w2.detach().numpy().copy(),
-                          activation, alpha)
-    net.history = history
-    return net
 
 
 def _torch_objective(X, y, W1, w2, a, b, beta, loss, fit_scale=1.0):

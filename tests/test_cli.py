@@ -18,6 +18,7 @@ LEARNING_RATE = "(the Adam learning rate, e.g. 0.01)"
     (["--lr", "-1"], "argument --lr: must be a finite number > 0"),
     (["--lr", "fast"], f"argument --lr: must be a finite number > 0 {LEARNING_RATE}, got 'fast'"),
     (["--seed", "-1"], "argument --seed: must be an integer >= 0"),
+    (["--time-limit", "0"], "argument --time-limit: must be a finite number > 0"),
 ])
 def test_bad_demo_arguments_are_usage_errors(capsys, args, message):
     with pytest.raises(SystemExit) as info:
@@ -32,7 +33,7 @@ def test_demo_help_states_every_default(capsys):
         main(["demo", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     for option in ("--dataset", "--beta", "--patterns", "--seeds", "--steps", "--lr",
-                   "--seed "):
+                   "--time-limit", "--seed "):
         entry = help_text.split(option, 2)[-1].split(" --", 1)[0]
         assert "default" in entry, f"{option} help shows no default: {entry!r}"
 
@@ -42,7 +43,7 @@ def diabetes_demo():
     from convexnn_lab.cli import demo
 
     lines = []
-    rows = demo("diabetes", n_patterns=5, seeds=2, steps=30, out=lines.append)
+    rows = demo("diabetes", n_patterns=5, seeds=2, steps=30, time_limit=10, out=lines.append)
     return rows, lines
 
 

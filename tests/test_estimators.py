@@ -20,7 +20,9 @@ def test_regressor_fits_and_matches_its_network():
 
 def test_classifier_in_pipeline_and_grid_search():
     ds = cl.load_dataset("iris", n_samples=60)
-    pipe = make_pipeline(StandardScaler(), cl.ConvexReLUClassifier(n_patterns=8))
+    # sampled patterns: this test is about scikit-learn's machinery, and fast
+    pipe = make_pipeline(StandardScaler(),
+                         cl.ConvexReLUClassifier(n_patterns=8, pattern_method="gaussian"))
     grid = GridSearchCV(pipe, {"convexreluclassifier__beta": [0.1, 1.0]}, cv=2)
     grid.fit(ds.X_train, ds.y_train)
     assert grid.score(ds.X_test, ds.y_test) > 0.7
@@ -41,12 +43,31 @@ def test_binary_logistic_classifier():
 
 def test_demo_table():
     lines = []
-    rows = demo("iris", n_patterns=5, seeds=2, steps=300, out=lines.append)
+    rows = demo("iris", n_patterns=5, seeds=2, steps=300, time_limit=20, out=lines.append)
     header = next(line for line in lines if line.startswith("model"))
     assert len(rows) == 4 and "objective" in header
-    convex_adam = rows[-1][1]
-    best_adam = min(r[1] for r in rows[1:3])
-    assert convex_adam <= best_adam + 1e-6  # the program on Adam's patterns is never above it
+    sampled, priced = rows[0], rows[1]
+    assert sampled[0].startswith("convex, 5 sampled") and priced[0].startswith("convex, priced")
+    # pricing starts from the same 5 patterns and only adds violated ones
+    assert priced[1] <= sampled[1] + 1e-6
+    pricing = next(line for line in lines if line.startswith("pricing: status"))
+    assert "largest price" in pricing or "global optimality" in pricing
+
+
+def test_estimators_price_their_patterns_by_default():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, (30, 1))
+    y = np.abs(X[:, 0]) - 0.3
+    priced = cl.ConvexReLURegressor(beta=1e-2, n_patterns=3).fit(X, y)
+    sampled = cl.ConvexReLURegressor(beta=1e-2, n_patterns=3, pattern_method="gaussian").fit(X, y)
+    (report,) = priced.pricing_reports_
+    # one feature plus a bias: every pattern can be enumerated, so pricing is exact
+    assert report.status == "optimal" and report.exact
+    assert priced.solution_.objective <= sampled.solution_.objective + 1e-9
+    assert np.isclose(priced.network_.objective(cl.add_bias(X), y, 1e-2),
+                      priced.solution_.objective, rtol=1e-5)
+    with pytest.raises(ValueError, match="pattern_method must be one of"):
+        cl.ConvexReLURegressor(pattern_method="random").fit(X, y)
 
 
 def test_targets_are_checked_by_scikit_learn():

@@ -74,3 +74,17 @@ def test_bad_settings_are_named():
         train_convex(X, y, 0.1, time_limit=-1)
     with pytest.raises(TypeError, match="warm_network"):
         train_convex(X, y, 0.1, warm_network="adam")
+
+
+def test_warm_started_rounds_reach_the_cold_optimum():
+    # the first-order route warm-starts each round from the last (carry_over); its
+    # final program solved cold must give the same optimum
+    X, y = data(30, seed=4)
+    report = train_convex(X, y, 0.1, gated=True, solver="fista", initial_patterns=5,
+                          per_round=5, seed=0)
+    assert report.status == "optimal"
+    cold = cl.solve_convex(X, y, 0.1, report.solution.patterns, gated=True, solver="fista",
+                           progress=False)
+    assert abs(report.objective - cold.objective) <= 1e-6 * cold.objective
+    full = cl.solve_convex(X, y, 0.1, cl.enumerate_patterns(X), gated=True)
+    assert abs(report.objective - full.objective) <= 1e-5 * full.objective

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._memory import available_memory
+from .._threads import torch_threads
 from .._validation import (
     check_beta,
     check_bool,
@@ -103,7 +103,7 @@ def _run(method: str, program: ConvexProgram, options: SolveOptions) -> SolverRe
         from . import conic
 
         return conic.solve(program, options)
-    with _torch_threads(options.threads if options.device == "cpu" else None):
+    with torch_threads(options.threads if options.device == "cpu" else None):
         if method == "ipm":
             from . import interior
 
@@ -111,22 +111,6 @@ def _run(method: str, program: ConvexProgram, options: SolveOptions) -> SolverRe
         from . import first_order
 
         return first_order.solve(program, options)
-
-
-@contextmanager
-def _torch_threads(threads):
-    """Run torch's CPU work on `threads` intra-op threads, then restore the setting."""
-    if threads is None:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def wrap(program: ConvexProgram, result: SolverResult, *, tol: float) -> ConvexSolution:

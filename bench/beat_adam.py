@@ -1,0 +1,161 @@
+"""Benchmark: time to beat Adam, convex training with priced patterns against Adam's lr grid.
+
+    python bench/beat_adam.py [--beta 0.1] [--only breast] [--long] [--json bench/results/beat_adam.json]
+
+On every benchmark set (those of ``bench/solvers.py``, bias column added), the same
+objective L (notation, chapter 00), evaluated by ``TwoLayerNetwork.objective`` on the
+network each method returns:
+
+* **Adam**: the non-convex network of width 100, full batch, 2000 steps, from the lr
+  grid (1e-3, 1e-2, 5e-2); the row gives the best run's objective, that run's time and
+  the whole grid's time (what a user pays to find the lr).  ``--long`` adds Adam at
+  width 300 and at 10,000 steps (best lr of the grid).
+* **train_convex**: pattern pricing (column generation, chapter 2) with no learning
+  rate, stopped at a time limit of ``--budget`` times the grid's time (or when its
+  search finds no violated pattern).  The row gives the time at which its network first
+  went below Adam's best objective (from the rounds' history: each round's objective is
+  that of its network, up to the solver's certified 1e-6), the final objective, the
+  status and, when pricing was exact, the global gap.
+
+Test accuracy (classification) or R^2 (regression) is printed beside each.  Wall times
+depend on the machine and its load: the script prints the load average before and after,
+and ratios measured within one run are what to quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+
+import numpy as np
+
+import convexnn_lab as cl
+
+LRS = (1e-3, 1e-2, 5e-2)
+
+
+def _datasets(n_synthetic=2000, seed=0):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_solvers", Path(__file__).with_name("solvers.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.datasets(n_synthetic, seed), mod.score
+
+
+def adam_grid(X, y, beta, *, width=100, steps=2000, lrs=LRS, seed=0):
+    """Train Adam at each lr; returns (best network, best lr, best run's seconds, grid's
+    seconds, objectives by lr)."""
+    best, total, by_lr = None, 0.0, {}
+    for lr in lrs:
+        t0 = time.perf_counter()
+        net = cl.train_nonconvex(X, y, width, beta, lr=lr, steps=steps, seed=seed)
+        dt = time.perf_counter() - t0
+        total += dt
+        obj = net.objective(X, y, beta)
+        by_lr[lr] = obj if np.isfinite(obj) else float("inf")
+        if best is None or by_lr[lr] < best[0]:
+            best = (by_lr[lr], net, lr, dt)
+    return best[1], best[2], best[3], total, by_lr
+
+
+def first_below(report, target):
+    """Seconds and round at which train_convex's objective first went below `target`."""
+    for r in report.rounds:
+        if r.objective < target:
+            return r.seconds, r.round
+    return None, None
+
+
+def bench_dataset(name, X, y, y_test, X_test, task, beta, budget, long, score):
+    X, X_test = cl.add_bias(X), cl.add_bias(X_test)
+    rows = []
+    net, lr, t_best, t_grid, by_lr = adam_grid(X, y, beta)
+    adam_obj = net.objective(X, y, beta)
+    rows.append(dict(data=name, method=f"adam w=100 2000 steps (best lr={lr})",
+                     objective=adam_obj, seconds=t_best, grid_seconds=t_grid,
+                     test=score(net.predict(X_test), y_test, task), note=str(by_lr)))
+    if long:
+        for width, steps in ((300, 2000), (100, 10_000), (300, 10_000)):
+            t0 = time.perf_counter()
+            other = cl.train_nonconvex(X, y, width, beta, lr=lr, steps=steps, seed=0)
+            rows.append(dict(data=name, method=f"adam w={width} {steps} steps (lr={lr})",
+                             objective=other.objective(X, y, beta),
+                             seconds=time.perf_counter() - t0,
+                             test=score(other.predict(X_test), y_test, task)))
+    t0 = time.perf_counter()
+    report = cl.train_convex(X, y, beta, time_limit=budget * t_grid, max_rounds=200)
+    t_all = time.perf_counter() - t0
+    conv = report.network()
+    t_below, k_below = first_below(report, adam_obj)
+    last = report.rounds[-1]
+    rows.append(dict(data=name, method="train_convex", objective=conv.objective(X, y, beta),
+                     seconds=t_all, below_adam_seconds=t_below, below_adam_round=k_below,
+                     rounds=len(report.rounds), patterns=last.n_patterns,
+                     status=report.status, global_gap=report.global_gap,
+                     best_ratio=last.best_ratio, program_gap=report.solution.gap,
+                     test=score(conv.predict(X_test), y_test, task),
+                     curve=[(r.seconds, r.objective) for r in report.rounds]))
+    return rows
+
+
+def print_rows(rows):
+    print(f"\n{rows[0]['data']}")
+    print(f"  {'method':38s} {'objective':>10s} {'seconds':>8s} {'grid s':>7s} "
+          f"{'below Adam at':>14s} {'test':>6s}  status")
+    for r in rows:
+        grid = f"{r['grid_seconds']:.1f}" if "grid_seconds" in r else "-"
+        below = "-"
+        if r["method"] == "train_convex":
+            below = ("never" if r["below_adam_seconds"] is None else
+                     f"{r['below_adam_seconds']:.1f}s (r{r['below_adam_round']})")
+        status = ""
+        if r["method"] == "train_convex":
+            status = (f"{r['status']}, {r['rounds']} rounds, {r['patterns']} patterns, "
+                      f"best price/beta {r['best_ratio']:.2f}"
+                      + ("" if r["global_gap"] is None else f", global gap {r['global_gap']:.1e}"))
+        print(f"  {r['method']:38s} {r['objective']:10.4f} {r['seconds']:8.1f} {grid:>7s} "
+              f"{below:>14s} {r['test']:6.3f}  {status}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--beta", type=float, default=0.1)
+    p.add_argument("--budget", type=float, default=4.0,
+                   help="train_convex's time limit, in multiples of Adam's grid time")
+    p.add_argument("--synthetic", type=int, default=2000)
+    p.add_argument("--only", default=None, help="run only data sets whose name contains this")
+    p.add_argument("--long", action="store_true", help="Adam at width 300 and 10,000 steps too")
+    p.add_argument("--json", default="bench/results/beat_adam.json")
+    args = p.parse_args(argv)
+    os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"({os.cpu_count()} cores)")
+    sets, score = _datasets(args.synthetic)
+    rows = []
+    for name, X, y, y_test, X_test, task in sets:
+        if args.only and args.only not in name:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = bench_dataset(name, X, y, y_test, X_test, task, args.beta, args.budget,
+                                args.long, score)
+        print_rows(got)
+        rows += got
+    load = os.getloadavg()
+    print(f"\nload average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    with open(args.json, "w") as fh:
+        json.dump({"rows": rows, "beta": args.beta, "budget": args.budget}, fh, indent=1,
+                  default=float)
+    print(f"wrote {args.json}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
