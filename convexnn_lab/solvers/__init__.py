@@ -15,6 +15,8 @@ method         what it is                                                       
 
 FISTA, the AL and a stalled interior point finish with a Newton polish on the support
 (``polish``); ``budget`` holds the memory and flop estimates the choice reads.
+``distributed=True`` runs FISTA or the AL on rows sharded across the ranks of a
+``torch.distributed`` process group (``_comm``; chapter 6, "Solve across devices").
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
     return "fista" if gated else "al"
 
 
-def _run(method: str, program: ConvexProgram, options: SolveOptions) -> SolverResult:
+def _run(method: str, program: ConvexProgram, options: SolveOptions,
+         comm=None) -> SolverResult:
     if method == "cvxpy":
         from . import conic
 
@@ -105,7 +108,9 @@ def _run(method: str, program: ConvexProgram, options: SolveOptions) -> SolverRe
             return interior.solve(program, options)
         from . import first_order
 
-        return first_order.solve(program, options)
+        if comm is None:
+            return first_order.solve(program, options)
+        return first_order.solve(program, options, comm=comm)
 
 
 @contextmanager
@@ -124,7 +129,8 @@ def _torch_threads(threads):
         torch.set_num_threads(before)
 
 
-def wrap(program: ConvexProgram, result: SolverResult, *, tol: float) -> ConvexSolution:
+def wrap(program: ConvexProgram, result: SolverResult, *, tol: float,
+         comm=None) -> ConvexSolution:
     """Certify the weights a solver returned and set the final status.
 
     The certificate is computed on ``result.U, result.V`` in float64, for `program`.
@@ -133,8 +139,10 @@ def wrap(program: ConvexProgram, result: SolverResult, *, tol: float) -> ConvexS
     without that gets "inaccurate".  CVXPY works to its own tolerances: its "optimal"
     stands while its blocks meet their cones to ``CVXPY_FEASIBILITY_RTOL`` and its
     certificate proves `tol`, after a Newton polish where CVXPY stopped short of it.
+    With `comm` (a row-sharded solve), `program` holds this rank's rows and the
+    certificate is reduced over the ranks (``certify``).
     """
-    cert = certify(program, result.U, result.V, result.multipliers)
+    cert = certify(program, result.U, result.V, result.multipliers, comm=comm)
     status = result.status
     if result.method.startswith("cvxpy"):
         if status == "optimal" and not cert.gap <= tol * max(abs(cert.objective), 1e-300):
@@ -193,6 +201,7 @@ def solve_convex(
     progress: bool = True,
     chunk_rows: int | None = None,
     threads: int = 1,
+    distributed: bool = False,
 ):
     """Solve the convex program of a two-layer network on the given patterns.
 
@@ -255,6 +264,19 @@ def solve_convex(
         its core, so one busy neighbour process stalls them all: with the other core of
         a 2-core machine busy, the interior point on breast_cancer (P = 60) took 73 s on
         2 threads and 2.8 s on 1.  Raise it on a quiet machine with many cores.
+    distributed : bool
+        Row-sharded solve across the ranks of the initialized ``torch.distributed``
+        process group (launched by ``torchrun --nproc_per_node K script.py``; backend
+        "nccl" on GPUs, "gloo" on CPUs).  Each rank passes **its own rows** of X, y and
+        the patterns (``cl.distributed.shard_rows``), the same columns, patterns and
+        settings; FISTA or the AL run with each iteration's products local plus one
+        all-reduce of the d x P (cones: d x 2P) gradient and the loss, the certificate's
+        sums and maxima reduced the same way.  Every rank returns the same U, V and the
+        same certificate (of the whole program); ``solution.program`` is the rank's
+        shard, and the multipliers and ``certificate.dual`` hold its rows.  The cone
+        maxima are bounded by the multipliers (the exact NNLS needs all rows on one
+        process).  Default device: the rank's current GPU with NCCL, else "cpu".
+        solver "auto" means "fista" (gated) or "al"; "cvxpy" and "ipm" are refused.
 
     Returns
     -------
@@ -270,7 +292,9 @@ def solve_convex(
         When the chosen solver would not fit in the free memory (checked before
         allocating).
     RuntimeError
-        If the solver fails outright.
+        If the solver fails outright; with `distributed`, when no process group is
+        initialized (the message says how to launch one) or another rank stopped or
+        timed out.
 
     See Also
     --------
@@ -281,6 +305,9 @@ def solve_convex(
         y = y[:, 0]  # one output column is the scalar program
     check_choice(solver, "solver", SOLVERS)
     check_loss(loss)
+    comm = _communicator(distributed, solver)
+    if comm is not None and device is None:
+        device = _rank_device(comm)
     options = _options(tol=tol, max_iter=max_iter, device=device, dtype=dtype,
                        progress=progress, chunk_rows=chunk_rows,
                        cvxpy_solver_name=cvxpy_solver_name, verbose=verbose, threads=threads)
@@ -303,12 +330,21 @@ def solve_convex(
                          cvxpy_solver_name=cvxpy_solver_name, verbose=verbose, tol=tol,
                          max_iter=max_iter, device=options.device, dtype=dtype,
                          warm_start=warm[c], progress=progress, chunk_rows=chunk_rows,
-                         threads=threads)
+                         threads=threads, distributed=distributed)
             for c in range(y.shape[1])])
     program = ConvexProgram(X, y, beta, patterns, activation=activation, alpha=alpha,
                             loss=loss, gated=gated)
     method = solver
-    if solver == "auto":
+    if distributed and solver == "auto":
+        method = "fista" if program.gated else "al"
+    if comm is not None:
+        comm.check_same({"d": program.d, "P": program.P, "beta": program.beta,
+                         "activation": program.activation, "alpha": program.alpha,
+                         "loss": program.loss, "gated": program.gated, "solver": method,
+                         "tol": options.tol, "max_iter": options.max_iter,
+                         "dtype": options.dtype,
+                         "warm_start": warm_start is not None})
+    if method == "auto":
         method = choose_solver(program.n, program.d, program.P, gated=program.gated,
                                loss=program.loss, dtype=options.dtype,
                                memory=available_memory(options.device))
@@ -329,10 +365,30 @@ def solve_convex(
         # round-off stopped the interior-point method short of tol (degenerate programs,
         # e.g. all patterns of a few points): "auto" falls back on the exact reference
         method = "cvxpy"
-    solution = wrap(program, _run(method, program, options), tol=options.tol)
+    solution = wrap(program, _run(method, program, options, comm), tol=options.tol,
+                    comm=comm)
     if solution.status != "optimal":
         warnings.warn(_stop_message(solution, options.tol), RuntimeWarning, stacklevel=2)
     return solution
+
+
+def _communicator(distributed, solver):
+    """None for a one-process solve, else the ranks' communicator (``_comm``)."""
+    from .._comm import communicator
+
+    if not check_bool(distributed, "distributed"):
+        return None
+    if solver not in ("auto", "fista", "al"):
+        raise ValueError(f"distributed=True runs the first-order solvers (solver='fista', "
+                         f"'al' or 'auto'), not solver={solver!r}: CVXPY and the interior "
+                         "point need every row on one process")
+    comm = communicator(True)
+    return None if comm.world_size == 1 else comm
+
+
+def _rank_device(comm) -> str:
+    """The device a rank computes on by default: its current GPU with NCCL, else the CPU."""
+    return "cpu" if comm.device.type == "cpu" else f"cuda:{comm.device.index}"
 
 
 def _stop_message(solution: ConvexSolution, tol: float) -> str:
