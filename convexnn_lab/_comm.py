@@ -133,8 +133,8 @@ class Ranks(Local):
             raise RuntimeError(
                 f"rank {self.rank} of {self.world_size}: the {what} across ranks failed: "
                 "another rank stopped (its own error says why) or did not answer within the "
-                "process group's timeout (init_process_group(timeout=...)). Every rank must "
-                f"run the same solve on its own rows; {LAUNCH_HINT}. Cause: {err}"
+                "process group's timeout (init_process_group(timeout=...)); every rank must "
+                f"make the same calls, each on its own rows. Cause: {err}"
             ) from err
 
     def _reduce(self, values, op, what):
@@ -163,7 +163,7 @@ class Ranks(Local):
             elif isinstance(v, (bool, np.bool_)):
                 out.append(bool(part.item()))
             elif isinstance(v, numbers.Integral):
-                out.append(int(round(part.item())))
+                out.append(round(part.item()))
             else:
                 out.append(float(part.item()))
         return out[0] if len(out) == 1 else tuple(out)

@@ -117,7 +117,7 @@ def _rank_main(rank, world_size, port, timeout, threads, fn, args, kwargs, queue
             queue.put((rank, True, fn(*args, **kwargs)))
         finally:
             dist.destroy_process_group()
-    except BaseException as err:  # reported to the parent, which raises
+    except BaseException as err:  # noqa: BLE001 - reported to the parent, which raises
         queue.put((rank, False, f"{type(err).__name__}: {err}"))
 
 
@@ -303,7 +303,7 @@ def main(argv=None) -> int:
 
     gpu = torch.cuda.is_available()
     if gpu:
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group("nccl" if gpu else "gloo")
     comm = communicator(True)
     try:
