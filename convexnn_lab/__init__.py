@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     activations,
     book,
     datasets,
+    distributed,
     geometric,
     images,
     landscape,
