@@ -69,6 +69,8 @@ def rank_suite():
     except ValueError as err:
         out["disagree"] = str(err)
     comm = communicator(True)
+    # rows by global index (pricing's row sample on large data), and every rank's rows
+    out["rows"] = (comm.take_rows(Xr, [0, 19, 20, 39]), comm.concat_rows(Xr[:3]))
     out["traffic"] = (comm.calls, comm.bytes)
     return out
 
@@ -127,6 +129,14 @@ def test_sharded_training_follows_the_one_process_rounds(ranks):
 def test_ranks_that_disagree_are_told_which_setting(ranks):
     for out in ranks:
         assert "the ranks disagree on beta: [1.0, 21.0]" in out["disagree"]
+
+
+def test_rows_travel_by_global_index_in_rank_order(ranks):
+    X = data(0)[0]
+    for out in ranks:
+        taken, stacked = out["rows"]
+        assert np.array_equal(taken, X[[0, 19, 20, 39]])
+        assert np.array_equal(stacked, np.vstack([X[:3], X[20:23]]))
 
 
 def test_communication_is_counted(ranks):

@@ -273,9 +273,9 @@ def solve_convex(
         all-reduce of the d x P (cones: d x 2P) gradient and the loss, the certificate's
         sums and maxima reduced the same way.  Every rank returns the same U, V and the
         same certificate (of the whole program); ``solution.program`` is the rank's
-        shard, and the multipliers and ``certificate.dual`` hold its rows.  The cone
-        maxima are bounded by the multipliers (the exact NNLS needs all rows on one
-        process).  Default device: the rank's current GPU with NCCL, else "cpu".
+        shard, and the multipliers and ``certificate.dual`` hold its rows.  Default
+        device: the rank's current GPU with NCCL (call ``torch.cuda.set_device(local_rank)``
+        before ``init_process_group``), else "cpu".
         solver "auto" means "fista" (gated) or "al"; "cvxpy" and "ipm" are refused.
 
     Returns
