@@ -10,13 +10,17 @@ from . import (  # noqa: F401
     activations,
     book,
     datasets,
+    deep,
     geometric,
+    hardness,
     images,
     landscape,
     lowrank,
     plots,
     recovery,
+    relaxation,
     stationary,
+    vector_output,
 )
 from .certificates import Certificate, certify
 from .datasets import add_bias, load_dataset, toy

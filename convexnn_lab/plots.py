@@ -16,13 +16,16 @@ from .landscape import (
 from .patterns import cover_bound, enumerate_patterns, general_position_count
 
 __all__ = [
+    "threshold_maps",
     "arrangement",
     "network_1d",
     "objective_comparison",
     "one_neuron",
     "pattern_counts",
+    "pattern_growth",
     "pattern_string",
     "product_landscape",
+    "relaxation_gaps",
     "training_curves",
     "two_neuron_landscape",
 ]
@@ -392,3 +395,72 @@ def accuracy_vs_time(runs, *, axes=None):
         ax.set_ylabel(f"{what} accuracy")
     axes[1].legend(fontsize=7)
     return fig, axes
+
+
+def pattern_growth(growth, *, axes=None):
+    """Pattern counts and enumeration times, log scale (chapter 8): against n, one line per
+    rank (dashed: the general-position count ``2 sum_{k<r} C(n-1, k)`` ~ n^(r-1)), and
+    against the rank, one line per n.  `growth` comes from ``hardness.pattern_growth``."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    else:
+        fig = axes[0].figure
+    ns = np.asarray(growth.ns)
+    for k, r in enumerate(growth.ranks):
+        axes[0].loglog(ns, growth.counts[k], "o", color=f"C{k}", label=f"r = {r}")
+        axes[0].loglog(ns, [general_position_count(int(n), int(r)) for n in ns], "--",
+                       color=f"C{k}", lw=0.8)
+        axes[1].loglog(ns, np.maximum(growth.seconds[k], 1e-5), "o-", color=f"C{k}",
+                       label=f"r = {r}")
+    for k, n in enumerate(ns):
+        axes[2].semilogy(growth.ranks, growth.counts[:, k], "s-", color=f"C{k + 5}",
+                         label=f"n = {n}")
+    axes[0].set_ylabel("number of patterns P")
+    axes[0].set_title("counts (dashed: general-position formula)")
+    axes[1].set_ylabel("enumeration time (s)")
+    axes[1].set_title("time on this machine")
+    axes[2].set_ylabel("number of patterns P")
+    axes[2].set_xlabel("rank r")
+    axes[2].set_xticks([int(r) for r in growth.ranks])
+    axes[2].set_title("counts against the rank")
+    axes[2].legend(fontsize=8)
+    for ax in axes[:2]:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks([int(n) for n in ns], [str(n) for n in ns])
+        ax.minorticks_off()
+        ax.set_xlabel("n (rows of X)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, axes
+
+
+def relaxation_gaps(tables, *, ax=None):
+    """``p* / p_gated`` against n (mean over seeds, bars from min to max) for each
+    ``relaxation.GapTable``, with the rate sqrt(log n) scaled to meet each mean at the
+    smallest n (chapter 8)."""
+    fig, ax = _axes(ax)
+    for k, t in enumerate(tables):
+        mean, lo, hi = t.mean(), t.ratios.min(axis=0), t.ratios.max(axis=0)
+        ax.errorbar(t.ns, mean, yerr=[mean - lo, hi - mean], fmt="o-", color=f"C{k}",
+                    capsize=3, label=f"d = {t.d}, beta = {t.beta:g}")
+        ref = t.rate() * mean[0] / t.rate()[0]
+        ax.plot(t.ns, ref, ":", color=f"C{k}", label="c sqrt(log n)" if k == 0 else None)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("n (samples)")
+    ax.set_ylabel("p* / p_gated")
+    ax.axhline(1.0, color="0.6", lw=0.8)
+def threshold_maps(y, maps: dict, *, beta: float, ax=None):
+    """Optimal singular value s*(y) of the product against the singular value y of the
+    target, one line per label (chapter 9): soft threshold (nuclear norm) against the hard
+    thresholds of weight decay on deeper chains."""
+    fig, ax = _axes(ax)
+    for label, s in maps.items():
+        ax.plot(y, s, label=label)
+    ax.plot(y, y, color="0.6", ls=":", lw=0.8, label="s = y (no penalty)")
+    ax.axvline(beta, color="0.5", ls="--", lw=0.8, label="y = beta")
+    ax.set_xlabel("singular value y of the target")
+    ax.set_ylabel("singular value s* of the optimal product")
+    ax.legend(fontsize=8)
+    return fig, ax

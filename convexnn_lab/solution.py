@@ -54,7 +54,9 @@ class SolverResult:
     route : str, optional
         Interior point: "rows" (n x n Newton systems) or "columns" ((Pd) x (Pd)).
     history : list of (iteration, objective, gap)
-        Certified points met on the way (torch solvers).
+        Certified points met on the way (torch solvers; the interior point certifies
+        its iterates once their complementarity gap is within 1e3 tol of the objective,
+        and its last one).
     ranks : int
         Processes the rows were sharded across (``solve_convex(..., distributed=True)``);
         the multipliers then hold this rank's rows.

@@ -1,6 +1,14 @@
-"""Exercises come from one source: solutions/ex*.md with nbgrader markers."""
+"""Exercises come from one source: solutions/ex*.md with nbgrader markers.
 
+The checks reject the typical wrong answers listed in WRONG (each with its own
+message), turn malformed answers into feedback, never show their code or reference
+values, and refuse the library function an exercise asks the learner to write.
+"""
+
+import inspect
+import math
 import re
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -9,7 +17,8 @@ import pytest
 from nbclient import NotebookClient
 
 import convexnn_lab as cl
-from convexnn_lab.grading import NOT_ANSWERED, release_notebook
+from convexnn_lab.grading import CHECKS, NOT_ANSWERED, Feedback, release_notebook
+from convexnn_lab.grading._registry import register
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "solutions").glob("ex*.md"))
@@ -46,6 +55,7 @@ def test_exercise_holds_no_solution_text(src):
                 assert line not in student, f"solution line leaked: {line}"
 
 
+
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
 def test_unanswered_exercise_fails_every_check_with_the_stub_message(src):
     nb = release_notebook(src)
@@ -56,39 +66,409 @@ def test_unanswered_exercise_fails_every_check_with_the_stub_message(src):
         if cell.cell_type != "code":
             continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        is_check = cell.metadata.get("nbgrader", {}).get("grade", False)
-        if is_check:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade", False):
             checks += 1
             assert errors and NOT_ANSWERED in errors[0]["evalue"], cell.source
+            assert not any(o.output_type == "execute_result" for o in cell.outputs)
+        elif meta.get("solution", False):  # a prediction's stub raises where it stands
+            assert not errors or errors[0]["ename"] == "NotImplementedError", cell.source
         else:
             assert not errors, f"crash outside a check cell: {cell.source[:80]}"
-    assert checks >= 3
+    assert checks >= 4
 
 
-def test_check_gives_specific_feedback():
-    with pytest.raises(AssertionError, match="did you drop duplicates"):
-        cl.grading.check("ex01.q1", lambda X, U: (X @ U >= 0).T)
-    with pytest.raises(AssertionError, match="twice the expected"):
-        cl.grading.check("ex00.q1",
-                         lambda w, X, y: np.sum((np.maximum(0, X[:, 0] * w) - y) ** 2))
-    with pytest.raises(AssertionError, match="z = 1 - lam/2"):
-        cl.grading.check("ex00.q2", lambda lam: 1 - lam)
-    with pytest.raises(AssertionError, match="balance"):
-        cl.grading.check("ex00.q3", lambda z: (z, 1.0))
-    with pytest.raises(AssertionError, match="not answered yet"):
-        cl.grading.check("ex00.q4", lambda *a: (_ for _ in ()).throw(NotImplementedError("x")))
-    with pytest.raises(AssertionError, match="C\\(n-1, k\\)"):
-        import math
-        cl.grading.check("ex01.q2", lambda n, r: 2 * sum(math.comb(n, k) for k in range(r)))
-    with pytest.raises(AssertionError, match="pass the function"):
-        cl.grading.check("ex00.q1", 3.0)
-    with pytest.raises(AssertionError, match="left out \\|\\|y\\|\\|"):
-        cl.grading.check("ex03.q2", lambda s, y, b: (1 + s / (2 * b)) ** 4)
-    with pytest.raises(AssertionError, match="-z_i, not 0"):
-        cl.grading.check("ex03.q3", lambda Z, p: p.astype(float) @ Z)
-    with pytest.raises(AssertionError, match="count distinct patterns"):
-        cl.grading.check("ex04.q1", lambda W1, X: W1.shape[1])
-    with pytest.raises(AssertionError, match="sqrt\\(1/2\\)"):
-        cl.grading.check("ex04.q2", lambda W1, w2, j: (
-            np.hstack([np.delete(W1, j, 1), 0.5 * W1[:, [j, j]]]),
-            np.concatenate([np.delete(w2, j), w2[[j, j]]])))
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_released_cells_are_nbgraders_and_locked(src):
+    student = nbformat.read(ROOT / "exercises" / (src.stem + ".ipynb"), as_version=4)
+    kinds = {"check": 0, "manual": 0, "prediction": 0}
+    for cell in student.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            kinds["check"] += 1
+            assert cell.metadata["editable"] is False and cell.metadata["deletable"] is False
+            if "prediction)" in cell.source:
+                kinds["prediction"] += 1
+        elif meta.get("solution") and cell.cell_type == "code":
+            assert "# YOUR CODE HERE\n" in cell.source and "raise NotImplementedError()" in cell.source
+            assert cell.metadata["deletable"] is False
+        elif meta.get("solution"):  # a derivation, graded by hand
+            assert meta.get("grade") and meta["points"] >= 2
+            assert cell.source == "YOUR ANSWER HERE"
+            kinds["manual"] += 1
+    assert kinds["manual"] >= 1 and kinds["prediction"] >= 1 and kinds["check"] >= 4, kinds
+    text = nbformat.writes(student)
+    assert "Rubric" not in text
+    assert "YOUR CODE HERE" in src.read_text() and "YOUR ANSWER HERE" in src.read_text()
+
+
+def _raise(exc):
+    raise exc
+
+
+def _relu_loss(w, X, y):
+    return 0.5 * np.sum((np.maximum(0, X[:, 0] * w) - y) ** 2)
+
+
+def _grad(w, X, y, *, sign=1.0, kink=False, chain=True):
+    x = X[:, 0]
+    z = np.outer(w, x)
+    r = np.maximum(0.0, z).sum(axis=0) - y
+    mask = (z >= 0) if kink else (z > 0)
+    return sign * (mask * (x if chain else 1.0) * r).sum(axis=1)
+
+
+def _dual(X, y, pred, P, beta, clip=True, scale=True):
+    lam0 = y - pred
+    worst = np.linalg.norm((P * lam0) @ X, axis=1).max()
+    s_max = beta / worst
+    if not scale:
+        s = 1.0
+    elif clip:
+        s = np.clip(lam0 @ y / (lam0 @ lam0), 0.0, s_max)
+    else:
+        s = s_max
+    lam = s * lam0
+    return lam @ y - 0.5 * lam @ lam
+
+
+def _ramps(t, order="right-left", transpose=False):
+    diff = t[:, None] - t[None, :]
+    right, left = np.maximum(diff, 0), np.maximum(-diff, 0)
+    if transpose:
+        right, left = right.T, left.T
+    if order == "left-right":
+        return np.hstack([left, right])
+    if order == "interleaved":
+        return np.stack([right, left], axis=2).reshape(len(t), -1)
+    return np.hstack([right, left])
+
+
+def _to_net(U, V, scale=True, vsign=-1.0):
+    cols, outs = [], []
+    for block, sign in ((U, 1.0), (V, vsign)):
+        for u in block.T:
+            r = np.linalg.norm(u)
+            if r > 0:
+                cols.append(u / np.sqrt(r) if scale else u)
+                outs.append(sign * (np.sqrt(r) if scale else 1.0))
+    return np.column_stack(cols), np.array(outs)
+
+
+def _merge(W1, w2, X, by_sign=True, balance=True):
+    groups = {}
+    for j in range(W1.shape[1]):
+        key = (tuple(X @ W1[:, j] >= 0), (w2[j] > 0) if by_sign else True)
+        groups[key] = groups.get(key, 0) + W1[:, j] * abs(w2[j]) * (1 if by_sign else np.sign(w2[j]))
+    cols, outs = [], []
+    for (_, pos), u in groups.items():
+        r = np.sqrt(np.linalg.norm(u))
+        cols.append(u / r if balance else u)
+        outs.append((r if balance else 1.0) * (1 if pos else -1))
+    return np.column_stack(cols), np.array(outs)
+
+
+def _library_merge(W1, w2, X):
+    net = cl.TwoLayerNetwork(W1, w2).merge_neurons(X)
+    return net.W1, net.w2
+
+
+def _found(X, P, mode):
+    exact = {tuple(p) for p in cl.enumerate_patterns(X)}
+    if mode == "rows":
+        return len(P) / len(exact)
+    if mode == "distinct":
+        return len({tuple(p) for p in P}) / len(exact)
+    return len({tuple(p) for p in P} & exact) / len(P)
+
+
+# exercise -> [(typical wrong answer, the words its feedback must contain)]
+WRONG = {
+    "ex00.q1": [(lambda w, X, y: 2 * _relu_loss(w, X, y), "twice the book"),
+                (lambda w, X, y: 0.5 * np.sum((X[:, 0] * w - y) ** 2), "linear neuron"),
+                (lambda w, X, y: _relu_loss(w, X, y) / len(y), "average"),
+                (lambda w, X, y: 0.5 * np.sum(np.maximum(0, X[:, 0] * w - y) ** 2), "residual"),
+                (lambda w, X, y: 1.0, "the loss at w"),
+                (lambda w, X, y: cl.landscape.one_neuron_loss(w, X, y), "write yourself")],
+    "ex00.q2": [(lambda lam: 1 - lam, "derivative"),
+                (lambda lam: 1 - lam / 2, "clipped"),
+                (lambda lam: 0.5, "the minimizer for lam"),
+                (lambda lam: cl.landscape.product_minimizer(lam), "write yourself")],
+    "ex00.q3": [(lambda z: (z, 1.0), "balance"),
+                (lambda z: (np.sqrt(abs(z)), np.sqrt(abs(z))), "one factor must be negative"),
+                (lambda z: (float("nan") if z < 0 else z ** 0.5,) * 2, "not finite"),
+                (lambda z: (z,), "a pair"),
+                (lambda z: cl.landscape.product_map(z), "write yourself")],
+    "ex00.q4": [(lambda w, X, y: _grad(w, X, y, sign=-1.0), "wrong sign"),
+                (lambda w, X, y: 2 * _grad(w, X, y), "twice"),
+                (lambda w, X, y: _grad(w, X, y, chain=False), "factor x_j"),
+                (lambda w, X, y: _grad(w, X, y, kink=True), "kink"),
+                (lambda w, X, y: np.zeros(2), "the gradient at"),
+                (lambda w, X, y: cl.landscape.two_neuron_grad(w, X, y), "write yourself")],
+    "ex01.q1": [(lambda X, U: (X @ U >= 0).T, "drop duplicates"),
+                (lambda X, U: np.unique((X @ U >= 0).T, axis=0).T, "transpose"),
+                (lambda X, U: np.unique((X @ U < 0).T, axis=0), "flipped"),
+                (lambda X, U: np.unique((X @ U > 0).T, axis=0), ">= 0, not > 0"),
+                (lambda X, U: cl.patterns.unique_patterns(cl.patterns.patterns_of_directions(X, U)),
+                 "write yourself")],
+    "ex01.q2": [(lambda n, r: 2 * sum(math.comb(n, k) for k in range(r)), "C\\(n-1, k\\)"),
+                (lambda n, r: sum(math.comb(n - 1, k) for k in range(r)), "half"),
+                (lambda n, r: 2 * sum(math.comb(n - 1, k) for k in range(r + 1)), "range\\(r\\)"),
+                (lambda n, r: 2 ** n, "2\\^n"),
+                (lambda n, r: 8, "not the count"),
+                (lambda n, r: cl.patterns.general_position_count(n, r), "write yourself")],
+    "ex01.q3": [(lambda t: np.array([t >= c for c in np.sort(t)]), "both directions"),
+                (lambda t: np.array([t >= c for c in t] + [t <= c for c in t]), "duplicates"),
+                (lambda t: cl.enumerate_patterns(cl.add_bias(t[:, None])), "write yourself")],
+    "ex01.q4": [(lambda X, p: True, "every 0/1 vector"),
+                (lambda X, p: p.sum() != 1, "you say pattern"),
+                (lambda X, p: None, "True or False"),
+                (lambda X, p: tuple(p) in {tuple(q) for q in cl.enumerate_patterns(X)},
+                 "write yourself")],
+    "ex02.q1": [(lambda X, y, b, P, U, V: 0.5 * np.sum((np.sum(P.T * (X @ (U - V)), 1) - y) ** 2)
+                 + b * np.sum(U ** 2 + V ** 2), "squared norms"),
+                (lambda X, y, b, P, U, V: 0.5 * np.sum((np.sum(P.T * (X @ (V - U)), 1) - y) ** 2)
+                 + b * (np.linalg.norm(U, axis=0).sum() + np.linalg.norm(V, axis=0).sum()),
+                 "wrong sign"),
+                (lambda X, y, b, P, U, V: 0.5 * np.sum(((X @ (U - V)).sum(1) - y) ** 2)
+                 + b * (np.linalg.norm(U, axis=0).sum() + np.linalg.norm(V, axis=0).sum()),
+                 "masks D_i"),
+                (lambda X, y, b, P, U, V: np.sum((np.sum(P.T * (X @ (U - V)), 1) - y) ** 2)
+                 + b * (np.linalg.norm(U, axis=0).sum() + np.linalg.norm(V, axis=0).sum()),
+                 "factor 1/2"),
+                (lambda X, y, b, P, U, V: cl.ConvexProgram(X, y, b, P).objective(U, V),
+                 "write yourself")],
+    "ex02.q2": [(lambda U, V: _to_net(U, V, scale=False), "objective differs"),
+                (lambda U, V: _to_net(U, V, vsign=1.0), "must subtract"),
+                (lambda U, V: (np.hstack([U, V]), np.r_[np.ones(U.shape[1]), -np.ones(V.shape[1])]),
+                 "nonzero columns"),
+                (lambda U, V: _to_net(U, V)[0], "a pair")],
+    "ex02.q3": [(lambda X, y, pred, P, beta: _dual(X, y, pred, P, beta, clip=False),
+                 "parabola's maximizer"),
+                (lambda X, y, pred, P, beta: _dual(X, y, pred, P, beta, scale=False),
+                 "without scaling"),
+                (lambda X, y, pred, P, beta: _dual(X, y, pred, P, 1e9), "breaks the dual"),
+                (lambda X, y, pred, P, beta: 0.0, "the dual lower bound")],
+    "ex02.q4": [(lambda X, y, b: cl.solve_convex(X, y, b, np.ones((1, len(y)), bool)).objective,
+                 "all-ones"),
+                (lambda X, y, b: cl.solve_convex(X, y, b, cl.enumerate_patterns(X),
+                                                 gated=True).objective, "gated-ReLU"),
+                (lambda X, y, b: 0.0, "the optimum")],
+    "ex03.q1": [(lambda X, k: (np.linalg.svd(X, full_matrices=False)[0][:, :k]
+                               * np.linalg.svd(X, full_matrices=False)[1][:k]), "coordinates"),
+                (lambda X, k: cl.lowrank.low_rank(X, k + 1)[0], "rank"),
+                (lambda X, k: cl.lowrank.low_rank(X, k)[0], "write yourself")],
+    "ex03.q2": [(lambda s, y, b: (1 + s / (2 * b)) ** 4, "left out \\|\\|y\\|\\|"),
+                (lambda s, y, b: (1 + s * y / b) ** 2, "exponent 4 and beta doubled"),
+                (lambda s, y, b: (1 + s * y / b) ** 4, "2 beta"),
+                (lambda s, y, b: (1 + s * y / (2 * b)) ** 2, "exponent"),
+                (lambda s, y, b: 1.0, "the bound for")],
+    "ex03.q3": [(lambda Z, p: p.astype(float) @ Z, "-z_i, not 0"),
+                (lambda Z, p: np.where(p, -1.0, 1.0) @ Z, "opposite one"),
+                (lambda Z, p: Z.sum(axis=0), "the vertex of pattern")],
+    "ex03.q4": [(lambda X, y, b, k: cl.lowrank.low_rank_scheme(X, y, b, k).patterns_of_low_rank,
+                 "scheme A"),
+                (lambda X, y, b, k: cl.solve_convex(X, y, b, cl.enumerate_patterns(X)).objective,
+                 "global optimum")],
+    "ex04.q1": [(lambda W1, X: W1.shape[1], "count distinct patterns"),
+                (lambda W1, X: len(np.unique(X @ W1 >= 0, axis=0)), "transpose"),
+                (lambda W1, X: 3, "not the number"),
+                (lambda W1, X: len(cl.TwoLayerNetwork(W1, np.ones(W1.shape[1])).patterns(X)),
+                 "write yourself")],
+    "ex04.q2": [(lambda W1, w2, j: (np.hstack([np.delete(W1, j, 1), 0.5 * W1[:, [j, j]]]),
+                                    np.concatenate([np.delete(w2, j), w2[[j, j]]])), "sqrt\\(1/2\\)"),
+                (lambda W1, w2, j: (np.hstack([W1, W1[:, [j]]]), np.r_[w2, w2[j]]),
+                 "kept neuron j"),
+                (lambda W1, w2, j: (np.hstack([W1[:, :j], W1[:, j + 1:], W1[:, [j, j]] / 2 ** .5]),
+                                    np.r_[w2[:j], w2[j + 1:], w2[[j, j]] / 2 ** .5])[::-1],
+                 "W1 of the returned tuple"),
+                (lambda W1, w2, j: (np.hstack([np.delete(W1, 0, 1), W1[:, [0, 0]] / 2 ** .5]),
+                                    np.r_[np.delete(w2, 0), w2[[0, 0]] / 2 ** .5]), "keep their order")],
+    "ex04.q3": [(lambda W1, w2, X: (W1, w2), "merge every group"),
+                (lambda W1, w2, X: _merge(W1, w2, X, by_sign=False), "opposite signs|outputs differ"),
+                (lambda W1, w2, X: _merge(W1, w2, X, balance=False), "balance"),
+                (lambda W1, w2, X: _library_merge(W1, w2, X), "write yourself")],
+    "ex04.q4": [(lambda X, y, b, W1, w2: cl.TwoLayerNetwork(W1, w2).objective(X, y, b),
+                 "network's own objective"),
+                (lambda X, y, b, W1, w2: cl.solve_convex(X, y, b, cl.enumerate_patterns(X)).objective,
+                 "every pattern of X")],
+    "ex05.q1": [(lambda U: np.array([np.linalg.det(np.delete(U, i, 1)) for i in range(U.shape[1])]),
+                 "alternating signs"),
+                (lambda U: np.array([(-1) ** (i + 1) * np.linalg.det(np.delete(U, i, 1))
+                                     for i in range(U.shape[1])]), "every sign is flipped"),
+                (lambda U: cl.generalized_cross_product(U), "write yourself"),
+                (lambda U: np.cross(U[0], U[1]), "write yourself")],
+    "ex05.q2": [(lambda X, rows: cl.generalized_cross_product(X[: X.shape[1] - 1]), "X\\[rows\\]"),
+                (lambda X, rows: np.zeros(X.shape[1]), "zero")],
+    "ex05.q3": [(lambda t: _ramps(t, "left-right"), "halves are swapped"),
+                (lambda t: _ramps(t, "interleaved"), "interleave"),
+                (lambda t: _ramps(t).T, "one row per data point"),
+                (lambda t: np.hstack([t[:, None] - t[None, :], t[None, :] - t[:, None]]),
+                 "non-negative")],
+    "ex05.q4": [(lambda X, P: _found(X, P, "rows"), "rows can repeat"),
+                (lambda X, P: _found(X, P, "distinct"), "only those that are patterns"),
+                (lambda X, P: _found(X, P, "sample"), "not by the sample size")],
+    "ex06.q1": [(lambda labels, k: np.eye(max(labels) + 1)[labels], "number of classes"),
+                (lambda labels, k: np.eye(k)[labels].T, "one row per label|one 1"),
+                (lambda labels, k: np.eye(k)[np.roll(labels, 1)], "has its 1 in column"),
+                (lambda labels, k: np.ones((len(labels), k)), "one 1")],
+    "ex06.q2": [(lambda shape, n, rng: cl.patterns.conv_gates(shape, n, rng=rng), "write yourself"),
+                (lambda shape, n, rng: np.ones((int(np.prod(shape)), n)), "not one 3x3 patch"),
+                (lambda shape, n, rng: np.zeros((n, int(np.prod(shape)))), "transpose")],
+    "ex06.q3": [(lambda X, Y, b, P: cl.solve_convex(X, Y, b, P).objective, "gated=True"),
+                (lambda X, Y, b, P: 1.0, "vector-output objective")],
+    "ex07.q1": [(lambda w0, U, w, tol: bool(np.linalg.norm(w0 - w) <= tol * np.linalg.norm(w)),
+                 "every other block"),
+                (lambda w0, U, w, tol: bool(np.linalg.norm(w0 - w) <= tol
+                                            and np.linalg.norm(U, axis=0).max() <= tol),
+                 "relative"),
+                (lambda w0, U, w, tol: True, "you say True")],
+    "ex07.q2": [(lambda X, y, P: cl.recovery.planted_program(X, y, P, relaxed=True).value,
+                 "cone constraints"),
+                (lambda X, y, P: 1.5, "above")],
+    "ex07.q3": [(lambda U, V: 3, "count"),
+                (lambda U, V: U.shape[1] + V.shape[1], "every block"),
+                (lambda U, V: int((np.linalg.norm(U, axis=0) > 1e-7 * max(
+                    np.linalg.norm(U, axis=0).max(), np.linalg.norm(V, axis=0).max())).sum()),
+                 "blocks of V"),
+                (lambda U, V: int((np.linalg.norm(np.hstack([U, V]), axis=0) > 0).sum()),
+                 "relative tolerance"),
+                (lambda U, V: int((np.linalg.norm(np.hstack([U, V]), axis=0) > 1e-7).sum()),
+                 "absolute tolerance")],
+    "ex07.q4": [(lambda betas, errors: 1.0, "lowest held-out error"),
+                (lambda betas, errors: min(betas), "smallest beta"),
+                (lambda betas, errors: betas[int(np.argmax(errors))], "argmax"),
+                (lambda betas, errors: int(np.argmin(errors)), "index"),
+                (lambda betas, errors: betas[len(errors) - 1 - int(np.argmin(errors[::-1]))],
+                 "first beta")],
+}
+
+PREDICTIONS = {  # exercise -> (the right number, typical wrong predictions)
+    "ex00.q6": (0.75, [1.0, 0.5, 0.0]),
+    "ex01.q6": (24, [134, 4096, 12]),
+    "ex02.q6": (0.625, [0.0, 1.25]),
+    "ex03.q6": (1.0, [16.0, 0.0]),
+    "ex04.q6": (4, [5, 3]),
+    "ex05.q6": (28, [56, 8]),
+    "ex06.q6": (27, [9, 3072]),
+    "ex07.q6": (1.0, [0.0, 3.0]),
+}
+
+
+def test_every_check_has_typical_wrong_answers():
+    functions = {name for name, c in CHECKS.items() if c.kind == "function"}
+    values = {name for name, c in CHECKS.items() if c.kind == "value"}
+    assert functions <= set(WRONG) and values <= set(PREDICTIONS)
+    assert all(len(WRONG[name]) >= 2 for name in functions)
+
+
+@pytest.mark.parametrize("name,k", [(n, k) for n in WRONG for k in range(len(WRONG[n]))])
+def test_typical_wrong_answer_gets_its_own_message(name, k):
+    answer, words = WRONG[name][k]
+    with pytest.raises(Feedback, match=words) as info:
+        cl.grading.check(name, answer)
+    assert str(info.value).startswith(name + ": ")
+
+
+@pytest.mark.parametrize("name", sorted(PREDICTIONS))
+def test_prediction_is_checked(name, capsys):
+    right, wrong = PREDICTIONS[name]
+    assert cl.grading.check(name, right) is None
+    assert capsys.readouterr().out == f"{name}: correct\n"
+    for value in wrong:
+        with pytest.raises(Feedback):
+            cl.grading.check(name, value)
+    with pytest.raises(Feedback, match=NOT_ANSWERED):
+        cl.grading.check(name, None)
+    with pytest.raises(Feedback, match="should return|prediction is"):
+        cl.grading.check(name, "a lot")
+
+
+MALFORMED = [lambda *a: None, lambda *a: (1, 2, 3), lambda *a: "abc",
+             lambda *a: np.full((3, 7, 2), 0.5), lambda *a: float("nan"),
+             lambda *a: np.array([np.nan, 1.0]), lambda *a: [[1.0], [2.0, 3.0]],
+             lambda *a: {"a": 1}]
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_malformed_answers_become_feedback(name):
+    for answer in MALFORMED:
+        with pytest.raises(Feedback) as info:
+            cl.grading.check(name, answer)
+        assert str(info.value).startswith(name + ": ")
+    with pytest.raises(Feedback, match="pass the function"):
+        cl.grading.check(name, 3.0)
+    with pytest.raises(Feedback, match=NOT_ANSWERED):
+        cl.grading.check(name, lambda *a: _raise(NotImplementedError()))
+
+
+def _source_lines(module):
+    return {line.strip() for line in inspect.getsource(module).splitlines()
+            if len(line.strip()) > 25 and not line.strip().startswith(("#", '"', "raise", "def"))}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_feedback_shows_no_check_code(name):
+    module = inspect.getmodule(CHECKS[name].grade)
+    lines = _source_lines(module)
+
+    def crash(*args):
+        raise ValueError("learner bug")
+
+    for answer in [crash] + [a for a, _ in WRONG[name]] + MALFORMED[:3]:
+        with pytest.raises(Feedback) as info:
+            cl.grading.check(name, answer)
+        text = "".join(traceback.format_exception(info.value))
+        assert module.__file__ not in text
+        assert not [line for line in lines if line in text]
+    assert "learner bug" in str(_catch(name, crash))
+
+
+def _catch(name, answer):
+    try:
+        cl.grading.check(name, answer)
+    except Feedback as exc:
+        return exc
+    raise AssertionError("no feedback")
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_checks_do_not_hold_the_answers(src):
+    """No line of a solution (the answer code) appears in its chapter's checks."""
+    module = inspect.getmodule(CHECKS[f"ex{src.stem[2:4]}.q1"].grade)
+    checks = {line.strip() for line in inspect.getsource(module).splitlines()}
+    solutions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", src.read_text(), re.DOTALL)
+    for block in solutions:
+        for line in block.splitlines():
+            line = line.strip()
+            if len(line) > 20 and not line.startswith("return cl."):
+                assert line not in checks, f"{src.stem}: the check spells out {line!r}"
+
+
+def test_registry_guards_any_new_check():
+    """A check registered later (chapter 08, 09, ...) gets the same guard."""
+    from convexnn_lab.grading._registry import Number
+
+    @register("ex99.q1", returns=Number(), forbid=("convexnn_lab.patterns:enumerate_patterns",))
+    def _ex99(answer):
+        X = np.eye(2)
+        if answer(X) != 4:
+            raise Feedback("count the patterns")
+
+    try:
+        assert cl.grading.check("ex99.q1", lambda X: 4) is None
+        with pytest.raises(Feedback, match="ex99.q1: your function returned None"):
+            cl.grading.check("ex99.q1", lambda X: None)
+        with pytest.raises(Feedback, match="write yourself"):
+            cl.grading.check("ex99.q1", lambda X: len(cl.enumerate_patterns(X)))
+        with pytest.raises(Feedback, match="raised ZeroDivisionError"):
+            cl.grading.check("ex99.q1", lambda X: 1 / 0)
+    finally:
+        del CHECKS["ex99.q1"]
+
+
+def test_check_returns_none_and_names_unknown_exercises(capsys):
+    assert cl.grading.check("ex07.q4", lambda b, e: b[int(np.argmin(e))]) is None
+    assert capsys.readouterr().out == "ex07.q4: correct\n"
+    with pytest.raises(KeyError, match="no exercise called"):
+        cl.grading.check("ex42.q1", abs)

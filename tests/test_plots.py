@@ -220,3 +220,35 @@ def test_pricing_rounds_draws_each_round_and_the_optimum():
     assert ax.lines[1].get_ydata()[0] == 1.0
     assert "(134)" in ax.get_legend().get_texts()[1].get_text()
     assert report.status in ax.get_title()
+
+
+def test_pattern_growth_draws_the_counts_and_the_formula():
+    from convexnn_lab import hardness
+
+    growth = hardness.pattern_growth([4, 8], [2, 3], seed=0)
+    _, axes = plots.pattern_growth(growth)
+    drawn = [line for line in axes[0].lines if line.get_marker() == "o"]
+    assert [list(line.get_ydata()) for line in drawn] == growth.counts.tolist()
+    assert _legend(axes[0]) == ["r = 2", "r = 3"]
+
+
+def test_relaxation_gaps_draws_the_means_and_the_rate():
+    from convexnn_lab import relaxation
+
+    table = relaxation.GapTable(np.array([8, 16, 32]), 2, 0.1,
+                                np.array([[1.2, 1.4, 1.5], [1.4, 1.6, 1.7]]), True)
+    _, ax = plots.relaxation_gaps([table])
+    bars = [c for c in ax.containers if c.get_label().startswith("d = 2")]
+    assert len(bars) == 1
+    assert np.allclose(bars[0].lines[0].get_ydata(), table.mean())
+    rate = _line(ax, "c sqrt(log n)")
+    assert np.isclose(rate.get_ydata()[0], table.mean()[0])
+    assert np.allclose(rate.get_ydata() / np.sqrt(np.log([8, 16, 32])),
+                       table.mean()[0] / np.sqrt(np.log(8)))
+def test_threshold_maps_draws_one_line_per_depth_and_the_references():
+    from convexnn_lab import plots
+
+    y = np.linspace(0, 2, 5)
+    fig, ax = plots.threshold_maps(y, {"a": y, "b": 0 * y}, beta=0.5)
+    assert len(ax.lines) == 4  # two maps, s = y and the beta line
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["a", "b"]

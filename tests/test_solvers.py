@@ -76,8 +76,28 @@ def test_warm_start_saves_iterations():
                            progress=False)
     assert warm.iterations < cold.iterations
     assert np.isclose(warm.objective, cold.objective, rtol=1e-7)
-    with pytest.raises(ValueError, match="other patterns"):
-        cl.solve_convex(X, y, 0.2, P[:-1], gated=True, solver="fista", warm_start=first)
+
+
+
+@pytest.mark.parametrize("gated", [True, False])
+def test_warm_start_on_other_patterns_carries_the_shared_blocks(gated):
+    X, y, P = problem(6, n=40, P=25)
+    method = "fista" if gated else "al"
+    first = cl.solve_convex(X, y, 0.1, P[:15], gated=gated, solver="ipm", progress=False)
+    # the next round of column generation: two patterns dropped, ten added
+    later = np.vstack([P[2:15], P[15:]])
+    U, V, G = cl.solvers.carry_over(first, later)
+    assert np.array_equal(U[:, :13], first.U[:, 2:15]) and not U[:, 13:].any()
+    if not gated:
+        assert np.array_equal(V[:, :13], first.V[:, 2:15])
+        assert G.shape == (40, 46) and not G[:, 13:23].any() and not G[:, 36:].any()
+    cold = cl.solve_convex(X, y, 0.1, later, gated=gated, solver=method, progress=False)
+    warm = cl.solve_convex(X, y, 0.1, later, gated=gated, solver=method, warm_start=first,
+                           progress=False)
+    assert warm.status == cold.status == "optimal"
+    assert np.isclose(warm.objective, cold.objective, rtol=1e-5)
+    with pytest.raises(ValueError, match="other program"):
+        cl.solve_convex(X, y, 0.1, later, gated=not gated, solver="ipm", warm_start=first)
 
 
 def test_path_loses_neurons_as_beta_grows():
@@ -175,6 +195,9 @@ def test_choose_solver_rule():
     # 1. small: the CVXPY reference; 2. a cheap Newton system in float64: the interior
     # point; 3. otherwise first order, gated or with cones
     assert cl.choose_solver(20, 3, 1000, gated=False, loss="squared") == "cvxpy"
+    # many cone rows: the interior point, already at n * P <= 20,000
+    assert cl.choose_solver(426, 32, 20, gated=True, loss="squared") == "cvxpy"
+    assert cl.choose_solver(426, 32, 20, gated=False, loss="squared") == "ipm"
     assert cl.choose_solver(1347, 65, 30, gated=False, loss="squared") == "ipm"
     assert cl.choose_solver(1347, 65, 30, gated=True, loss="squared", dtype="float32") == "fista"
     assert cl.choose_solver(50_000, 3072, 4096, gated=True, loss="squared") == "fista"

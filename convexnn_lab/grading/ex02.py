@@ -7,95 +7,176 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Feedback, _close, _register
+from ._registry import Array, Feedback, Number, Tuple, close, register
 
 
-def _ch2_problem():
+def _ch2_problem(seed=21, n=7):
     from ..patterns import enumerate_patterns
 
-    rng = np.random.default_rng(21)
-    X = np.column_stack([rng.standard_normal((7, 1)), np.ones(7)])
-    y = rng.standard_normal(7)
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.standard_normal((n, 1)), np.ones(n)])
+    y = rng.standard_normal(n)
     P = enumerate_patterns(X)
     U = rng.standard_normal((2, len(P)))
     V = rng.standard_normal((2, len(P)))
     return X, y, P, U, V
 
 
-@_register("ex02.q1")
-def _ex02_q1(fn):
+@register("ex02.q1", returns=Number(),
+          forbid=("convexnn_lab.program:ConvexProgram.objective",
+                  "convexnn_lab.program:ConvexProgram.predict"))
+def _ex02_q1(answer):
     from ..program import ConvexProgram
 
-    X, y, P, U, V = _ch2_problem()
-    for beta in (0.1, 1.0):
-        got = float(fn(X, y, beta, P, U, V))
-        ref = ConvexProgram(X, y, beta, P).objective(U, V)
-        sq = float(np.sum(np.linalg.norm(U, axis=0) ** 2 + np.linalg.norm(V, axis=0) ** 2))
-        if np.isclose(got, ref - beta * (np.linalg.norm(U, axis=0).sum()
-                                          + np.linalg.norm(V, axis=0).sum()) + beta * sq):
-            raise Feedback("you penalize squared norms; the group Lasso uses ||u_i||_2")
-        _close(got, ref, f"the objective at beta={beta}")
+    for seed in (21, 22):
+        X, y, P, U, V = _ch2_problem(seed)
+        for beta in (0.1, 1.0):
+            got = answer(X, y, beta, P, U, V)
+            ref = ConvexProgram(X, y, beta, P).objective(U, V)
+            nu, nv = np.linalg.norm(U, axis=0), np.linalg.norm(V, axis=0)
+            pred = np.sum(P.T * (X @ (U - V)), axis=1)
+            fit = 0.5 * np.sum((pred - y) ** 2)
+            reg = beta * (nu.sum() + nv.sum())
+            if np.isclose(got, fit + beta * np.sum(nu**2 + nv**2)):
+                raise Feedback("you penalize squared norms; the group Lasso uses ||u_i||_2")
+            if np.isclose(got, 0.5 * np.sum((pred + y) ** 2) + reg) or np.isclose(
+                    got, 0.5 * np.sum((-pred - y) ** 2) + reg):
+                raise Feedback("your prediction has the wrong sign: it is "
+                               "sum_i D_i X (u_i - v_i), u blocks add and v blocks subtract")
+            if np.isclose(got, fit - reg):
+                raise Feedback("the penalty is added: + beta * sum(||u_i|| + ||v_i||)")
+            if np.isclose(got, 0.5 * np.sum(((X @ (U - V)).sum(1) - y) ** 2) + reg):
+                raise Feedback("you left out the masks D_i: multiply column i of X (U - V) "
+                               "by pattern i before summing")
+            if np.isclose(got, 2 * fit + reg):
+                raise Feedback("the squared loss carries a factor 1/2")
+            close(got, ref, f"the objective at beta={beta}")
 
 
-@_register("ex02.q2")
-def _ex02_q2(fn):
+@register("ex02.q2", returns=Tuple((Array(ndim=2), Array()), ("W1", "w2")),
+          forbid=("convexnn_lab.solution:ConvexSolution.network",))
+def _ex02_q2(answer):
     from ..networks import TwoLayerNetwork
+    from ..patterns import enumerate_patterns
     from ..program import ConvexProgram
 
-    X, y, P, U, V = _ch2_problem()
-    # blocks inside their cones: project the random blocks by the pattern's direction
-    from ..patterns import enumerate_patterns
+    for seed, zero in ((21, False), (23, True)):
+        X, y, P, _, _ = _ch2_problem(seed)
+        # blocks inside their cones: multiples of each pattern's own direction
+        _, dirs = enumerate_patterns(X, return_directions=True)
+        U = dirs * np.linspace(0.5, 2.0, dirs.shape[1])
+        V = np.zeros_like(U)
+        V[:, 2] = dirs[:, 2] * 0.7
+        if zero:
+            U[:, 1] = 0.0
+        W1, w2 = answer(U.copy(), V.copy())
+        w2 = w2.ravel()
+        if W1.shape[0] != X.shape[1]:
+            raise Feedback(f"W1 must have shape (d, m) with d={X.shape[1]}, got {W1.shape}")
+        if W1.shape[1] != len(w2):
+            raise Feedback(f"W1 has {W1.shape[1]} columns but w2 has {len(w2)} entries")
+        nonzero = int((np.linalg.norm(U, axis=0) > 0).sum() + (np.linalg.norm(V, axis=0) > 0).sum())
+        if W1.shape[1] != nonzero:
+            raise Feedback(f"your network has {W1.shape[1]} neurons, the blocks have "
+                           f"{nonzero} nonzero columns: one neuron per nonzero column, "
+                           "skip the zero ones")
+        net = TwoLayerNetwork(W1, w2)
+        beta = 0.3
+        ref = ConvexProgram(X, y, beta, P).objective(U, V)
+        conv = np.maximum(X @ U, 0).sum(1) - np.maximum(X @ V, 0).sum(1)
+        if not np.allclose(net.predict(X), conv) and np.allclose(
+                net.predict(X), np.maximum(X @ U, 0).sum(1) + np.maximum(X @ V, 0).sum(1)):
+            raise Feedback("the v blocks must subtract: their neurons get a = -sqrt(||v||)")
+        if not np.allclose(net.predict(X), conv):
+            raise Feedback("your network's outputs differ from the convex model's: each u_i "
+                           "becomes a neuron with a > 0, each v_i one with a < 0, and "
+                           "w a = u_i")
+        got = net.objective(X, y, beta)
+        if not np.isclose(got, ref, rtol=1e-8):
+            raise Feedback("outputs match but the objective differs: scale "
+                           "w = u/sqrt(||u||), a = sqrt(||u||) so that "
+                           "(||w||^2 + a^2)/2 = ||u||")
 
-    _, dirs = enumerate_patterns(X, return_directions=True)
-    U = dirs * np.linspace(0.5, 2.0, dirs.shape[1])
-    V = np.zeros_like(U)
-    V[:, 0] = dirs[:, 0] * 0.7
-    W1, w2 = fn(U, V)
-    W1, w2 = np.asarray(W1, float), np.asarray(w2, float).ravel()
-    if W1.shape[0] != X.shape[1]:
-        raise Feedback(f"W1 must have shape (d, m) with d={X.shape[1]}, got {W1.shape}")
-    net = TwoLayerNetwork(W1, w2)
-    beta = 0.3
-    ref = ConvexProgram(X, y, beta, P).objective(U, V)
-    got = net.objective(X, y, beta)
-    if not np.isclose(net.predict(X), (np.maximum(X @ U, 0).sum(1) - np.maximum(X @ V, 0).sum(1))).all():
-        raise Feedback("your network's outputs differ from the convex model's: each u_i "
-                       "becomes a neuron with a > 0, each v_i one with a < 0")
-    if not np.isclose(got, ref, rtol=1e-8):
-        raise Feedback(f"your network's objective is {got:.6g}, the convex objective "
-                       f"{ref:.6g}: scale w = u/sqrt(||u||), a = sqrt(||u||) so that "
-                       "(||w||^2 + a^2)/2 = ||u||")
 
-
-@_register("ex02.q3")
-def _ex02_q3(fn):
+@register("ex02.q3", returns=Number(),
+          forbid=("convexnn_lab.certificates:dual_bound",
+                  "convexnn_lab.certificates:cone_correlation",
+                  "convexnn_lab.certificates:dual_constraints",
+                  "convexnn_lab.certificates:certify"))
+def _ex02_q3(answer):
     from ..certificates import cone_correlation, dual_bound
     from ..program import ConvexProgram
 
-    X, y, P, U, V = _ch2_problem()
-    pred = 0.3 * X[:, 0]
-    lam0 = y - pred
-    beta = 0.5
-    corr = cone_correlation(ConvexProgram(X, y, beta, P, gated=True), lam0)
-    ref, _ = dual_bound(y, lam0, corr, beta, "squared")
-    got = float(fn(X, y, pred, P, beta))
-    if got > ref + 1e-9 and np.isclose(got, lam0 @ y - 0.5 * lam0 @ lam0):
-        raise Feedback("you evaluated the dual at lambda = y - pred without scaling it; "
-                       "scale by s so that max_i ||X^T D_i lambda|| <= beta")
-    _close(got, ref, "the dual lower bound", rtol=1e-6)
+    X, y, P, _, _ = _ch2_problem()
+    # small beta: the constraint s <= beta/worst is active; large beta: the parabola's
+    # maximizer is; a prediction worse than zero: lam0^T y < 0 and s' = 0
+    for pred, beta in ((0.3 * X[:, 0], 0.5), (0.3 * X[:, 0], 50.0), (y + 0.2 * X[:, 0], 0.5),
+                       (2.0 * y, 1.0)):
+        lam0 = y - pred
+        corr = cone_correlation(ConvexProgram(X, y, beta, P, gated=True), lam0)
+        ref, _ = dual_bound(y, lam0, corr, beta, "squared")
+        got = answer(X, y, pred.copy(), P, beta)
+        worst = np.linalg.norm((P * lam0) @ X, axis=1).max()
+        s_max = beta / worst
+        lam = s_max * lam0
+        if not np.isclose(got, ref) and np.isclose(got, lam @ y - 0.5 * lam @ lam):
+            raise Feedback(f"for beta={beta} you evaluate the dual at the largest feasible "
+                           "s; the best s' in [0, s] is the parabola's maximizer "
+                           "lam0^T y / ||lam0||^2 clipped to [0, s]")
+        if not np.isclose(got, ref) and np.isclose(got, lam0 @ y - 0.5 * lam0 @ lam0):
+            raise Feedback("you evaluated the dual at lambda = y - pred without scaling it; "
+                           "scale by s so that max_i ||X^T D_i lambda|| <= beta")
+        s_free = (lam0 @ y) / (lam0 @ lam0)
+        lam = s_free * lam0
+        if not np.isclose(got, ref) and np.isclose(got, lam @ y - 0.5 * lam @ lam):
+            raise Feedback(f"for beta={beta} your lambda breaks the dual constraint: clip "
+                           "the maximizer to [0, s] with s = beta / max_i ||X^T D_i lam0||")
+        if got > ref + 1e-9 * max(1.0, abs(ref)):
+            raise Feedback(f"for beta={beta} your bound is above the best bound along "
+                           "lambda = s' lam0: is your lambda feasible (||X^T D_i lambda|| "
+                           "<= beta for every pattern) and s' >= 0?")
+        close(got, ref, f"the dual lower bound for beta={beta}")
 
 
-@_register("ex02.q4")
-def _ex02_q4(fn):
+def _q4_data():
+    from ..datasets import add_bias, toy
+
+    yield toy("bias_two_points")
+    t = np.array([-1.0, -0.4, 0.1, 0.6, 1.2])
+    yield add_bias(t[:, None]), np.array([1.0, -0.5, 0.3, -0.8, 0.9])
+
+
+@register("ex02.q4", returns=Number())
+def _ex02_q4(answer):
+    from ..patterns import enumerate_patterns
+    from ..solvers import solve_convex
+
+    for X, y in _q4_data():
+        P = enumerate_patterns(X)
+        for beta in (0.01, 0.1):
+            ref = solve_convex(X, y, beta, P).objective
+            got = answer(X.copy(), y.copy(), beta)
+            if got < ref * (1 - 1e-4) and np.isclose(
+                    got, solve_convex(X, y, beta, P, gated=True).objective, rtol=1e-4):
+                raise Feedback(f"for beta={beta} you solved the gated-ReLU program, a "
+                               "different model; the ReLU network's program has cone "
+                               "constraints (gated=False)")
+            if got > ref * (1 + 1e-4):
+                raise Feedback(f"for n={len(y)}, beta={beta} your objective is above the "
+                               "optimum: did you give the program every pattern of X "
+                               "(cl.enumerate_patterns), not a few or only the all-ones "
+                               "pattern?")
+            close(got, ref, f"the optimum for n={len(y)}, beta={beta}", rtol=1e-4)
+
+
+@register("ex02.q6", kind="value", returns=Number())
+def _ex02_q6(prediction):
     from ..datasets import toy
     from ..patterns import enumerate_patterns
     from ..solvers import solve_convex
 
     X, y = toy("bias_two_points")
-    for beta in (0.01, 0.1):
-        ref = solve_convex(X, y, beta, enumerate_patterns(X)).objective
-        got = float(fn(beta))
-        if got > ref * (1 + 1e-4):
-            raise Feedback(f"for beta={beta} your objective {got:.6g} is above the "
-                           f"optimum {ref:.6g}: did you use every pattern of X?")
-        _close(got, ref, f"the optimum for beta={beta}", rtol=1e-4)
+    ref = solve_convex(X, y, 100.0, enumerate_patterns(X)).objective
+    if abs(prediction - ref) > 1e-4 * max(1.0, abs(ref)):
+        raise Feedback("your prediction does not match the experiment; run the cell below. "
+                       "Hint: at this beta, is any neuron worth its penalty?")

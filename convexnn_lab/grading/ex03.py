@@ -7,63 +7,120 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Feedback, _close, _register
+from ._registry import Array, Feedback, Number, close, register
+
+_LR = "convexnn_lab.lowrank:"
 
 
-@_register("ex03.q1")
-def _ex03_q1(fn):
+@register("ex03.q1", returns=Array(ndim=2), forbid=(_LR + "low_rank",))
+def _ex03_q1(answer):
+    from ..lowrank import low_rank
+
     rng = np.random.default_rng(31)
-    X = rng.standard_normal((12, 5))
-    U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    for k in (1, 3):
-        got = np.asarray(fn(X, k), dtype=float)
-        ref = (U[:, :k] * s[:k]) @ Vt[:k]
-        if got.shape == (12, k):
-            raise Feedback(f"you return shape {got.shape}, the coordinates U_k S_k; X_k has "
-                           "the shape of X: multiply by V_k^T")
-        if got.shape == ref.shape and np.linalg.matrix_rank(got) != k:
-            raise Feedback(f"your X_k has rank {np.linalg.matrix_rank(got)}, not {k}")
-        _close(got, ref, f"X_k for k={k}")
+    for X in (rng.standard_normal((12, 5)), rng.standard_normal((4, 7))):
+        for k in (1, 3):
+            ref, _ = low_rank(X, k)
+            got = answer(X.copy(), k)
+            if got.shape == (X.shape[0], k):
+                raise Feedback(f"you return shape {got.shape}, the coordinates U_k S_k; X_k "
+                               "has the shape of X: multiply by V_k^T")
+            if got.shape == ref.shape and np.linalg.matrix_rank(got, tol=1e-8) != k:
+                raise Feedback(f"your X_k has rank {np.linalg.matrix_rank(got, tol=1e-8)}, "
+                               f"not k={k}: keep the first k singular triples (indices "
+                               "0..k-1)")
+            if got.shape == ref.shape and np.allclose(got @ got.T, ref @ ref.T) and \
+                    not np.allclose(got, ref):
+                raise Feedback(f"for k={k} your X_k has the right singular values but the "
+                               "wrong directions: U_k diag(s_k) V_k^T with Vt's first k rows")
+            close(got, ref, f"X_k for X of shape {X.shape}, k={k}")
 
 
-@_register("ex03.q2")
-def _ex03_q2(fn):
+@register("ex03.q2", returns=Number(), forbid=(_LR + "approximation_bound",))
+def _ex03_q2(answer):
     from ..lowrank import approximation_bound
 
-    for sigma, ynorm, beta in ((0.5, 1.0, 1.0), (0.3, 4.0, 0.5), (0.0, 2.0, 1.0)):
-        got = float(fn(sigma, ynorm, beta))
+    for sigma, ynorm, beta in ((0.5, 1.0, 1.0), (0.3, 4.0, 0.5), (0.0, 2.0, 1.0),
+                               (1.2, 0.7, 3.0)):
+        got = answer(sigma, ynorm, beta)
         ref = approximation_bound(sigma, ynorm, beta)
         if np.isclose(got, ref):
             continue
-        if ynorm != 1 and np.isclose(got, (1 + sigma / (2 * beta)) ** 4):
+        if np.isclose(got, (1 + sigma / (2 * beta)) ** 4):
             raise Feedback("you left out ||y||: without normalizing y the bound is "
                            "(1 + sigma ||y|| / (2 beta))^4")
-        if np.isclose(got, (1 + sigma * ynorm / beta) ** 2) and not np.isclose(got, ref):
+        if np.isclose(got, (1 + sigma * ynorm / beta) ** 2):
             raise Feedback("(1 + sigma/beta)^2 is the form quoted for ||y|| = 1; the bound "
-                           "proved in chapter 3 is (1 + sigma ||y|| / (2 beta))^4")
-        _close(got, ref, f"the bound for sigma={sigma}, ||y||={ynorm}, beta={beta}")
+                           "proved in chapter 3 has the exponent 4 and beta doubled")
+        if np.isclose(got, (1 + sigma * ynorm / beta) ** 4):
+            raise Feedback("the bound has 2 beta in the denominator")
+        if np.isclose(got, (1 + sigma * ynorm / (2 * beta)) ** 2):
+            raise Feedback("the exponent of the bound is 4")
+        close(got, ref, f"the bound for sigma={sigma}, ||y||={ynorm}, beta={beta}")
 
 
-@_register("ex03.q3")
-def _ex03_q3(fn):
+@register("ex03.q3", returns=Array(shape=(2,), what="the vertex"),
+          forbid=(_LR + "zonotope",))
+def _ex03_q3(answer):
+    from ..lowrank import zonotope
+
     rng = np.random.default_rng(33)
-    Z = rng.standard_normal((6, 2))
-    p = np.array([True, False, True, True, False, False])
-    got = np.asarray(fn(Z, p), dtype=float)
-    ref = np.where(p, 1.0, -1.0) @ Z
-    if np.allclose(got, p.astype(float) @ Z):
-        raise Feedback("an inactive point contributes -z_i, not 0: the vertex is "
-                       "sum_i (2 p_i - 1) z_i")
-    _close(got, ref, "the vertex")
+    for n in (6, 9):
+        X = rng.standard_normal((n, 2)) @ rng.standard_normal((2, 4))
+        vertices, patterns = zonotope(X, 2)
+        Z = X @ np.linalg.svd(X, full_matrices=False)[2][:2].T
+        for j in (0, len(patterns) // 3, len(patterns) - 1):
+            p = patterns[j]
+            got = answer(Z.copy(), p.copy())
+            if np.allclose(got, p.astype(float) @ Z):
+                raise Feedback("an inactive point contributes -z_i, not 0")
+            if np.allclose(got, -vertices[j]):
+                raise Feedback("your vertex is the opposite one: active points (p_i = 1) "
+                               "contribute +z_i, inactive ones -z_i")
+            close(got, vertices[j], f"the vertex of pattern {j} (n={n})")
 
 
-@_register("ex03.q4")
-def _ex03_q4(fn):
+@register("ex03.q4", returns=Number())
+def _ex03_q4(answer):
     from ..lowrank import low_rank_scheme
+    from ..patterns import enumerate_patterns
+    from ..solvers import solve_convex
 
     rng = np.random.default_rng(34)
-    X = np.column_stack([rng.standard_normal((12, 2)), np.ones(12)])
-    y = rng.standard_normal(12)
-    ref = low_rank_scheme(X, y, 0.5, 2).train_on_low_rank
-    got = float(fn(X, y, 0.5, 2))
-    _close(got, ref, "L_X of the network trained on X_k", rtol=1e-5)
+    for n, k in ((12, 2), (9, 1)):
+        X = np.column_stack([rng.standard_normal((n, 2)), np.ones(n)])
+        y = rng.standard_normal(n)
+        res = low_rank_scheme(X, y, 0.5, k)
+        got = answer(X.copy(), y.copy(), 0.5, k)
+        if not np.isclose(got, res.train_on_low_rank, rtol=1e-5):
+            if np.isclose(got, res.patterns_of_low_rank, rtol=1e-5):
+                raise Feedback("you solved the program on X with X_k's patterns (scheme A); "
+                               "scheme B solves on X_k and evaluates that network on X")
+            full = solve_convex(X, y, 0.5, enumerate_patterns(X)).objective
+            if np.isclose(got, full, rtol=1e-5):
+                raise Feedback("that is the global optimum of the program on X; scheme B "
+                               "solves the program on X_k (with X_k's patterns) and "
+                               "evaluates that network on X")
+        close(got, res.train_on_low_rank, f"L_X of the network trained on X_k (n={n}, k={k})",
+              rtol=1e-5)
+
+
+@register("ex03.q6", kind="value", returns=Number())
+def _ex03_q6(prediction):
+    from ..lowrank import low_rank_scheme
+    from ..patterns import enumerate_patterns
+    from ..solvers import solve_convex
+
+    X, y = prediction_data()
+    res = low_rank_scheme(X, y, 0.5, 2)
+    ratio = res.train_on_low_rank / solve_convex(X, y, 0.5, enumerate_patterns(X)).objective
+    if abs(prediction - ratio) > 1e-4:
+        raise Feedback("your prediction does not match the experiment; run the cell below. "
+                       "Hint: what is sigma_3 of a matrix of rank 2, and what does the bound "
+                       "say then?")
+
+
+def prediction_data():
+    """Q6's data: X (10, 3) of rank 2, y (10,)."""
+    rng = np.random.default_rng(36)
+    X = rng.standard_normal((10, 2)) @ rng.standard_normal((2, 3))
+    return X, rng.standard_normal(10)

@@ -7,44 +7,90 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Feedback, _close, _register
+from ._registry import Array, Feedback, Integer, Number, close, register
 
 
-@_register("ex06.q1")
-def _ex06_q1(fn):
-    labels = np.array([2, 0, 1, 2])
-    got = np.asarray(fn(labels, 4), dtype=float)
-    if got.shape == (4, 3):
-        raise Feedback("pass the number of classes on: 4 classes means 4 columns even if "
-                       "class 3 does not occur")
-    if got.shape != (4, 4):
-        raise Feedback(f"return shape (n, n_classes) = (4, 4), got {got.shape}")
-    _close(got, np.eye(4)[labels], "the one-hot matrix")
+@register("ex06.q1", returns=Array(ndim=2, what="a matrix (n, n_classes)"))
+def _ex06_q1(answer):
+    for labels, k in ((np.array([2, 0, 1, 2]), 4), (np.array([1, 1, 0, 4, 3, 2]), 5)):
+        got = answer(labels.copy(), k)
+        n = len(labels)
+        if got.shape == (n, labels.max() + 1) and labels.max() + 1 != k:
+            raise Feedback(f"pass the number of classes on: {k} classes means {k} columns "
+                           "even if the last class does not occur")
+        if got.shape == (k, n) and k != n:
+            raise Feedback(f"one row per label: shape (n, n_classes) = ({n}, {k}), you "
+                           f"return {got.shape}")
+        if got.shape != (n, k):
+            raise Feedback(f"return shape (n, n_classes) = ({n}, {k}), got {got.shape}")
+        ones = np.isclose(got, 1.0)
+        if not (np.isclose(got, 0.0) | ones).all() or not (ones.sum(axis=1) == 1).all():
+            raise Feedback("every row must hold one 1 and zeros elsewhere")
+        wrong = np.flatnonzero(np.argmax(got, axis=1) != labels)
+        if len(wrong):
+            raise Feedback(f"row {int(wrong[0])} has its 1 in column "
+                           f"{int(np.argmax(got[wrong[0]]))}; the label there is "
+                           f"{int(labels[wrong[0]])}")
 
 
-@_register("ex06.q2")
-def _ex06_q2(fn):
-    rng = np.random.default_rng(62)
-    G = np.asarray(fn((2, 6, 6), 3, rng), dtype=float)
-    if G.shape != (72, 3):
-        raise Feedback(f"return gates as columns: shape (C*H*W, n) = (72, 3), got {G.shape}")
-    for k in range(3):
-        block = G[:, k].reshape(2, 6, 6) != 0
-        rows, cols = np.nonzero(block.any(axis=0))
-        if block.sum() != 18 or np.ptp(rows) != 2 or np.ptp(cols) != 2 or \
-                not (block[0] == block[1]).all():
-            raise Feedback(f"gate {k} is not one 3x3 patch on every channel (it has "
-                           f"{int(block.sum())} nonzeros; expected 2 x 3 x 3 = 18)")
+@register("ex06.q2", returns=Array(ndim=2, what="a matrix (C*H*W, n)"),
+          forbid=("convexnn_lab.patterns:conv_gates",))
+def _ex06_q2(answer):
+    for shape, n in (((2, 6, 6), 3), ((3, 5, 7), 4)):
+        C, H, W = shape
+        G = answer(shape, n, np.random.default_rng(62))
+        if G.shape == (n, C * H * W):
+            raise Feedback(f"return gates as columns: shape (C*H*W, n) = ({C * H * W}, {n}), "
+                           f"got {G.shape}; transpose")
+        if G.shape != (C * H * W, n):
+            raise Feedback(f"return gates as columns: shape (C*H*W, n) = ({C * H * W}, {n}), "
+                           f"got {G.shape}")
+        for k in range(n):
+            block = G[:, k].reshape(C, H, W) != 0
+            if not (block == block[0]).all():
+                hwc = G[:, k].reshape(H, W, C) != 0
+                rows_, cols_ = np.nonzero(hwc.any(axis=2))
+                if (hwc == hwc[..., :1]).all() and len(rows_) and np.ptp(rows_) == 2 \
+                        and np.ptp(cols_) == 2:
+                    raise Feedback("you flattened the image channel-last (H, W, C); images "
+                                   "are flattened channel-major: reshape(C, H, W)")
+                raise Feedback(f"gate {k}: every channel must cover the same 3x3 patch")
+            rows_, cols_ = np.nonzero(block.any(axis=0))
+            if block.sum() != 9 * C or np.ptp(rows_) != 2 or np.ptp(cols_) != 2:
+                raise Feedback(f"gate {k} is not one 3x3 patch on every channel (it has "
+                               f"{int(block.sum())} nonzeros; expected {C} x 3 x 3 = {9 * C})")
+        if n > 1 and np.allclose(G, G[:, :1]):
+            raise Feedback("all your gates are the same: draw a new patch and new weights "
+                           "for each gate")
 
 
-@_register("ex06.q3")
-def _ex06_q3(fn):
+@register("ex06.q3", returns=Number())
+def _ex06_q3(answer):
     from ..solvers import solve_convex
 
     rng = np.random.default_rng(63)
-    X = np.column_stack([rng.standard_normal((15, 2)), np.ones(15)])
-    Y = np.eye(3)[rng.integers(0, 3, 15)]
-    P = np.unique((X @ rng.standard_normal((3, 6)) >= 0).T, axis=0)
-    got = float(fn(X, Y, 0.3, P))
-    ref = solve_convex(X, Y, 0.3, P, gated=True).objective
-    _close(got, ref, "the vector-output objective", rtol=1e-5)
+    for n, c in ((15, 3), (12, 2)):
+        X = np.column_stack([rng.standard_normal((n, 2)), np.ones(n)])
+        Y = np.eye(c)[rng.integers(0, c, n)]
+        P = np.unique((X @ rng.standard_normal((3, 6)) >= 0).T, axis=0)
+        got = answer(X.copy(), Y.copy(), 0.3, P.copy())
+        ref = solve_convex(X, Y, 0.3, P, gated=True).objective
+        if not np.isclose(got, ref, rtol=1e-5) and np.isclose(
+                got, solve_convex(X, Y, 0.3, P).objective, rtol=1e-5):
+            raise Feedback("you solved the ReLU program (cone constraints); the question "
+                           "asks for gated ReLU (gated=True)")
+        close(got, ref, f"the vector-output objective (n={n}, c={c})", rtol=1e-5)
+
+
+@register("ex06.q6", kind="value", returns=Integer())
+def _ex06_q6(prediction):
+    from ..patterns import conv_gates
+
+    G = conv_gates((3, 32, 32), 5, rng=0)
+    counts = set((G != 0).sum(axis=0).tolist())
+    if prediction == 9:
+        raise Feedback("a gate covers the 3x3 patch on every channel of the image")
+    if prediction == 3 * 32 * 32:
+        raise Feedback("that is the length of a gate; most of its entries are zero")
+    if counts != {prediction}:
+        raise Feedback("your prediction does not match the experiment; run the cell below")

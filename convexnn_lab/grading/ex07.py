@@ -7,63 +7,128 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Feedback, _close, _register
+from ._registry import Anything, Boolean, Feedback, Integer, Number, close, register
 
 
-@_register("ex07.q1")
-def _ex07_q1(fn):
-    w = np.array([0.6, 0.8])
-    U = np.zeros((2, 3))
-    cases = [(w + 1e-7, U, True), (w * 1.01, U, False), (w, U + 1e-3, False),
-             (w, U + 1e-9, True)]
-    for w0, blocks, want in cases:
-        got = bool(fn(w0, blocks, w, 1e-4))
-        if got != want:
-            if not want and np.allclose(w0, w):
-                raise Feedback("recovery also needs every other block to be (near) zero: "
-                               "compare their norms with tol * ||w*||")
-            raise Feedback(f"for ||w0 - w*|| = {np.linalg.norm(w0 - w):.1e} and largest block "
-                           f"{np.linalg.norm(blocks, axis=0).max():.1e} you say {got}")
+@register("ex07.q1", returns=Boolean())
+def _ex07_q1(answer):
+    for scale in (1.0, 100.0):
+        w = np.array([0.6, 0.8]) * scale
+        U = np.zeros((2, 3))
+        cases = [(w + 1e-7 * scale, U, True), (w * 1.01, U, False),
+                 (w, U + 1e-3 * scale, False), (w, U + 1e-9 * scale, True),
+                 (w * (1 + 5e-5), U, True)]
+        for w0, blocks, want in cases:
+            got = answer(w0.copy(), blocks.copy(), w.copy(), 1e-4)
+            if got != want:
+                if not want and np.allclose(w0, w):
+                    raise Feedback("recovery also needs every other block to be (near) "
+                                   "zero: compare their norms with tol * ||w*||")
+                if scale != 1.0:
+                    raise Feedback(f"with ||w*|| = {scale:g} you say {got}: both tolerances "
+                                   "are relative, tol * ||w*||")
+                raise Feedback(f"for ||w0 - w*|| = {np.linalg.norm(w0 - w):.1e} and "
+                               f"largest block {np.linalg.norm(blocks, axis=0).max():.1e} "
+                               f"you say {got}")
 
 
-@_register("ex07.q2")
-def _ex07_q2(fn):
+@register("ex07.q2", returns=Number())
+def _ex07_q2(answer):
     from ..datasets import planted_linear
     from ..patterns import sample_patterns
     from ..recovery import planted_program
 
-    X, y, _ = planted_linear(12, 4, seed=5)
-    P = sample_patterns(X, 24, seed=5)
-    ref = planted_program(X, y, P).value
-    got = float(fn(X, y, P))
-    if got > 1 + 1e-6 and ref <= 1:
-        raise Feedback(f"{got:.4f} is above ||w*|| = 1, which the linear model alone achieves")
-    _close(got, ref, "the program's value", rtol=1e-5)
+    for n, d, seed, noise in ((12, 4, 5, 0.0), (8, 3, 6, 0.3)):
+        X, y, _ = planted_linear(n, d, noise=noise, seed=seed)
+        P = sample_patterns(X, 24, seed=seed)
+        ref = planted_program(X, y, P).value
+        got = answer(X.copy(), y.copy(), P.copy())
+        if got > 1 + 1e-5 and ref <= 1 + 1e-6:
+            raise Feedback("your value is above ||w*|| = 1, which the linear part alone "
+                           "achieves: is your program the minimum-norm interpolation?")
+        if got < ref * (1 - 1e-5) and np.isclose(
+                got, planted_program(X, y, P, relaxed=True).value, rtol=1e-5):
+            raise Feedback("you dropped the cone constraints (relaxed=True); the program "
+                           "of chapter 7 keeps them")
+        close(got, ref, f"the program's value (n={n}, d={d})", rtol=1e-5)
 
 
-@_register("ex07.q3")
-def _ex07_q3(fn):
-    rng = np.random.default_rng(73)
-    U = rng.standard_normal((3, 5))
+def _blocks(seed, scale):
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((3, 5)) * scale
     U[:, [1, 3]] = 0.0
     U[:, 4] *= 1e-12
     V = np.zeros((3, 5))
-    V[:, 0] = 1.0
-    got = int(fn(U, V))
-    if got == 10:
-        raise Feedback("you count every block; count the nonzero ones (norm above a tolerance)")
-    if got == 4:
-        raise Feedback("a block of norm 1e-12 is numerically zero: use a relative tolerance")
-    if got != 3:
-        raise Feedback(f"you count {got} active neurons; there are 3 (two u blocks, one v)")
+    V[:, 0] = scale
+    V[:, 2] = rng.standard_normal(3) * scale * (seed % 2)
+    return U, V
 
 
-@_register("ex07.q4")
-def _ex07_q4(fn):
-    betas = [0.1, 1.0, 10.0]
-    errors = [0.2, 0.05, 0.3]
-    got = float(fn(betas, errors))
-    if got == 0.1:
-        raise Feedback("the smallest beta fits the training data best, not the held-out data")
-    if got != 1.0:
-        raise Feedback(f"you pick beta = {got}; the lowest held-out error is at beta = 1.0")
+@register("ex07.q3", returns=Integer())
+def _ex07_q3(answer):
+    for seed, scale in ((73, 1.0), (74, 1e-9), (75, 1e4)):
+        U, V = _blocks(seed, scale)
+        norms = np.linalg.norm(np.hstack([U, V]), axis=0)
+        want = sum(1 for v in norms if v > 1e-7 * max(norms))
+        got = answer(U.copy(), V.copy())
+        if got == want:
+            continue
+        if got == U.shape[1] + V.shape[1]:
+            raise Feedback("you count every block; count the nonzero ones (norm above a "
+                           "tolerance)")
+        if got == int((np.linalg.norm(U, axis=0) > 1e-7 * norms.max()).sum()):
+            raise Feedback("count the blocks of V too: each v_i is a neuron with a < 0")
+        if got == int((norms > 0).sum()):
+            raise Feedback("a block of norm 1e-12 times the others is numerically zero: "
+                           "use the relative tolerance 1e-7 * (largest block norm)")
+        if scale != 1.0 and got == int((norms > 1e-7).sum()):
+            raise Feedback(f"with blocks of size about {scale:g} an absolute tolerance "
+                           "fails: compare with 1e-7 times the largest block norm")
+        raise Feedback(f"for blocks of size about {scale:g} you count {got} active neurons, "
+                       "which is not right")
+
+
+@register("ex07.q4", returns=Anything())
+def _ex07_q4(answer):
+    cases = [([0.1, 1.0, 10.0], [0.2, 0.05, 0.3]),
+             ([0.01, 0.1, 0.5, 10.0], [0.4, 0.3, 0.1, 0.5]),
+             ([0.5, 2.0, 8.0], [0.3, 0.2, 0.2]),
+             ([3.0, 1.0, 0.3], [0.1, 0.2, 0.3])]
+    for betas, errors in cases:
+        got = Number().convert(answer(list(betas), list(errors)))
+        best = min(errors)
+        first = next(b for b, e in zip(betas, errors) if e == best)
+        if got == first:
+            continue
+        if got == min(betas):
+            raise Feedback(f"for betas {betas} you pick the smallest beta; pick the one "
+                           "with the lowest held-out error")
+        if got in betas and errors[betas.index(got)] == best:
+            raise Feedback("on ties return the first beta with the lowest error")
+        if got in betas and errors[betas.index(got)] == max(errors):
+            raise Feedback("you pick the highest held-out error: use argmin, not argmax")
+        if got not in betas and got == int(np.argmin(errors)):
+            raise Feedback("you return the index of the best beta; return the beta itself "
+                           "(betas[index])")
+        raise Feedback(f"for betas {betas} and errors {errors} you pick {got}, which does "
+                       "not have the lowest held-out error")
+
+
+@register("ex07.q6", kind="value", returns=Number())
+def _ex07_q6(prediction):
+    from ..recovery import planted_program
+
+    X, y, _, P = prediction_data()
+    sol = planted_program(X, y, P)
+    if abs(prediction - sol.value) > 1e-4:
+        raise Feedback("your prediction does not match the experiment; run the cell below. "
+                       "Hint: which point is feasible, and what is its value?")
+
+
+def prediction_data():
+    """Q6's planted problem: X (40, 3), y = X w* (||w*|| = 1), 60 sampled patterns."""
+    from ..datasets import planted_linear
+    from ..patterns import sample_patterns
+
+    X, y, w_star = planted_linear(40, 3, seed=7)
+    return X, y, w_star, sample_patterns(X, 60, seed=7)

@@ -1,8 +1,12 @@
 """The student-notebook generator: ``python -m convexnn_lab.grading release``.
 
 Writes ``exercises/exNN_topic.ipynb`` from ``solutions/exNN_topic.md`` with nbgrader's
-own preprocessors (``ClearSolutions``, ``ClearHiddenTests``, ``ClearOutput``), so
-``nbgrader generate_assignment`` gives the same result from the same sources.
+own preprocessors (``LockCells``, ``ClearSolutions`` with nbgrader's stub
+``# YOUR CODE HERE`` / ``raise NotImplementedError()`` and ``YOUR ANSWER HERE``,
+``ClearHiddenTests``, ``ClearMarkScheme``, ``ClearOutput``), so ``nbgrader
+generate_assignment`` gives the same cells from the same sources (``course`` writes
+the nbgrader source folder). Check cells come out locked: ``editable`` and
+``deletable`` false, as nbgrader writes them.
 """
 
 from __future__ import annotations
@@ -11,17 +15,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._registry import STUB
-
 
 def release_notebook(src: Path):
     """Read a solutions source (``.md`` or ``.ipynb``) and return the student notebook."""
     import jupytext
-    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+    from nbgrader.preprocessors import (
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        LockCells,
+    )
 
     nb = jupytext.read(src)
     resources: dict = {}
-    for pre in (ClearSolutions(code_stub={"python": STUB}), ClearHiddenTests(),
+    for pre in (LockCells(), ClearSolutions(), ClearHiddenTests(), ClearMarkScheme(),
                 ClearOutput()):
         nb, resources = pre.preprocess(nb, resources)
     nb.metadata.pop("jupytext", None)
@@ -66,8 +74,18 @@ def main(argv=None) -> int:
     rel = sub.add_parser("release", help="write exercises/ from solutions/")
     rel.add_argument("src", nargs="?", default="solutions")
     rel.add_argument("dst", nargs="?", default="exercises")
+    crs = sub.add_parser("course", help="write an nbgrader course folder from solutions/")
+    crs.add_argument("course_dir")
+    crs.add_argument("--solutions", default="solutions")
+    crs.add_argument("--only", nargs="*", help="chapter numbers (00 01 ...) to include")
     args = parser.parse_args(argv)
-    for path in release(args.src, args.dst):
+    if args.command == "course":
+        from .course import make_course
+
+        written = make_course(args.course_dir, args.solutions, args.only)
+    else:
+        written = release(args.src, args.dst)
+    for path in written:
         print(f"wrote {path}")
     return 0
 

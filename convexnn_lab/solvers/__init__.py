@@ -43,7 +43,7 @@ from ..program import ConvexProgram
 from ..solution import STATUSES, ConvexSolution, SolverResult, VectorSolution
 from .budget import IPM_MAX_FLOPS, ipm_memory_estimate, newton_flops
 
-__all__ = ["AUTO_FAST_SIZE", "SOLVERS", "STATUSES", "SolveOptions", "choose_solver",
+__all__ = ["AUTO_FAST_CONES", "AUTO_FAST_SIZE", "SOLVERS", "STATUSES", "SolveOptions", "carry_over", "choose_solver",
            "solve_convex", "solve_path", "wrap"]
 
 SOLVERS = ("auto", "cvxpy", "ipm", "fista", "al")
@@ -52,8 +52,11 @@ SOLVERS = ("auto", "cvxpy", "ipm", "fista", "al")
 CVXPY_FEASIBILITY_RTOL = 1e-7
 
 # "auto" takes CVXPY up to this many mask entries n * P (it then takes well under a
-# second and is the exact reference)
+# second and is the exact reference); with cones, also only up to AUTO_FAST_CONES
+# entries n * P * d of the cone rows (Clarabel took 5.8 s on breast_cancer's ReLU
+# program with P = 20, n * P * d = 272,640, the interior point 1.5 s)
 AUTO_FAST_SIZE = 20_000
+AUTO_FAST_CONES = 50_000
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,10 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
 
     The rule, in order:
 
-    1. ``n * P <= AUTO_FAST_SIZE`` (20,000): "cvxpy", the exact reference, well under a
-       second at that size;
+    1. ``n * P <= AUTO_FAST_SIZE`` (20,000), and for the program with cones also
+       ``n * P * d <= AUTO_FAST_CONES`` (50,000): "cvxpy", the exact reference, well
+       under a second at that size (Clarabel is slow on many cone rows: 5.8 s against
+       the interior point's 1.5 s on breast_cancer, n = 426, d = 32, P = 20);
     2. float64, one Newton system of at most ``IPM_MAX_FLOPS`` (5e10) flops, and the
        interior point's memory within a quarter of `memory` (bytes free on the device):
        "ipm" (if it stalls short of tol, ``solve_convex`` falls back on "cvxpy");
@@ -87,7 +92,7 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
 
     A pure function of its arguments (``solve_convex`` passes the free memory).
     """
-    if n * P <= AUTO_FAST_SIZE:
+    if n * P <= AUTO_FAST_SIZE and (gated or n * P * d <= AUTO_FAST_CONES):
         return "cvxpy"
     if (dtype == "float64" and newton_flops(n, d, P, loss) <= IPM_MAX_FLOPS
             and ipm_memory_estimate(n, d, P, gated=gated) <= 0.25 * memory):
@@ -248,8 +253,10 @@ def solve_convex(
         Torch solvers' working precision (the certificate is computed in float64 on the
         weights returned).
     warm_start : ConvexSolution, optional
-        FISTA and the AL: start from this solution (same patterns), multipliers too.
-        The interior-point method and CVXPY ignore it.
+        FISTA and the AL: start from this solution on the same X, multipliers too.  Its
+        patterns may differ: the blocks of the patterns it shares are carried over, the
+        others start at zero (:func:`carry_over`).  The interior-point method and CVXPY
+        ignore it.
     progress : bool
         Torch solvers: a progress bar for solves longer than a second.
     chunk_rows : int, optional
@@ -436,17 +443,55 @@ def _with_warm_start(options, warm_start, program, method) -> SolveOptions:
     if not isinstance(warm_start, ConvexSolution):
         raise TypeError(f"warm_start must be a ConvexSolution from solve_convex, got "
                         f"{type(warm_start).__name__}")
-    if warm_start.patterns.shape != program.patterns.shape or not np.array_equal(
-            warm_start.patterns, program.patterns):
-        raise ValueError("warm_start was solved on other patterns; pass the same ones")
-    if warm_start.U.shape != (program.d, program.P):
-        raise ValueError(f"warm_start has blocks of shape {warm_start.U.shape}, this program "
-                         f"needs ({program.d}, {program.P}): it was solved on other data")
+    if warm_start.program.n != program.n or warm_start.U.shape[0] != program.d:
+        raise ValueError(f"warm_start was solved on other data (X of shape "
+                         f"({warm_start.program.n}, {warm_start.U.shape[0]}), this program's is "
+                         f"({program.n}, {program.d})): pass a solution on the same X")
+    if warm_start.program.gated != program.gated:
+        raise ValueError("warm_start solves the other program (gated vs cone-constrained); "
+                         "pass a solution with the same `gated`")
     if method not in ("fista", "al"):
         return options  # CVXPY and the interior point do not warm start
     from dataclasses import replace
 
-    return replace(options, warm_start=(warm_start.U, warm_start.V, warm_start.multipliers))
+    return replace(options, warm_start=carry_over(warm_start, program.patterns))
+
+
+def carry_over(solution: ConvexSolution, patterns):
+    """Start blocks for a program on `patterns` from a solution on other patterns.
+
+    A pattern the solution also has keeps its blocks u_i, v_i (and the multipliers of
+    its cone rows); the others start at zero: the warm start of column generation
+    (``train_convex``), where each round adds and drops patterns.
+
+    Parameters
+    ----------
+    solution : ConvexSolution on patterns of shape (P0, n)
+    patterns : bool ndarray of shape (P, n)
+
+    Returns
+    -------
+    U, V : ndarray of shape (d, P) (V is None for gated ReLU)
+    multipliers : ndarray of shape (n, 2P) or None
+    """
+    patterns = np.asarray(patterns, dtype=bool)
+    old = {row.tobytes(): i for i, row in enumerate(np.packbits(solution.patterns, axis=1))}
+    where = np.array([old.get(row.tobytes(), -1) for row in np.packbits(patterns, axis=1)])
+    have = where >= 0
+    P0 = len(solution.patterns)
+    U = np.zeros((solution.U.shape[0], len(patterns)))
+    U[:, have] = solution.U[:, where[have]]
+    if solution.program.gated:
+        return U, None, None
+    V = np.zeros_like(U)
+    V[:, have] = solution.V[:, where[have]]
+    G = None
+    if solution.multipliers is not None:
+        G0 = np.asarray(solution.multipliers)
+        G = np.zeros((G0.shape[0], 2 * len(patterns)))
+        G[:, :len(patterns)][:, have] = G0[:, :P0][:, where[have]]
+        G[:, len(patterns):][:, have] = G0[:, P0:][:, where[have]]
+    return U, V, G
 
 
 def solve_path(X, y, betas, patterns, *, solver="auto", **kwargs) -> list:
