@@ -43,7 +43,7 @@ from .solvers import choose_solver, solve_convex, solve_path
 
 __version__ = "0.1.0"
 
-_LAZY = ("grading", "notebooks", "cli", "check_env")
+_LAZY = ("grading", "notebooks", "cli", "check_env", "distributed")
 
 
 def __getattr__(name):

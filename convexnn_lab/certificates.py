@@ -86,10 +86,11 @@ class Certificate:
                     and self.gap <= tol * max(abs(self.objective), 1e-300))
 
 
-def block_correlations(X, M, lam0, S=None, Gamma=None):
+def block_correlations(X, M, lam0, S=None, Gamma=None, *, comm=None):
     """Upper bounds ``||X^T (M_j * lam0 + S_j * Gamma_j)||`` on each block's cone maximum.
 
-    Works on numpy arrays and on torch tensors alike.
+    Works on numpy arrays and on torch tensors alike.  With `comm` (row-sharded data,
+    ``_comm``) the product ``X^T (...)`` (d, B) is summed over the ranks before the norms.
 
     Parameters
     ----------
@@ -106,6 +107,8 @@ def block_correlations(X, M, lam0, S=None, Gamma=None):
     if S is not None and Gamma is not None:
         C = C + S * Gamma
     G = X.T @ C
+    if comm is not None:
+        G = comm.sum(G)
     corr = (G * G).sum(axis=0) ** 0.5
     if S is None:
         return corr
@@ -118,10 +121,13 @@ def block_correlations(X, M, lam0, S=None, Gamma=None):
 
 
 def dual_constraints(program: ConvexProgram, lam, multipliers=None, *,
-                     exact: bool | str = "auto"):
+                     exact: bool | str = "auto", comm=None):
     """The dual constraint ``c_i >= max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|`` of every
     pattern: bounded by the multipliers (Gamma = 0 without them), and computed exactly
     (NNLS) where the bound is above beta, as `exact` allows (see ``certify``).
+
+    With `comm` over several ranks (row-sharded data) the exact values come from an
+    active-set NNLS that gathers only the rows it needs (``cone_correlation``).
 
     Returns
     -------
@@ -131,18 +137,20 @@ def dual_constraints(program: ConvexProgram, lam, multipliers=None, *,
         raise ValueError(f"exact must be True, False or 'auto', got {exact!r}")
     S = program.block_signs()
     Gamma = None if multipliers is None or S is None else _multipliers(multipliers, program)
-    corr = block_correlations(program.X, program.block_slopes(), lam, S, Gamma)
+    corr = block_correlations(program.X, program.block_slopes(), lam, S, Gamma, comm=comm)
     if program.gated:
         return corr, True
     loose = np.flatnonzero(corr > program.beta)
-    cost = len(loose) * program.n * program.d ** 2
+    rows = program.n if comm is None else comm.sum(program.n)
+    cost = len(loose) * rows * program.d ** 2
     if exact is True or (exact == "auto" and cost <= EXACT_BUDGET_FLOPS):
-        corr[loose] = np.minimum(corr[loose], cone_correlation(program, lam, loose))
-        return corr, True
+        values, done = _cone_correlation(program, lam, loose, comm)
+        corr[loose] = np.minimum(corr[loose], values)
+        return corr, done
     return corr, False
 
 
-def cone_correlation(program: ConvexProgram, lam, which=None) -> np.ndarray:
+def cone_correlation(program: ConvexProgram, lam, which=None, *, comm=None) -> np.ndarray:
     """``c_i = max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|``, exactly.
 
     Parameters
@@ -151,6 +159,9 @@ def cone_correlation(program: ConvexProgram, lam, which=None) -> np.ndarray:
     lam : ndarray of shape (n,)
     which : array of int, optional
         The patterns to compute (default: all).
+    comm : optional
+        Row-sharded data (`program`, `lam`: this rank's rows): the NNLS is solved by
+        an active-set loop that gathers only the rows it needs (see Notes).
 
     Returns
     -------
@@ -161,44 +172,99 @@ def cone_correlation(program: ConvexProgram, lam, which=None) -> np.ndarray:
     Gated ReLU: ``||X^T Dt_i lambda||``.  With the cones, the larger of two non-negative
     least-squares problems, ``min_{mu >= 0} ||X^T Dt_i lambda -+ X^T (2 D_i - I) mu||``:
     the maximum of ``+lambda^T Dt_i X u`` and of ``-lambda^T Dt_i X u`` over the cone.
+
+    Row-sharded: NNLS on the rows gathered so far (an upper bound on c_i, since fewer
+    multipliers can only leave a larger residual), then every rank checks the optimality
+    condition ``a_k^T r >= 0`` on its rows (r the residual, a_k = (2 D_i - I)_k x_k);
+    the rows that break it most are gathered and the NNLS solved again, until none does
+    (the value is then the exact minimum) or ``SHARDED_NNLS_ROUNDS`` rounds.
     """
+    return _cone_correlation(program, lam, which, comm)[0]
+
+
+# rounds of the row-sharded active-set NNLS before it settles for its upper bound
+SHARDED_NNLS_ROUNDS = 30
+
+
+def _cone_correlation(program, lam, which, comm):
+    """``cone_correlation`` and whether every value is exact (not only a bound)."""
     X = program.X
     idx = np.arange(program.P) if which is None else np.asarray(which, dtype=np.int64)
     G = (program.Dt[:, idx] * lam[:, None]).T @ X  # row k: (X^T Dt_i lambda)^T
+    sharded = comm is not None and comm.world_size > 1
+    if sharded:
+        G = comm.sum(G)
     if program.gated:
-        return np.linalg.norm(G, axis=1)
+        return np.linalg.norm(G, axis=1), True
     out = np.zeros(len(idx))
+    exact = True
     for k, i in enumerate(idx):
         if not G[k].any():
             continue
+        if sharded:
+            A = X * program.signs[:, i, None]  # this rank's rows a_k of A_i
+            (plus, ok1), (minus, ok2) = (_sharded_nnls(A, -G[k], comm),
+                                         _sharded_nnls(A, G[k], comm))
+            out[k], exact = max(plus, minus), exact and ok1 and ok2
+            continue
         At = (X * program.signs[:, i, None]).T  # A_i^T = X^T (2 D_i - I), (d, n)
         out[k] = max(nnls(At, -G[k])[1], nnls(At, G[k])[1])
-    return out
+    return out, exact
 
 
-def dual_bound(y, lam0, correlations, beta: float, loss: str):
+def _sharded_nnls(A, b, comm):
+    """``min_{mu >= 0} ||A^T mu - b||`` over the rows a_k of A (this rank's, (n_r, d)) and
+    every other rank's: (value, exact)."""
+    norms = np.linalg.norm(A, axis=1)
+    scale = 1e-9 * float(np.linalg.norm(b))
+    taken = np.zeros(len(A), dtype=bool)
+    chosen = np.zeros((0, A.shape[1]))
+    r = -b
+    for _ in range(SHARDED_NNLS_ROUNDS):
+        # rows whose multiplier would lower the residual: a_k^T r < 0 (by more than
+        # round-off relative to ||a_k|| ||b||)
+        drop = -(A @ r) - scale * norms
+        drop[taken] = -np.inf
+        if comm.max(float(drop.max(initial=-np.inf))) <= 0:
+            return float(np.linalg.norm(r)), True
+        add = np.argsort(-drop)[:A.shape[1]]
+        add = add[drop[add] > 0]
+        taken[add] = True
+        chosen = np.vstack([chosen, comm.concat_rows(A[add])])
+        mu, _ = nnls(chosen.T, b)
+        r = chosen.T @ mu - b
+    return float(np.linalg.norm(r)), False
+
+
+def dual_bound(y, lam0, correlations, beta: float, loss: str, *, comm=None):
     """Best dual value along ``lambda = s * lam0`` with ``s * max(correlations) <= beta``.
+
+    With `comm` (row-sharded y, lam0) its sums over rows are summed over the ranks.
 
     Returns
     -------
     (dual value, s)
     """
+    from ._comm import LOCAL
+
+    comm = comm or LOCAL
     cmax = float(np.max(correlations, initial=0.0))
     s_max = np.inf if cmax == 0 else beta / cmax
     if loss == "squared":
-        nrm = float(lam0 @ lam0)
-        s = 0.0 if nrm == 0 else float(np.clip((lam0 @ y) / nrm, 0.0, s_max))
+        nrm, lam0_y = comm.sum(float(lam0 @ lam0), float(lam0 @ y))
+        s = 0.0 if nrm == 0 else float(np.clip(lam0_y / nrm, 0.0, s_max))
         lam = s * lam0
-        return float(lam @ y - 0.5 * lam @ lam), s
+        lam_y, half_lam2 = comm.sum(float(lam @ y), float(0.5 * lam @ lam))
+        return float(lam_y - half_lam2), s
     p0 = y * lam0  # in (0, 1)
-    s_hi = float(min(s_max, 1.0 / max(p0.max(), 1e-300)))
+    s_hi = float(min(s_max, 1.0 / max(comm.max(float(p0.max())), 1e-300)))
 
     def neg_entropy(s):
         p = np.clip(s * p0, 0.0, 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             h = -(np.where(p > 0, p * np.log(p), 0.0)
                   + np.where(p < 1, (1 - p) * np.log1p(-p), 0.0))
-        return -float(h.sum())
+        return -comm.sum(float(h.sum()))
 
     res = minimize_scalar(neg_entropy, bounds=(0.0, s_hi), method="bounded",
                           options={"xatol": 1e-12})
@@ -207,7 +273,7 @@ def dual_bound(y, lam0, correlations, beta: float, loss: str):
 
 
 def certify(program: ConvexProgram, U, V=None, multipliers=None, *,
-            exact: bool | str = "auto") -> Certificate:
+            exact: bool | str = "auto", comm=None) -> Certificate:
     """The certificate of blocks U, V (shape (d, P)) of `program`.
 
     Parameters
@@ -221,6 +287,11 @@ def certify(program: ConvexProgram, U, V=None, multipliers=None, *,
     exact : bool or "auto"
         Replace bounds above beta by the exact maximum (NNLS): True always, False never,
         "auto" while it costs at most ``EXACT_BUDGET_FLOPS``.
+    comm : optional
+        Row-sharded programs (``solve_convex(..., distributed=True)``): `program` holds
+        this rank's rows, `multipliers` their multipliers, and every sum and maximum over
+        rows is reduced over the ranks, so the certificate is that of the whole program
+        (its ``dual`` holds this rank's rows).
 
     Returns
     -------
@@ -238,14 +309,17 @@ def certify(program: ConvexProgram, U, V=None, multipliers=None, *,
     U = _blocks(U, "U", program)
     V = None if program.gated or V is None else _blocks(V, "V", program)
     output = program.output(U, V)
-    objective = float(loss_parts(output, program.y, program.loss)[0]) \
-        + program.beta * program.regularization(U, V)
+    fit = float(loss_parts(output, program.y, program.loss)[0])
+    if comm is not None:
+        fit = comm.sum(fit)
+    objective = fit + program.beta * program.regularization(U, V)
     return certify_output(program, output, objective, multipliers=multipliers, exact=exact,
-                          cone_violation=program.cone_violation(U, V))
+                          cone_violation=program.cone_violation(U, V, comm=comm), comm=comm)
 
 
 def certify_output(program: ConvexProgram, output, objective: float, *, multipliers=None,
-                   exact: bool | str = "auto", cone_violation: float = 0.0) -> Certificate:
+                   exact: bool | str = "auto", cone_violation: float = 0.0,
+                   comm=None) -> Certificate:
     """The certificate of any point whose output on X is `output` (n,) and whose
     objective is `objective`, against the patterns of `program`.
 
@@ -254,8 +328,8 @@ def certify_output(program: ConvexProgram, output, objective: float, *, multipli
     solution checked against every pattern of X.
     """
     lam0 = -loss_parts(np.asarray(output, dtype=np.float64), program.y, program.loss)[1]
-    corr, is_exact = dual_constraints(program, lam0, multipliers, exact=exact)
-    lower, s = dual_bound(program.y, lam0, corr, program.beta, program.loss)
+    corr, is_exact = dual_constraints(program, lam0, multipliers, exact=exact, comm=comm)
+    lower, s = dual_bound(program.y, lam0, corr, program.beta, program.loss, comm=comm)
     ratio = float(np.max(corr, initial=0.0)) / program.beta
     return Certificate(objective=float(objective), lower_bound=lower,
                        gap=max(float(objective) - lower, 0.0), dual=s * lam0,

@@ -17,6 +17,12 @@ price new patterns, add the best, drop blocks that stayed zero.  Pricing is
   starts (Gaussian directions, hyperplanes through data points, a warm network's
   neurons), for +lambda and -lambda.  A search can only find violations: "none found"
   is reported as such, with the largest ratio it saw.
+
+With ``distributed=True`` (chapter 6, "Solve across devices") each rank holds its rows of X,
+y and the patterns; the ascent's products ``X^T (Dt(u) lambda)`` and the prices are summed
+over the ranks, distinct patterns are told apart by digests gathered from every rank,
+and every rank ends with its rows of the same patterns.  Pricing is then the search:
+listing every pattern needs all rows on one process.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._comm import communicator
 from ._validation import check_beta, check_bool, check_positive_int, check_seed, check_Xy
 from .activations import activate, slopes
 from .certificates import cone_correlation, dual_bound, dual_constraints
 from .losses import loss_parts
 from .networks import TwoLayerNetwork
-from .patterns import enumerate_patterns, sample_patterns, unique_patterns
+from .patterns import enumerate_patterns, patterns_of_directions, sample_patterns
 from .program import ConvexProgram
 from .solution import ConvexSolution
 from .solvers import solve_convex
@@ -41,6 +48,10 @@ __all__ = ["PricingRound", "TrainingReport", "price_patterns", "train_convex"]
 
 # a violation counts when the price is above beta by this relative margin (round-off)
 PRICE_RTOL = 1e-4
+
+# the search's hyperplanes through data points go through points of at most this many
+# rows (all rows below it; a random subset above, gathered from the ranks when sharded)
+CROSS_PRODUCT_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -94,18 +105,28 @@ class TrainingReport:
         return self.solution.network()
 
 
-def _prices(X, lam, U, activation, alpha, gated):
+def _prices(X, lam, U, activation, alpha, gated, comm):
     """Price of each unit direction (columns of U): ``|lam^T sigma(X u)|`` (ReLU family)
     or ``||X^T Dt(u) lam||`` (gated), shape (k,)."""
     if gated:
         a, b = slopes(activation, alpha)
         Dt = np.where(X @ U >= 0, a, b)
-        return np.linalg.norm(X.T @ (Dt * lam[:, None]), axis=0)
-    return np.abs(lam @ activate(X @ U, activation, alpha))
+        return np.linalg.norm(comm.sum(X.T @ (Dt * lam[:, None])), axis=0)
+    return np.abs(comm.sum(lam @ activate(X @ U, activation, alpha)))
+
+
+def _cross_product_rows(X, rng, comm):
+    """The rows the search's hyperplanes go through: every row up to
+    ``CROSS_PRODUCT_ROWS``, else that many drawn at random (the same on every rank)."""
+    total = comm.sum(len(X))
+    if total <= CROSS_PRODUCT_ROWS:
+        return comm.concat_rows(X)
+    return comm.take_rows(X, np.sort(rng.choice(total, CROSS_PRODUCT_ROWS, replace=False)))
 
 
 def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
-                   n_starts=64, seed=0, starts=None, max_iter=30, exact_top=256):
+                   n_starts=64, seed=0, starts=None, max_iter=30, exact_top=256,
+                   distributed=False):
     """Search for patterns whose dual constraint ``lambda`` violates.
 
     Parameters
@@ -116,26 +137,32 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
     beta : float
     n_starts : int
         Random starts per sign: half Gaussian directions, half hyperplanes through data
-        points (generalized cross products).
+        points (generalized cross products; through points of at most
+        ``CROSS_PRODUCT_ROWS`` rows drawn at random when X has more).
     starts : ndarray of shape (d, k), optional
         More starting directions (e.g. a warm network's neurons).
     exact_top : int
         With cones: the exact dual constraint ``max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|``
         (``cone_correlation``, two NNLS) of the best `exact_top` patterns found replaces
         the price of the direction that found them (0: directions' prices only).
+    distributed : bool
+        X and lam are this rank's rows of a row-sharded search (module docstring); the
+        same `seed`, `starts` and settings on every rank.
 
     Returns
     -------
     patterns : bool ndarray of shape (k, n), distinct, best first
+        (distributed: this rank's columns of them)
     ratios : ndarray of shape (k,)
         Dual constraint / beta of each: exact for gated ReLU and for the `exact_top`
         best, a lower bound (the price of one direction in the cone) for the rest.
     """
+    comm = communicator(check_bool(distributed, "distributed"))
     rng = np.random.default_rng(seed)
     n, d = X.shape
     parts = [rng.standard_normal((d, n_starts))]
-    cross = sample_patterns(X, max(n_starts // 2, 1), method="cross_product",
-                            seed=rng, return_directions=True)[1]
+    cross = sample_patterns(_cross_product_rows(X, rng, comm), max(n_starts // 2, 1),
+                            method="cross_product", seed=rng, return_directions=True)[1]
     parts.append(np.asarray(cross).reshape(d, -1))
     if starts is not None:
         parts.append(np.asarray(starts, dtype=np.float64).reshape(d, -1))
@@ -148,7 +175,8 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
         U = U0.copy()
         for _ in range(max_iter):
             Dt = np.where(X @ U >= 0, a, b)
-            V = X.T @ (Dt * (sign * lam)[:, None])  # ascent direction of sign*lam^T sigma(Xu)
+            # ascent direction of sign*lam^T sigma(Xu): a sum over rows (and ranks)
+            V = comm.sum(X.T @ (Dt * (sign * lam)[:, None]))
             norms = np.linalg.norm(V, axis=0)
             keep = norms > 0
             V[:, keep] /= norms[keep]
@@ -158,10 +186,11 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
             U = V
         found.append(U)
     U = np.hstack(found + [U0])
-    ratios = _prices(X, lam, U, activation, alpha, gated) / beta
+    ratios = _prices(X, lam, U, activation, alpha, gated, comm) / beta
     order = np.argsort(-ratios)
-    pats, first = unique_patterns((X @ U[:, order] >= 0).T, return_index=True)
-    ratios = ratios[order][first]
+    pats = patterns_of_directions(X, U[:, order])
+    first = comm.unique_index(pats)
+    pats, ratios = pats[first], ratios[order][first]
     if not gated and exact_top:
         # a direction's price is only a lower bound on its pattern's: the ascent's last
         # iterate can sit far inside the cone (measured on breast_cancer: directions at
@@ -169,7 +198,8 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
         # pattern) ranks the best candidates by what adding them can really gain
         top = min(exact_top, len(pats))
         probe = ConvexProgram(X, lam, beta, pats[:top], activation=activation, alpha=alpha)
-        ratios[:top] = np.maximum(ratios[:top], cone_correlation(probe, lam) / beta)
+        exact = cone_correlation(probe, lam, comm=comm)
+        ratios[:top] = np.maximum(ratios[:top], exact / beta)
         order = np.argsort(-ratios, kind="stable")
         pats, ratios = pats[order], ratios[order]
     return pats, ratios
@@ -179,7 +209,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                  gated=False, initial_patterns=20, per_round=40, max_rounds=30,
                  max_patterns=2000, time_limit=None, n_starts=64, exact_limit=20_000,
                  drop_after=1, warm_network=None, solver="auto", tol=1e-6,
-                 seed=0) -> TrainingReport:
+                 seed=0, distributed=False) -> TrainingReport:
     """Train a two-layer network by its convex program, choosing the patterns by pricing.
 
     Parameters
@@ -204,6 +234,11 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     warm_network : TwoLayerNetwork, optional
         Its neurons' patterns join the start, its directions the pricing starts.
     seed : int
+    distributed : bool
+        Row-sharded training: each rank passes its own rows of X and y, the same
+        settings; solves and pricing reduce over the ranks (``solve_convex``,
+        :func:`price_patterns`), pricing is the search, and ``report.solution`` holds
+        the rank's shard (its U, V and certificate are the same on every rank).
 
     Returns
     -------
@@ -226,21 +261,29 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     if warm_network is not None and not isinstance(warm_network, TwoLayerNetwork):
         raise TypeError(f"warm_network must be a TwoLayerNetwork, got "
                         f"{type(warm_network).__name__}")
+    comm = communicator(check_bool(distributed, "distributed"))
     rng = np.random.default_rng(check_seed(seed))
     try:
-        every = enumerate_patterns(X, max_patterns=exact_limit)
+        # listing the patterns needs every row: a sharded run prices by the search
+        every = None if comm.world_size > 1 else enumerate_patterns(X, max_patterns=exact_limit)
     except ValueError:
         every = None
     exact = every is not None
     full = None if not exact else ConvexProgram(X, y, beta, every, activation=activation,
                                                 alpha=alpha, loss=loss, gated=gated)
-    patterns = sample_patterns(X, initial_patterns, seed=rng)
+    if comm.world_size == 1:
+        patterns = sample_patterns(X, initial_patterns, seed=rng)
+    else:  # sample_patterns' Gaussian draws, told apart across ranks
+        patterns = patterns_of_directions(X, rng.standard_normal((X.shape[1],
+                                                                  initial_patterns)))
+        patterns = patterns[comm.unique_index(patterns)]
     if warm_network is not None and warm_network.width:
-        patterns = unique_patterns(np.vstack([patterns, warm_network.neuron_patterns(X)]))
+        patterns = np.vstack([patterns, warm_network.neuron_patterns(X)])
+        patterns = patterns[comm.unique_index(patterns)]
     idle = np.zeros(len(patterns), dtype=int)
     report = TrainingReport(status="max_rounds", exact=exact)
     kwargs = dict(activation=activation, alpha=alpha, loss=loss, gated=gated, solver=solver,
-                  tol=tol, progress=False)
+                  tol=tol, progress=False, distributed=distributed)
     for k in range(1, max_rounds + 1):
         # the previous round's blocks carry over to the patterns kept (first-order
         # solvers; CVXPY and the interior point start afresh)
@@ -258,11 +301,10 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
             starts = None if warm_network is None else warm_network.W1
             new, ratios = price_patterns(X, lam, beta, activation=activation, alpha=alpha,
                                          gated=gated, n_starts=n_starts, seed=rng,
-                                         starts=starts)
+                                         starts=starts, distributed=distributed)
         # the patterns already in the program are not new
-        have = {p.tobytes() for p in np.packbits(patterns, axis=1)}
-        fresh = np.array([p.tobytes() not in have for p in np.packbits(new, axis=1)],
-                         dtype=bool)
+        have = set(comm.pattern_keys(patterns))
+        fresh = np.array([key not in have for key in comm.pattern_keys(new)], dtype=bool)
         violated = fresh & (ratios > 1 + PRICE_RTOL)
         best = float(ratios[fresh].max(initial=0.0))
         add = new[violated][:per_round]
@@ -283,7 +325,8 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         if len(patterns) > max_patterns:
             report.status = "max_patterns"
             break
-        if time_limit is not None and time.perf_counter() - start > time_limit:
+        # the slowest rank's clock, so that every rank stops at the same round
+        if time_limit is not None and comm.max(time.perf_counter() - start) > time_limit:
             report.status = "time_limit"
             break
     return report

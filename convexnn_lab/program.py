@@ -174,20 +174,25 @@ class ConvexProgram:
         return float(loss_parts(self.predict(U, V), self.y, self.loss)[0]) \
             + self.beta * self.regularization(U, V)
 
-    def cone_violation(self, U, V=None) -> float:
+    def cone_violation(self, U, V=None, *, comm=None) -> float:
         """Largest ``-(2 D_i - I) X u_i`` over blocks and rows, relative to the scale of
         the outputs, ``max(max |X u|, max |y|)`` (blocks of round-off size around a zero
         network do not count as violations).
 
-        0 when every block lies in its cone (and always for the gated program).
+        0 when every block lies in its cone (and always for the gated program).  With
+        `comm` (row-sharded data) the maxima are taken over every rank's rows.
         """
         if self.gated:
             return 0.0
         Z = self.X @ self.stack(U, V)
-        scale = max(float(np.abs(Z).max(initial=0.0)), float(np.abs(self.y).max()))
+        worst = float((-self.block_signs() * Z).max())
+        top, y_top = float(np.abs(Z).max(initial=0.0)), float(np.abs(self.y).max())
+        if comm is not None:
+            worst, top, y_top = comm.max(worst, top, y_top)
+        scale = max(top, y_top)
         if scale == 0:
             return 0.0
-        return max(float((-self.block_signs() * Z).max()), 0.0) / scale
+        return max(worst, 0.0) / scale
 
     def feasible(self, U, V=None) -> bool:
         """Do the blocks meet their cones to round-off (``FEASIBILITY_RTOL``)?"""

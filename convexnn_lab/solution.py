@@ -57,6 +57,9 @@ class SolverResult:
         Certified points met on the way (torch solvers; the interior point certifies
         its iterates once their complementarity gap is within 1e3 tol of the objective,
         and its last one).
+    ranks : int
+        Processes the rows were sharded across (``solve_convex(..., distributed=True)``);
+        the multipliers then hold this rank's rows.
     """
 
     U: np.ndarray
@@ -72,6 +75,7 @@ class SolverResult:
     streamed: bool = False
     route: str | None = None
     history: list = field(default_factory=list, repr=False)
+    ranks: int = 1
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -84,7 +88,8 @@ class SolverResult:
             return self.method
         return (f"{self.method}-{self.device}-{self.dtype}"
                 + ("-streamed from host" if self.streamed else "")
-                + (f"-chunks of {self.chunk_rows} rows" if self.chunk_rows else ""))
+                + (f"-chunks of {self.chunk_rows} rows" if self.chunk_rows else "")
+                + (f"-rows on {self.ranks} ranks" if self.ranks > 1 else ""))
 
 
 @dataclass

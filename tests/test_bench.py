@@ -59,3 +59,19 @@ def test_images_benchmark_writes_json(tmp_path):
     out = tmp_path / "t.json"
     load("images").main(["--timing", "--scale", "200,10,16", "--json", str(out)])
     assert json.loads(out.read_text())["flops_per_iteration"] == 4.0 * 200 * 10 * 16
+
+
+def test_distributed_bench_fits_the_model_and_times_one_rank():
+    bench = load("distributed")
+    rows = bench.model_table(sizes=((1000, 10, 20),), ks=(1, 2), clusters=bench.cd.CLUSTERS[:1])
+    assert [r["k"] for r in rows] == [1, 2]
+    assert rows[0]["speedup"] == 1 and rows[0]["crossover_rows"] is None
+    assert rows[1]["crossover_rows"] == bench.cd.crossover_rows(10, 20, 2, bench.cd.CLUSTERS[0])
+    measured = [{"ranks": 1, "compute": 0.01},
+                {"ranks": 2, "allreduce_one_number": 1e-4, "allreduce": 1e-3}]
+    fit = bench.fitted_cluster(measured, 100, 4, 6)
+    assert np.isclose(fit.flops, 6 * 100 * 5 * 6 / 0.01)
+    assert np.isclose(fit.latency, 5e-5) and np.isclose(fit.bandwidth, (5 * 6 + 2) * 8 / 8e-4)
+    # one process: no process group, the step's products and no traffic
+    one = bench.step_timing(200, 5, 10, reps=2)
+    assert one["ranks"] == 1 and one["bytes_per_iteration"] == 0 and one["step"] > 0

@@ -15,6 +15,8 @@ method         what it is                                                       
 
 FISTA, the AL and a stalled interior point finish with a Newton polish on the support
 (``polish``); ``budget`` holds the memory and flop estimates the choice reads.
+``distributed=True`` runs FISTA or the AL on rows sharded across the ranks of a
+``torch.distributed`` process group (``_comm``; chapter 6, "Solve across devices").
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from ..program import ConvexProgram
 from ..solution import STATUSES, ConvexSolution, SolverResult, VectorSolution
 from .budget import IPM_MAX_FLOPS, ipm_memory_estimate, newton_flops
 
-__all__ = ["AUTO_FAST_CONES", "AUTO_FAST_SIZE", "SOLVERS", "STATUSES", "SolveOptions", "carry_over", "choose_solver",
+__all__ = ["AUTO_FAST_CONES", "AUTO_FAST_SIZE", "SOLVERS", "STATUSES", "SolveOptions",
+           "carry_over", "choose_solver",
            "solve_convex", "solve_path", "wrap"]
 
 SOLVERS = ("auto", "cvxpy", "ipm", "fista", "al")
@@ -54,7 +57,7 @@ CVXPY_FEASIBILITY_RTOL = 1e-7
 # entries n * P * d of the cone rows (Clarabel took 5.8 s on breast_cancer's ReLU
 # program with P = 20, n * P * d = 272,640, the interior point 1.5 s)
 AUTO_FAST_SIZE = 20_000
-AUTO_FAST_CONES = 50_000
+AUTO_FAST_CONES = 100_000
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
     The rule, in order:
 
     1. ``n * P <= AUTO_FAST_SIZE`` (20,000), and for the program with cones also
-       ``n * P * d <= AUTO_FAST_CONES`` (50,000): "cvxpy", the exact reference, well
+       ``n * P * d <= AUTO_FAST_CONES`` (100,000): "cvxpy", the exact reference, well
        under a second at that size (Clarabel is slow on many cone rows: 5.8 s against
        the interior point's 1.5 s on breast_cancer, n = 426, d = 32, P = 20);
     2. float64, one Newton system of at most ``IPM_MAX_FLOPS`` (5e10) flops, and the
@@ -98,7 +101,8 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
     return "fista" if gated else "al"
 
 
-def _run(method: str, program: ConvexProgram, options: SolveOptions) -> SolverResult:
+def _run(method: str, program: ConvexProgram, options: SolveOptions,
+         comm=None) -> SolverResult:
     if method == "cvxpy":
         from . import conic
 
@@ -110,10 +114,13 @@ def _run(method: str, program: ConvexProgram, options: SolveOptions) -> SolverRe
             return interior.solve(program, options)
         from . import first_order
 
-        return first_order.solve(program, options)
+        if comm is None:
+            return first_order.solve(program, options)
+        return first_order.solve(program, options, comm=comm)
 
 
-def wrap(program: ConvexProgram, result: SolverResult, *, tol: float) -> ConvexSolution:
+def wrap(program: ConvexProgram, result: SolverResult, *, tol: float,
+         comm=None) -> ConvexSolution:
     """Certify the weights a solver returned and set the final status.
 
     The certificate is computed on ``result.U, result.V`` in float64, for `program`.
@@ -122,8 +129,10 @@ def wrap(program: ConvexProgram, result: SolverResult, *, tol: float) -> ConvexS
     without that gets "inaccurate".  CVXPY works to its own tolerances: its "optimal"
     stands while its blocks meet their cones to ``CVXPY_FEASIBILITY_RTOL`` and its
     certificate proves `tol`, after a Newton polish where CVXPY stopped short of it.
+    With `comm` (a row-sharded solve), `program` holds this rank's rows and the
+    certificate is reduced over the ranks (``certify``).
     """
-    cert = certify(program, result.U, result.V, result.multipliers)
+    cert = certify(program, result.U, result.V, result.multipliers, comm=comm)
     status = result.status
     if result.method.startswith("cvxpy"):
         if status == "optimal" and not cert.gap <= tol * max(abs(cert.objective), 1e-300):
@@ -182,6 +191,7 @@ def solve_convex(
     progress: bool = True,
     chunk_rows: int | None = None,
     threads: int = 1,
+    distributed: bool = False,
 ):
     """Solve the convex program of a two-layer network on the given patterns.
 
@@ -246,6 +256,19 @@ def solve_convex(
         its core, so one busy neighbour process stalls them all: with the other core of
         a 2-core machine busy, the interior point on breast_cancer (P = 60) took 73 s on
         2 threads and 2.8 s on 1.  Raise it on a quiet machine with many cores.
+    distributed : bool
+        Row-sharded solve across the ranks of the initialized ``torch.distributed``
+        process group (launched by ``torchrun --nproc_per_node K script.py``; backend
+        "nccl" on GPUs, "gloo" on CPUs).  Each rank passes **its own rows** of X, y and
+        the patterns (``cl.distributed.shard_rows``), the same columns, patterns and
+        settings; FISTA or the AL run with each iteration's products local plus one
+        all-reduce of the d x P (cones: d x 2P) gradient and the loss, the certificate's
+        sums and maxima reduced the same way.  Every rank returns the same U, V and the
+        same certificate (of the whole program); ``solution.program`` is the rank's
+        shard, and the multipliers and ``certificate.dual`` hold its rows.  Default
+        device: the rank's current GPU with NCCL (call ``torch.cuda.set_device(local_rank)``
+        before ``init_process_group``), else "cpu".
+        solver "auto" means "fista" (gated) or "al"; "cvxpy" and "ipm" are refused.
 
     Returns
     -------
@@ -261,7 +284,9 @@ def solve_convex(
         When the chosen solver would not fit in the free memory (checked before
         allocating).
     RuntimeError
-        If the solver fails outright.
+        If the solver fails outright; with `distributed`, when no process group is
+        initialized (the message says how to launch one) or another rank stopped or
+        timed out.
 
     See Also
     --------
@@ -272,6 +297,9 @@ def solve_convex(
         y = y[:, 0]  # one output column is the scalar program
     check_choice(solver, "solver", SOLVERS)
     check_loss(loss)
+    comm = _communicator(distributed, solver)
+    if comm is not None and device is None:
+        device = _rank_device(comm)
     options = _options(tol=tol, max_iter=max_iter, device=device, dtype=dtype,
                        progress=progress, chunk_rows=chunk_rows,
                        cvxpy_solver_name=cvxpy_solver_name, verbose=verbose, threads=threads)
@@ -294,12 +322,21 @@ def solve_convex(
                          cvxpy_solver_name=cvxpy_solver_name, verbose=verbose, tol=tol,
                          max_iter=max_iter, device=options.device, dtype=dtype,
                          warm_start=warm[c], progress=progress, chunk_rows=chunk_rows,
-                         threads=threads)
+                         threads=threads, distributed=distributed)
             for c in range(y.shape[1])])
     program = ConvexProgram(X, y, beta, patterns, activation=activation, alpha=alpha,
                             loss=loss, gated=gated)
     method = solver
-    if solver == "auto":
+    if distributed and solver == "auto":
+        method = "fista" if program.gated else "al"
+    if comm is not None:
+        comm.check_same({"d": program.d, "P": program.P, "beta": program.beta,
+                         "activation": program.activation, "alpha": program.alpha,
+                         "loss": program.loss, "gated": program.gated, "solver": method,
+                         "tol": options.tol, "max_iter": options.max_iter,
+                         "dtype": options.dtype,
+                         "warm_start": warm_start is not None})
+    if method == "auto":
         method = choose_solver(program.n, program.d, program.P, gated=program.gated,
                                loss=program.loss, dtype=options.dtype,
                                memory=available_memory(options.device))
@@ -320,10 +357,30 @@ def solve_convex(
         # round-off stopped the interior-point method short of tol (degenerate programs,
         # e.g. all patterns of a few points): "auto" falls back on the exact reference
         method = "cvxpy"
-    solution = wrap(program, _run(method, program, options), tol=options.tol)
+    solution = wrap(program, _run(method, program, options, comm), tol=options.tol,
+                    comm=comm)
     if solution.status != "optimal":
         warnings.warn(_stop_message(solution, options.tol), RuntimeWarning, stacklevel=2)
     return solution
+
+
+def _communicator(distributed, solver):
+    """None for a one-process solve, else the ranks' communicator (``_comm``)."""
+    from .._comm import communicator
+
+    if not check_bool(distributed, "distributed"):
+        return None
+    if solver not in ("auto", "fista", "al"):
+        raise ValueError(f"distributed=True runs the first-order solvers (solver='fista', "
+                         f"'al' or 'auto'), not solver={solver!r}: CVXPY and the interior "
+                         "point need every row on one process")
+    comm = communicator(True)
+    return None if comm.world_size == 1 else comm
+
+
+def _rank_device(comm) -> str:
+    """The device a rank computes on by default: its current GPU with NCCL, else the CPU."""
+    return "cpu" if comm.device.type == "cpu" else f"cuda:{comm.device.index}"
 
 
 def _stop_message(solution: ConvexSolution, tol: float) -> str:

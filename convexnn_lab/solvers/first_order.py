@@ -21,6 +21,12 @@ the inner maximum for any Gamma >= 0, at the cost of one product, so the
 certificate is valid at every iteration.  The objective reported for ReLU is that of
 the network the blocks map to (``sum_j sigma(X u_j) - sigma(X v_j)``), which is a
 real network's objective even while the cones are violated a little.
+
+Row-sharded solves (``solve_convex(..., distributed=True)``, chapter 6) run this same code
+with a communicator ``comm`` (``_comm``): the data hold this rank's rows, every sum over
+rows (the loss, the adjoint) is completed by ``comm.sum`` (one all-reduce of the d x B
+gradient and the loss per step) and every maximum by ``comm.max``; with one process
+both are the identity.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import time
 
 import numpy as np
 
+from .._comm import LOCAL
 from .._memory import available_memory, format_gib
 from .._progress import LazyBar
 from .._validation import check_positive_int
@@ -70,6 +77,7 @@ class _Data:
         self.loss = program.loss
         self.activation, self.alpha = program.activation, program.alpha
         self.chunk = None
+        self.comm = LOCAL  # sums over rows are this rank's part until comm.sum
 
     def _slices(self):
         n = self.X.shape[0]
@@ -121,11 +129,12 @@ class _Data:
         return act[:, :P].sum(dim=1) - act[:, P:].sum(dim=1)
 
 
-def _violation(c, y_scale: float) -> float:
+def _violation(c, y_scale: float, comm=LOCAL) -> float:
     """Relative cone violation of the products c = S * (X W) (0: inside every cone), as
     ``ConvexProgram.cone_violation`` measures it."""
-    scale = max(float(c.abs().max()), y_scale)
-    return max(float((-c).max()), 0.0) / scale if scale > 0 else 0.0
+    top, worst = comm.max(float(c.abs().max()), float((-c).max()))
+    scale = max(top, y_scale)
+    return max(worst, 0.0) / scale if scale > 0 else 0.0
 
 
 def _prox(W, step_beta):
@@ -207,13 +216,14 @@ def _setup(program: ConvexProgram, options, tdtype, itemsize, stream):
 
 
 def solve(program: ConvexProgram, options, *, check_every: int = 10,
-          stream: bool | None = None) -> SolverResult:
+          stream: bool | None = None, comm=LOCAL) -> SolverResult:
     """FISTA (gated ReLU) or the augmented Lagrangian (cones); see ``solve_convex``.
 
     Both stop once the certificate at the iterate proves ``options.tol`` (with the
     blocks inside their cones), or after ``options.max_iter`` iterations.  `stream`
     (gated only) keeps X and the masks in host memory and sends row chunks to the device
-    for each product; by default it is chosen when they do not fit the device.
+    for each product; by default it is chosen when they do not fit the device.  `comm`:
+    `program` holds this rank's rows of a row-sharded program (module docstring).
     """
     import torch
 
@@ -222,6 +232,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
     gated, beta, tol = program.gated, program.beta, options.tol
     P, device = program.P, options.device
     prog = _setup(program, options, tdtype, itemsize, stream)
+    prog.comm = comm
     blocks = program.n_blocks
     W = torch.zeros((program.d, blocks), dtype=tdtype, device=device)
     Gamma = None if gated else torch.zeros((program.n, blocks), dtype=tdtype, device=device)
@@ -231,23 +242,24 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         if G0 is not None and not gated:
             Gamma = torch.as_tensor(G0, dtype=tdtype, device=device)
     # step size: backtracking from a cheap estimate of ||A||^2
-    x_norm2 = float(torch.linalg.matrix_norm(prog.X, ord=2) ** 2)
+    x_norm2 = comm.spectral_norm2(prog.X)
     L = x_norm2 + 1e-12
     history = []
     state = {"iteration": 0}
-    y_scale = float(np.abs(program.y).max())
+    y_scale = comm.max(float(np.abs(program.y).max()))
 
     def certificate(W_, G_):
         """Objective and certified gap at W_ (the dual value in float64 numpy)."""
         pred = prog.output(W_)
         lam0 = -prog.loss_grad(pred)
         if gated:  # ||X^T Dt_i lambda0||, computed chunk by chunk
-            corr = torch.linalg.vector_norm(prog.adjoint(lam0), dim=0)
+            corr = torch.linalg.vector_norm(comm.sum(prog.adjoint(lam0)), dim=0)
         else:
-            corr = block_correlations(prog.X, prog.M, lam0, prog.S, G_)
-        objective = float(prog.data_loss(pred) + beta * prog.reg(W_))
+            corr = block_correlations(prog.X, prog.M, lam0, prog.S, G_, comm=comm)
+        objective = float(comm.sum(prog.data_loss(pred)) + beta * prog.reg(W_))
         dual, _ = dual_bound(program.y, lam0.detach().cpu().double().numpy(),
-                             corr.detach().cpu().double().numpy(), beta, program.loss)
+                             corr.detach().cpu().double().numpy(), beta, program.loss,
+                             comm=comm)
         history.append((state["iteration"], objective, objective - dual))
         return objective, objective - dual
 
@@ -261,16 +273,16 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         G_np = None if G_t is None else G_t.detach().cpu().double().numpy()
         norms_np = np.linalg.norm(W_np, axis=0)
         support = np.flatnonzero(norms_np > SUPPORT_RTOL * norms_np.max())
-        rows = () if G_np is None else tuple(
-            (G_np[:, support] > SUPPORT_RTOL * G_np.max()).sum(axis=0))
+        rows = () if G_np is None else tuple(comm.sum(
+            (G_np[:, support] > SUPPORT_RTOL * comm.max(float(G_np.max()))).sum(axis=0)))
         signature = (tuple(support), rows)
         if signature == polished["support"]:
             return False  # same support and active rows as the last failed try
         polished["support"] = signature
-        out = polish(program, W_np, G_np)
+        out = polish(program, W_np, G_np, comm=comm)
         if out is None:
             return False
-        cert = certify(program, *program.split(out[0]), out[1])
+        cert = certify(program, *program.split(out[0]), out[1], comm=comm)
         if not cert.proves(tol):
             return False
         polished.update(W=out[0], Gamma=out[1])
@@ -278,7 +290,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         return True
 
     bar = LazyBar(options.max_iter, f"{'fista' if gated else 'al'} P={P}",
-                  disable=not options.progress)
+                  disable=not options.progress or comm.rank != 0)
     start = time.perf_counter()
     status = "max_iterations"
     iters = 0
@@ -286,7 +298,9 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         def smooth(W_, need_grad=True):
             pred = prog.forward(W_)
             val = prog.data_loss(pred)
-            return val, (prog.adjoint(prog.loss_grad(pred)) if need_grad else None)
+            if not need_grad:
+                return comm.sum(val), None
+            return comm.sum(val, prog.adjoint(prog.loss_grad(pred)))  # one all-reduce
 
         def check(W_):
             obj, gap = certificate(W_, None)
@@ -314,8 +328,9 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                 pen = torch.clamp(G_ - rho_ * (prog.S * Z), min=0)
                 val = prog.data_loss(pred) + (0.5 / rho_) * torch.sum(pen ** 2)
                 if not need_grad:
-                    return val, None
-                return val, prog.X.T @ (prog.M * prog.loss_grad(pred)[:, None] - prog.S * pen)
+                    return comm.sum(val), None
+                return comm.sum(val, prog.X.T @ (prog.M * prog.loss_grad(pred)[:, None]
+                                                 - prog.S * pen))
 
             W, L, k, _ = _fista(prog, W, smooth, L=L,
                                 max_iter=min(inner, options.max_iter - iters), bar=bar)
@@ -323,13 +338,14 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             state["iteration"] = iters
             c = prog.S * (prog.X @ W)
             Gamma = torch.clamp(Gamma - rho * c, min=0)
-            viol = float(torch.clamp(-c, min=0).max())
+            viol = comm.max(float(torch.clamp(-c, min=0).max()))
             obj, gap = certificate(W, Gamma)
             bar.set_postfix(gap=f"{gap:.2e}", viol=f"{viol:.1e}")
             # a block outside its cone maps to a neuron with another pattern: the
             # network may then beat the program, so the gap only counts once the
             # blocks are feasible (to round-off)
-            if gap <= tol * max(abs(obj), 1e-300) and _violation(c, y_scale) <= FEASIBILITY_RTOL:
+            if (gap <= tol * max(abs(obj), 1e-300)
+                    and _violation(c, y_scale, comm) <= FEASIBILITY_RTOL):
                 status = "optimal"
                 break
             support = int((torch.linalg.vector_norm(W, dim=0)
@@ -351,8 +367,9 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
     G_np = None if gated else Gamma.detach().cpu().double().numpy()
     if polished["W"] is not None:
         W_np, G_np = polished["W"], polished["Gamma"]
+    W_np = comm.broadcast(W_np)  # the same weights on every rank, to the bit
     U, V = program.split(W_np)
     return SolverResult(U=U, V=V, status=status, method="fista" if gated else "al",
                         iterations=iters, time=elapsed, device=str(device),
                         dtype=options.dtype, multipliers=G_np, chunk_rows=prog.chunk,
-                        streamed=prog.stream, history=history)
+                        streamed=prog.stream, history=history, ranks=comm.world_size)

@@ -12,12 +12,18 @@ with N_j an orthonormal basis of {w : x_k^T w = 0, k in E_j}, and Newton's metho
 solves it to machine precision.  The polished point is accepted only if it keeps every
 cone constraint; the stationarity of the restricted problem gives the multipliers of
 the active rows, hence a tight certificate.
+
+With row-sharded data (``comm``, chapter 6 "Solve across devices") the Newton systems are
+sums over rows: each rank adds its rows' part of the gradient and Hessian and one
+all-reduce completes them; the few rows on a cone boundary are gathered to every rank for
+the bases N_j and the multipliers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._comm import LOCAL
 from ..losses import loss_parts
 from ..program import ConvexProgram
 
@@ -31,7 +37,7 @@ BOUNDARY_RTOL = 1e-6
 
 
 def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
-                  max_iter=60, max_vars=6000, max_prunes=20, max_rounds=5):
+                  max_iter=60, max_vars=6000, max_prunes=20, max_rounds=5, comm=LOCAL):
     """Polish blocks W (d, B) on their support; returns the new W or None.
 
     Parameters
@@ -52,7 +58,7 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
         return None
     active = list(np.flatnonzero(norms > SUPPORT_RTOL * norms.max()))
     xn = np.linalg.norm(X, axis=1)
-    gmax = 0.0 if Gamma is None else float(Gamma.max())
+    gmax = 0.0 if Gamma is None else comm.max(float(Gamma.max()))
     rows_on = {}
     for j in active:
         if S is not None:
@@ -63,31 +69,34 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
     # a primal active-set loop: rows that the polished point leaves join the active set
     for _ in range(max_rounds):
         Wn = _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars,
-                        max_prunes)
+                        max_prunes, comm)
         if Wn is None:
             return None
         if S is None:
             return Wn
         Z = S * (X @ Wn)
-        scale = np.abs(X @ Wn).max() + 1e-300
+        scale = comm.max(float(np.abs(X @ Wn).max())) + 1e-300
         left = Z < -1e-9 * scale
-        if not left.any():
+        columns = comm.max(left.any(axis=0).astype(np.float64)) > 0
+        if not columns.any():
             return Wn
-        for j in np.flatnonzero(left.any(axis=0)):
+        for j in np.flatnonzero(columns):
             if j not in rows_on:
                 return None
             rows_on[j] = rows_on[j] | left[:, j]
     return None  # still leaving a cone: the active rows were guessed wrong
 
 
-def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_prunes):
+def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_prunes,
+               comm=LOCAL):
     """Newton polish of the blocks `active`, each on the subspace of its active rows."""
     bases = {}
     for j in active:
         N = np.eye(X.shape[1])
         on = rows_on.get(j)
-        if on is not None and on.any():
-            _, sv, vt = np.linalg.svd(X[on], full_matrices=True)
+        rows = None if on is None else comm.concat_rows(X[on])  # every rank's active rows
+        if rows is not None and len(rows):
+            _, sv, vt = np.linalg.svd(rows, full_matrices=True)
             rank = int((sv > 1e-9 * sv[0]).sum()) if len(sv) else 0
             N = vt[rank:].T
         if N.shape[1]:
@@ -95,7 +104,7 @@ def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_
     for _ in range(max_prunes):
         if not bases:
             return None
-        result = _newton(X, y, beta, M, bases, loss, max_iter, max_vars)
+        result = _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm)
         if result is None:
             return None
         collapsed, bases = result
@@ -109,7 +118,7 @@ def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_
     return Wn
 
 
-def _newton(X, y, beta, M, bases, loss, max_iter, max_vars):
+def _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm=LOCAL):
     """Damped Newton on the support `bases` {j: (N_j, z_j)}.
 
     Returns (collapsed, bases): collapsed is True when some block went to zero (it is
@@ -125,14 +134,14 @@ def _newton(X, y, beta, M, bases, loss, max_iter, max_vars):
 
     def value(zv):
         fit, _, _ = loss_parts(A @ zv, y, loss)
-        return fit + beta * sum(np.linalg.norm(zv[a:b]) for a, b in spans)
+        return comm.sum(fit) + beta * sum(np.linalg.norm(zv[a:b]) for a, b in spans)
 
     f = value(zvec)
     scale = max(np.linalg.norm(zvec[a:b]) for a, b in spans)
     for _ in range(max_iter):
         _, g_pred, h_pred = loss_parts(A @ zvec, y, loss)
-        grad = A.T @ g_pred
-        H = A.T @ (h_pred[:, None] * A)
+        # sums over rows: one all-reduce for both
+        grad, H = comm.sum(A.T @ g_pred, A.T @ (h_pred[:, None] * A))
         small = [k for k, (a, b) in enumerate(spans)
                  if np.linalg.norm(zvec[a:b]) < COLLAPSE_RTOL * scale]
         if small:
@@ -163,7 +172,7 @@ def _newton(X, y, beta, M, bases, loss, max_iter, max_vars):
     return False, {j: (bases[j][0], zvec[a:b]) for j, (a, b) in zip(keys, spans)}
 
 
-def polish_multipliers(program: ConvexProgram, W, Gamma=None):
+def polish_multipliers(program: ConvexProgram, W, Gamma=None, *, comm=LOCAL):
     """Multipliers Gamma (n, B) >= 0 of the cone rows for the polished blocks W (d, B).
 
     Active blocks take the multipliers of their boundary rows (least squares on the
@@ -176,31 +185,36 @@ def polish_multipliers(program: ConvexProgram, W, Gamma=None):
     lam0 = -loss_parts(program.output(U, V), program.y, program.loss)[1]
     M, S = program.block_slopes(), program.block_signs()
     out = np.zeros((program.n, W.shape[1])) if Gamma is None else np.array(Gamma, float)
-    base = X.T @ (M * lam0[:, None])  # (d, B)
+    base = comm.sum(X.T @ (M * lam0[:, None]))  # (d, B)
     norms = np.linalg.norm(W, axis=0)
     top = max(norms.max(), 1e-300)
     xn = np.linalg.norm(X, axis=1)
     for j in np.flatnonzero(norms > SUPPORT_RTOL * top):
         on = np.flatnonzero(np.abs(X @ W[:, j]) <= BOUNDARY_RTOL * xn * norms[j])
         out[:, j] = 0.0
-        if len(on):
+        # the boundary rows of every rank, in rank order; this rank's come after `first`
+        rows = comm.concat_rows(np.column_stack([X[on] * S[on, j, None],
+                                                 np.full(len(on), comm.rank)]))
+        if len(rows):
             target = -base[:, j] + program.beta * W[:, j] / norms[j]
-            sol, *_ = np.linalg.lstsq((X[on] * S[on, j, None]).T, target, rcond=None)
-            out[on, j] = np.clip(sol, 0, None)
+            sol, *_ = np.linalg.lstsq(rows[:, :-1].T, target, rcond=None)
+            first = int((rows[:, -1] < comm.rank).sum())
+            out[on, j] = np.clip(sol[first:first + len(on)], 0, None)
     return out
 
 
-def polish(program: ConvexProgram, W, Gamma=None):
+def polish(program: ConvexProgram, W, Gamma=None, *, comm=LOCAL):
     """Newton polish of blocks W (d, B) of `program` on their support.
 
     Returns (W, Gamma): the polished blocks and multipliers (n, B) of the cone rows
     (None for gated ReLU) for the certificate, or None when the polish fails (support
-    or active rows guessed wrong).
+    or active rows guessed wrong).  With `comm`, `program` and `Gamma` hold this rank's
+    rows (see the module's docstring).
     """
     W = np.asarray(W, dtype=np.float64)
     G = None if Gamma is None else np.asarray(Gamma, dtype=np.float64)
     Wp = newton_polish(program.X, program.y, program.beta, program.block_slopes(), W,
-                       S=program.block_signs(), Gamma=G, loss=program.loss)
+                       S=program.block_signs(), Gamma=G, loss=program.loss, comm=comm)
     if Wp is None:
         return None
-    return Wp, (None if program.gated else polish_multipliers(program, Wp, G))
+    return Wp, (None if program.gated else polish_multipliers(program, Wp, G, comm=comm))
