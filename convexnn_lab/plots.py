@@ -19,6 +19,7 @@ __all__ = [
     "threshold_maps",
     "arrangement",
     "network_1d",
+    "objective_against_time",
     "objective_comparison",
     "one_neuron",
     "pattern_counts",
@@ -229,6 +230,34 @@ def pricing_rounds(report, *, optimum: float | None = None, n_all: int | None = 
     ax.set_xlabel("patterns in the program")
     ax.set_ylabel("objective L")
     ax.set_title(f"pattern pricing: {report.status}")
+    ax.legend(fontsize=8)
+    return fig, ax
+
+
+def objective_against_time(report, adam_runs=(), *, ax=None):
+    """train_convex's rounds and Adam's training curves on one time axis (chapter 2).
+
+    Parameters
+    ----------
+    report : TrainingReport
+        Its rounds' (seconds, objective): each round's network.
+    adam_runs : sequence of (label, seconds, history)
+        An Adam run's wall time and its objective at every step (``net.history``),
+        drawn against ``seconds * step / steps`` (the steps took equal time).
+
+    Returns (fig, ax), objective on a log scale.
+    """
+    fig, ax = _axes(ax)
+    for label, seconds, history in adam_runs:
+        history = np.asarray(history, dtype=float)
+        t = np.linspace(0.0, seconds, len(history))
+        ax.plot(t, history, lw=1, alpha=0.8, label=label)
+    ax.plot([r.seconds for r in report.rounds], [r.objective for r in report.rounds], "ko-",
+            ms=4, label="train_convex, round by round")
+    ax.set_yscale("log")
+    ax.set_xlabel("wall time (s)")
+    ax.set_ylabel("objective L")
+    ax.set_title(f"convex training with priced patterns ({report.status}) against Adam")
     ax.legend(fontsize=8)
     return fig, ax
 

@@ -222,6 +222,20 @@ def test_pricing_rounds_draws_each_round_and_the_optimum():
     assert report.status in ax.get_title()
 
 
+def test_objective_against_time_puts_rounds_and_adam_on_one_clock():
+    rng = np.random.default_rng(0)
+    X = cl.add_bias(rng.standard_normal((12, 2)))
+    y = rng.standard_normal(12)
+    report = cl.train_convex(X, y, 0.1, initial_patterns=3, per_round=3, seed=0)
+    adam = [("adam lr=0.01", 2.0, [3.0, 2.0, 1.5, 1.2, 1.1])]
+    fig, ax = plots.objective_against_time(report, adam)
+    curve, rounds = ax.lines
+    assert list(curve.get_xdata()) == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert list(rounds.get_xdata()) == [r.seconds for r in report.rounds]
+    assert list(rounds.get_ydata()) == [r.objective for r in report.rounds]
+    assert ax.get_yscale() == "log" and report.status in ax.get_title()
+
+
 def test_pattern_growth_draws_the_counts_and_the_formula():
     from convexnn_lab import hardness
 
