@@ -103,7 +103,11 @@ def run_pyscnn(X, y, beta, G, gated, tol):
     return U, V, np.asarray(cvx.G)
 
 
-def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, lrs, steps):
+def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, lrs, steps,
+                  methods=None):
+    """Rows of the table for one data set; `methods` (a set of "ipm", "first-order",
+    "clarabel", "scs", "pyscnn", "adam") limits what runs (None: everything)."""
+    runs = (lambda m: True) if methods is None else (lambda m: m in methods)
     X, X_test = cl.add_bias(X), cl.add_bias(X_test)
     patterns, G = cl.sample_patterns(X, P, seed=seed, return_directions=True)
     rows = []
@@ -116,6 +120,8 @@ def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, 
     for gated in (True, False):
         program = "gated" if gated else "relu"
         for ours in ("ipm", "fista" if gated else "al"):
+            if not runs("ipm" if ours == "ipm" else "first-order"):
+                continue
             sol, t = timed(lambda: cl.solve_convex(X, y, beta, patterns, gated=gated,
                                                    solver=ours, device="cpu", progress=False))
             net_pred = (np.sum(pattern_slopes(cl.patterns.patterns_of_directions(X_test, G)).T
@@ -124,6 +130,8 @@ def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, 
             add(program, f"ours {ours} (cpu)", t, sol.objective, net_pred, sol.gap,
                 "" if sol.status == "optimal" else sol.status)
         for cname in ("CLARABEL", "SCS"):
+            if not runs(cname.lower()):
+                continue
             try:
                 ref, t = timed(lambda: cl.solve_convex(X, y, beta, patterns, gated=gated,
                                                        solver="cvxpy", cvxpy_solver_name=cname))
@@ -140,7 +148,7 @@ def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, 
                 pred_t = (np.maximum(X_test @ ref.U, 0).sum(1)
                           - np.maximum(X_test @ ref.V, 0).sum(1))
             add(program, f"cvxpy {cname.lower()}", t, obj, pred_t, ref.gap, ref.status)
-        if have_pyscnn:
+        if have_pyscnn and runs("pyscnn"):
             for label, tol in (("defaults", None), ("tol=1e-10", 1e-10)):
                 (U, V, G2), t = timed(lambda: run_pyscnn(X, y, beta, G, gated, tol))
                 if gated:
@@ -151,13 +159,14 @@ def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, 
                     pred_t = (np.maximum(X_test @ U, 0).sum(1) - np.maximum(X_test @ V, 0).sum(1))
                 add(program, f"pyscnn {'rfista' if gated else 'al'} {label}", t, obj, pred_t)
     best_adam = None
-    for lr in lrs:
+    for lr in (lrs if runs("adam") else ()):
         (net), t = timed(lambda: cl.train_nonconvex(X, y, P, beta, lr=lr, steps=steps, seed=seed))
         if best_adam is None or net.history[-1] < best_adam[0].history[-1]:
             best_adam = (net, t, lr)
-    net, t, lr = best_adam
-    add("relu", f"adam (best lr={lr})", t, net.history[-1], net.predict(X_test),
-        note="non-convex network, width P")
+    if best_adam is not None:
+        net, t, lr = best_adam
+        add("relu", f"adam (best lr={lr})", t, net.history[-1], net.predict(X_test),
+            note="non-convex network, width P")
     for program in ("gated", "relu"):
         group = [r for r in rows if r["program"] == program and np.isfinite(r["objective"])]
         best = min(r["objective"] for r in group)
@@ -238,6 +247,9 @@ def main(argv=None):
     p.add_argument("--device", default="cpu", help="cuda: the GPU timing mode")
     p.add_argument("--scale", default="50000,3072,4096", help="n,d,P of the timing mode")
     p.add_argument("--json", default="bench/results/solvers.json")
+    p.add_argument("--methods", default=None,
+                   help="comma-separated subset of ipm,first-order,clarabel,scs,pyscnn,adam "
+                   "(default: all), e.g. ipm,clarabel for the 20x target")
     args = p.parse_args(argv)
     os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
     if args.device != "cpu" or args.only == "timing":
@@ -261,7 +273,9 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rows += bench_dataset(name, X, y, y_test, X_test, task, args.patterns, args.beta,
-                                  0, have_pyscnn, (1e-3, 1e-2, 5e-2), args.steps)
+                                  0, have_pyscnn, (1e-3, 1e-2, 5e-2), args.steps,
+                                  None if args.methods is None
+                                  else set(args.methods.split(",")))
         print_rows([r for r in rows if r["data"] == name])
     rat = ratios(rows)
     print("\nratios measured in this run (time ours/theirs; objective (ours - theirs)/|theirs|)")

@@ -480,6 +480,10 @@ def relaxation_gaps(tables, *, ax=None):
     ax.set_xlabel("n (samples)")
     ax.set_ylabel("p* / p_gated")
     ax.axhline(1.0, color="0.6", lw=0.8)
+    ax.legend(fontsize=8)
+    return fig, ax
+
+
 def threshold_maps(y, maps: dict, *, beta: float, ax=None):
     """Optimal singular value s*(y) of the product against the singular value y of the
     target, one line per label (chapter 9): soft threshold (nuclear norm) against the hard

@@ -194,7 +194,7 @@ def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
 def test_choose_solver_rule():
     # 1. small: the CVXPY reference; 2. a cheap Newton system in float64: the interior
     # point; 3. otherwise first order, gated or with cones
-    assert cl.choose_solver(20, 3, 1000, gated=False, loss="squared") == "cvxpy"
+    assert cl.choose_solver(20, 3, 500, gated=False, loss="squared") == "cvxpy"
     # many cone rows: the interior point, already at n * P <= 20,000
     assert cl.choose_solver(426, 32, 20, gated=True, loss="squared") == "cvxpy"
     assert cl.choose_solver(426, 32, 20, gated=False, loss="squared") == "ipm"
@@ -345,3 +345,22 @@ def test_one_output_column_is_the_scalar_program_and_warm_starts_must_match():
     with pytest.raises(ValueError, match="output columns"):
         cl.solve_convex(X, np.column_stack([y, y, y]), 0.1, P, gated=True, solver="fista",
                         warm_start=vec)
+
+
+def test_auto_tries_the_interior_point_when_cvxpy_stops_short(monkeypatch):
+    from convexnn_lab import solvers
+    from convexnn_lab.solution import SolverResult
+
+    X, y, P = problem(7, n=20, P=6)
+    real_run = solvers._run
+
+    def lazy_cvxpy(method, program, options, comm=None):
+        out = real_run(method, program, options, comm)
+        if method == "cvxpy":  # a CVXPY that stopped early: zero blocks, "inaccurate"
+            return SolverResult(U=0 * out.U, V=0 * out.V, status="inaccurate",
+                                method="cvxpy-clarabel")
+        return out
+
+    monkeypatch.setattr(solvers, "_run", lazy_cvxpy)
+    sol = cl.solve_convex(X, y, 0.1, P)  # n * P * d = 360: auto picks CVXPY first
+    assert sol.status == "optimal" and sol.result.method == "ipm"

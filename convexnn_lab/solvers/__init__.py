@@ -55,9 +55,10 @@ CVXPY_FEASIBILITY_RTOL = 1e-7
 # "auto" takes CVXPY up to this many mask entries n * P (it then takes well under a
 # second and is the exact reference); with cones, also only up to AUTO_FAST_CONES
 # entries n * P * d of the cone rows (Clarabel took 5.8 s on breast_cancer's ReLU
-# program with P = 20, n * P * d = 272,640, the interior point 1.5 s)
+# program with P = 20, n * P * d = 272,640, the interior point 1.5 s; 4.7 s against
+# 1.0 s on chapter 6's digits with P = 4, n * P * d = 52,000)
 AUTO_FAST_SIZE = 20_000
-AUTO_FAST_CONES = 100_000
+AUTO_FAST_CONES = 50_000
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,11 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
     The rule, in order:
 
     1. ``n * P <= AUTO_FAST_SIZE`` (20,000), and for the program with cones also
-       ``n * P * d <= AUTO_FAST_CONES`` (100,000): "cvxpy", the exact reference, well
+       ``n * P * d <= AUTO_FAST_CONES`` (50,000): "cvxpy", the exact reference, well
        under a second at that size (Clarabel is slow on many cone rows: 5.8 s against
-       the interior point's 1.5 s on breast_cancer, n = 426, d = 32, P = 20);
+       the interior point's 1.5 s on breast_cancer, n = 426, d = 32, P = 20); where
+       CVXPY stops short of tol, ``solve_convex`` tries "ipm" and keeps the better
+       certificate;
     2. float64, one Newton system of at most ``IPM_MAX_FLOPS`` (5e10) flops, and the
        interior point's memory within a quarter of `memory` (bytes free on the device):
        "ipm" (if it stalls short of tol, ``solve_convex`` falls back on "cvxpy");
@@ -350,6 +353,7 @@ def solve_convex(
         raise ValueError(f"chunk_rows applies to solver='fista' (the gated program), not "
                          f"{method!r}")
     options = _with_warm_start(options, warm_start, program, method)
+    chosen = method
     if solver == "auto" and method == "ipm":
         solution = wrap(program, _run("ipm", program, options), tol=options.tol)
         if solution.status == "optimal":
@@ -359,6 +363,17 @@ def solve_convex(
         method = "cvxpy"
     solution = wrap(program, _run(method, program, options, comm), tol=options.tol,
                     comm=comm)
+    if (solver == "auto" and chosen == "cvxpy" and solution.status != "optimal"
+            and options.dtype == "float64"
+            and ipm_memory_estimate(program.n, program.d, program.P, gated=program.gated)
+            <= 0.25 * available_memory(options.device)):
+        # CVXPY stopped short of tol (its own tolerances on a degenerate program, e.g. a
+        # network's few distinct patterns): "auto" tries the interior point, and keeps
+        # whichever certificate is better
+        other = wrap(program, _run("ipm", program, options), tol=options.tol)
+        if other.status == "optimal" or (other.certificate.feasible
+                                         and other.gap < solution.gap):
+            solution = other
     if solution.status != "optimal":
         warnings.warn(_stop_message(solution, options.tol), RuntimeWarning, stacklevel=2)
     return solution
