@@ -161,8 +161,13 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
     rng = np.random.default_rng(seed)
     n, d = X.shape
     parts = [rng.standard_normal((d, n_starts))]
-    cross = sample_patterns(_cross_product_rows(X, rng, comm), max(n_starts // 2, 1),
-                            method="cross_product", seed=rng, return_directions=True)[1]
+    try:
+        cross = sample_patterns(_cross_product_rows(X, rng, comm), max(n_starts // 2, 1),
+                                method="cross_product", seed=rng, return_directions=True)[1]
+    except ValueError:
+        # degenerate data (repeated points, constant columns: e.g. digits' blank pixels)
+        # leave no hyperplane through exactly d-1 points: Gaussian starts instead
+        cross = rng.standard_normal((d, max(n_starts // 2, 1)))
     parts.append(np.asarray(cross).reshape(d, -1))
     if starts is not None:
         parts.append(np.asarray(starts, dtype=np.float64).reshape(d, -1))

@@ -88,3 +88,16 @@ def test_warm_started_rounds_reach_the_cold_optimum():
     assert abs(report.objective - cold.objective) <= 1e-6 * cold.objective
     full = cl.solve_convex(X, y, 0.1, cl.enumerate_patterns(X), gated=True)
     assert abs(report.objective - full.objective) <= 1e-5 * full.objective
+
+
+def test_pricing_runs_on_degenerate_data():
+    # digits: blank pixels leave X (450 x 65) of rank 57, and no sampled hyperplane
+    # passes through exactly d-1 points: the cross-product starts give way to Gaussian ones
+    dg = cl.load_dataset("digits", n_samples=600, seed=0)
+    X, y = cl.add_bias(dg.X_train), np.where(dg.y_train >= 5, 1.0, -1.0)
+    with pytest.raises(ValueError, match="degenerate"):
+        cl.sample_patterns(X, 32, method="cross_product", seed=0)
+    patterns, ratios = price_patterns(X, y, 0.1, n_starts=16, seed=0)
+    assert len(patterns) and np.all(np.diff(ratios) <= 0)
+    report = train_convex(X, y, 0.1, initial_patterns=5, max_rounds=1, seed=0)
+    assert report.status == "max_rounds" and report.rounds[0].added > 0
