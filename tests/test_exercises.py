@@ -231,6 +231,59 @@ def _factors(W, L, extra=0, transpose_v=False):
     return [U @ r] + [r] * (L - 2 + extra) + [r @ (Vt.T if transpose_v else Vt)]
 
 
+def _exact_net(X, y, b, Xt, relu=True, vsign=-1.0, **kw):
+    sol = cl.solve_convex(X, y, b, kw.pop("patterns", cl.enumerate_patterns(X)), **kw)
+    if not relu:
+        return Xt @ (sol.U - sol.V).sum(axis=1)
+    return np.maximum(Xt @ sol.U, 0).sum(1) + vsign * np.maximum(Xt @ sol.V, 0).sum(1)
+
+
+def _scheme_b(X, y, b, k, inverted=False, scheme_a=False, sigma_k=False, restricted=False):
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    Xk = (U[:, :k] * s[:k]) @ Vt[:k]
+    Pk = cl.enumerate_patterns(Xk)
+    low = cl.solve_convex(Xk, y, b, Pk).objective
+    if scheme_a:
+        low = cl.solve_convex(X, y, b, Pk).objective
+    best = cl.solve_convex(X, y, b, Pk if restricted else cl.enumerate_patterns(X)).objective
+    sigma = s[k - 1] if sigma_k else s[k]
+    ratio = best / low if inverted else low / best
+    return ratio, (1 + sigma * np.linalg.norm(y) / (2 * b)) ** 4
+
+
+def _table(X, y, b, W1, w2, factor=0.5, sign=1.0, patterns=None):
+    loss = 0.5 * np.sum((np.maximum(X @ W1, 0) @ w2 - y) ** 2)
+    loss += factor * b * (np.sum(W1 ** 2) + np.sum(w2 ** 2))
+    P = np.unique((X @ W1 >= 0).T, axis=0) if patterns is None else patterns(X)
+    return sign * (loss - cl.solve_convex(X, y, b, P).objective)
+
+
+def _ova(X, labels, c, b, P, gated=True, mean=False, pick=np.argmax, masks=True):
+    obj, scores = 0.0, np.zeros((len(labels), c))
+    for k in range(c):
+        sol = cl.solve_convex(X, (labels == k).astype(float), b, P, gated=gated)
+        obj += sol.objective / (c if mean else 1)
+        M = P.T if masks else 1.0
+        scores[:, k] = np.sum(M * (X @ (sol.U - sol.V)), axis=1)
+    return obj, pick(scores, axis=1)
+
+
+def _planted(X, y, P, cones=True, squared=False, skip=True):
+    import cvxpy as cp
+
+    P = P[~P.all(axis=1)]
+    d, m = X.shape[1], len(P)
+    w0, U, V = cp.Variable(d), cp.Variable((d, m)), cp.Variable((d, m))
+    fit = cp.sum(cp.multiply(P.T, X @ (U - V)), axis=1) + (X @ w0 if skip else 0)
+    S = np.where(P.T, 1.0, -1.0)
+    cons = [fit == y] + ([cp.multiply(S, X @ U) >= 0, cp.multiply(S, X @ V) >= 0] if cones else [])
+    if squared:
+        obj = cp.sum_squares(w0) + cp.sum_squares(U) + cp.sum_squares(V)
+    else:
+        obj = cp.norm(w0) + cp.sum(cp.norm(U, 2, axis=0)) + cp.sum(cp.norm(V, 2, axis=0))
+    return cp.Problem(cp.Minimize(obj), cons).solve()
+
+
 # exercise -> [(typical wrong answer, the words its feedback must contain)]
 WRONG = {
     "ex00.q1": [(lambda w, X, y: 2 * _relu_loss(w, X, y), "twice the book"),
@@ -298,11 +351,14 @@ WRONG = {
                  "without scaling"),
                 (lambda X, y, pred, P, beta: _dual(X, y, pred, P, 1e9), "breaks the dual"),
                 (lambda X, y, pred, P, beta: 0.0, "the dual lower bound")],
-    "ex02.q4": [(lambda X, y, b: cl.solve_convex(X, y, b, np.ones((1, len(y)), bool)).objective,
+    "ex02.q4": [(lambda X, y, b, Xt: _exact_net(X, y, b, Xt, relu=False), "linear"),
+                (lambda X, y, b, Xt: _exact_net(X, y, b, Xt, vsign=1.0), "must subtract"),
+                (lambda X, y, b, Xt: _exact_net(X, y, b, Xt, gated=True), "gated-ReLU"),
+                (lambda X, y, b, Xt: _exact_net(X, y, b, Xt, patterns=np.ones((1, len(y)), bool)),
                  "all-ones"),
-                (lambda X, y, b: cl.solve_convex(X, y, b, cl.enumerate_patterns(X),
-                                                 gated=True).objective, "gated-ReLU"),
-                (lambda X, y, b: 0.0, "the optimum")],
+                (lambda X, y, b, Xt: cl.solve_convex(X, y, b, cl.enumerate_patterns(X)).network()
+                 .predict(Xt), "write yourself"),
+                (lambda X, y, b, Xt: np.zeros(len(Xt)), "predictions at the new points")],
     "ex03.q1": [(lambda X, k: (np.linalg.svd(X, full_matrices=False)[0][:, :k]
                                * np.linalg.svd(X, full_matrices=False)[1][:k]), "coordinates"),
                 (lambda X, k: cl.lowrank.low_rank(X, k + 1)[0], "rank"),
@@ -315,10 +371,13 @@ WRONG = {
     "ex03.q3": [(lambda Z, p: p.astype(float) @ Z, "-z_i, not 0"),
                 (lambda Z, p: np.where(p, -1.0, 1.0) @ Z, "opposite one"),
                 (lambda Z, p: Z.sum(axis=0), "the vertex of pattern")],
-    "ex03.q4": [(lambda X, y, b, k: cl.lowrank.low_rank_scheme(X, y, b, k).patterns_of_low_rank,
-                 "scheme A"),
-                (lambda X, y, b, k: cl.solve_convex(X, y, b, cl.enumerate_patterns(X)).objective,
-                 "global optimum")],
+    "ex03.q4": [(lambda X, y, b, k: (cl.lowrank.low_rank_scheme(X, y, b, k).train_on_low_rank, 1.0),
+                 "write yourself"),
+                (lambda X, y, b, k: _scheme_b(X, y, b, k, inverted=True), "inverted"),
+                (lambda X, y, b, k: _scheme_b(X, y, b, k, scheme_a=True), "scheme A"),
+                (lambda X, y, b, k: _scheme_b(X, y, b, k, restricted=True), "every pattern of X"),
+                (lambda X, y, b, k: _scheme_b(X, y, b, k, sigma_k=True), "sigma_\\{k\\+1\\}"),
+                (lambda X, y, b, k: 1.0, "a pair")],
     "ex04.q1": [(lambda W1, X: W1.shape[1], "count distinct patterns"),
                 (lambda W1, X: len(np.unique(X @ W1 >= 0, axis=0)), "transpose"),
                 (lambda W1, X: 3, "not the number"),
@@ -337,10 +396,16 @@ WRONG = {
                 (lambda W1, w2, X: _merge(W1, w2, X, by_sign=False), "opposite signs|outputs differ"),
                 (lambda W1, w2, X: _merge(W1, w2, X, balance=False), "balance"),
                 (lambda W1, w2, X: _library_merge(W1, w2, X), "write yourself")],
-    "ex04.q4": [(lambda X, y, b, W1, w2: cl.TwoLayerNetwork(W1, w2).objective(X, y, b),
-                 "network's own objective"),
-                (lambda X, y, b, W1, w2: cl.solve_convex(X, y, b, cl.enumerate_patterns(X)).objective,
-                 "every pattern of X")],
+    "ex04.q4": [(lambda X, y, b, W1, w2: _table(X, y, b, W1, w2, sign=-1.0), "negative"),
+                (lambda X, y, b, W1, w2: _table(X, y, b, W1, w2, factor=1.0), "factor 1/2"),
+                (lambda X, y, b, W1, w2: _table(X, y, b, W1, w2, patterns=cl.enumerate_patterns),
+                 "every pattern of X"),
+                (lambda X, y, b, W1, w2: cl.TwoLayerNetwork(W1, w2).objective(X, y, b)
+                 - cl.solve_convex(X, y, b, np.unique((X @ W1 >= 0).T, axis=0)).objective,
+                 "write yourself"),
+                (lambda X, y, b, W1, w2: cl.stationary.stationarity_report(
+                    X, y, b, cl.TwoLayerNetwork(W1, w2)).relative_difference, "write yourself"),
+                (lambda X, y, b, W1, w2: 0.0, "the gap")],
     "ex05.q1": [(lambda U: np.array([np.linalg.det(np.delete(U, i, 1)) for i in range(U.shape[1])]),
                  "alternating signs"),
                 (lambda U: np.array([(-1) ** (i + 1) * np.linalg.det(np.delete(U, i, 1))
@@ -364,16 +429,25 @@ WRONG = {
     "ex06.q2": [(lambda shape, n, rng: cl.patterns.conv_gates(shape, n, rng=rng), "write yourself"),
                 (lambda shape, n, rng: np.ones((int(np.prod(shape)), n)), "not one 3x3 patch"),
                 (lambda shape, n, rng: np.zeros((n, int(np.prod(shape)))), "transpose")],
-    "ex06.q3": [(lambda X, Y, b, P: cl.solve_convex(X, Y, b, P).objective, "gated=True"),
-                (lambda X, Y, b, P: 1.0, "vector-output objective")],
+    "ex06.q3": [(lambda X, lab, c, b, P: _ova(X, lab, c, b, P, gated=False), "gated=True"),
+                (lambda X, lab, c, b, P: _ova(X, lab, c, b, P, mean=True), "averaged"),
+                (lambda X, lab, c, b, P: _ova(X, lab, c, b, P, pick=np.argmin), "largest"),
+                (lambda X, lab, c, b, P: _ova(X, lab, c, b, P, masks=False), "gates"),
+                (lambda X, lab, c, b, P: (_ova(X, lab, c, b, P)[0], np.zeros(len(lab))),
+                 "label of training point"),
+                (lambda X, lab, c, b, P: (cl.solve_convex(X, np.eye(c)[lab], b, P, gated=True)
+                                          .objective, _ova(X, lab, c, b, P)[1]), "write yourself"),
+                (lambda X, lab, c, b, P: 1.0, "a pair")],
     "ex07.q1": [(lambda w0, U, w, tol: bool(np.linalg.norm(w0 - w) <= tol * np.linalg.norm(w)),
                  "every other block"),
                 (lambda w0, U, w, tol: bool(np.linalg.norm(w0 - w) <= tol
                                             and np.linalg.norm(U, axis=0).max() <= tol),
                  "relative"),
                 (lambda w0, U, w, tol: True, "you say True")],
-    "ex07.q2": [(lambda X, y, P: cl.recovery.planted_program(X, y, P, relaxed=True).value,
-                 "cone constraints"),
+    "ex07.q2": [(lambda X, y, P: _planted(X, y, P, cones=False), "cone constraints"),
+                (lambda X, y, P: _planted(X, y, P, squared=True), "not squared"),
+                (lambda X, y, P: _planted(X, y, P, skip=False), "skip"),
+                (lambda X, y, P: cl.recovery.planted_program(X, y, P).value, "write yourself"),
                 (lambda X, y, P: 1.5, "above")],
     "ex07.q3": [(lambda U, V: 3, "count"),
                 (lambda U, V: U.shape[1] + V.shape[1], "every block"),

@@ -141,32 +141,61 @@ def _ex02_q3(answer):
 def _q4_data():
     from ..datasets import add_bias, toy
 
-    yield toy("bias_two_points")
+    rng = np.random.default_rng(24)
+    X, y = toy("bias_two_points")
+    yield X, y, add_bias(rng.uniform(-1.5, 1.5, (9, 1)))
     t = np.array([-1.0, -0.4, 0.1, 0.6, 1.2])
-    yield add_bias(t[:, None]), np.array([1.0, -0.5, 0.3, -0.8, 0.9])
+    yield (add_bias(t[:, None]), np.array([1.0, -0.5, 0.3, -0.8, 0.9]),
+           add_bias(np.r_[rng.uniform(-1.5, 1.5, 7), -0.7, 0.35][:, None]))
 
 
-@register("ex02.q4", returns=Number())
+_SOL = "convexnn_lab.solution:"
+
+
+@register("ex02.q4", returns=Array(ndim=1),
+          forbid=(_SOL + "ConvexSolution.predict", _SOL + "ConvexSolution.network",
+                  "convexnn_lab.networks:TwoLayerNetwork.predict",
+                  "convexnn_lab.networks:TwoLayerNetwork.hidden"))
 def _ex02_q4(answer):
     from ..patterns import enumerate_patterns
     from ..solvers import solve_convex
 
-    for X, y in _q4_data():
+    for X, y, Xt in _q4_data():
         P = enumerate_patterns(X)
         for beta in (0.01, 0.1):
-            ref = solve_convex(X, y, beta, P).objective
-            got = answer(X.copy(), y.copy(), beta)
-            if got < ref * (1 - 1e-4) and np.isclose(
-                    got, solve_convex(X, y, beta, P, gated=True).objective, rtol=1e-4):
-                raise Feedback(f"for beta={beta} you solved the gated-ReLU program, a "
-                               "different model; the ReLU network's program has cone "
-                               "constraints (gated=False)")
-            if got > ref * (1 + 1e-4):
-                raise Feedback(f"for n={len(y)}, beta={beta} your objective is above the "
-                               "optimum: did you give the program every pattern of X "
-                               "(cl.enumerate_patterns), not a few or only the all-ones "
-                               "pattern?")
-            close(got, ref, f"the optimum for n={len(y)}, beta={beta}", rtol=1e-4)
+            sol = solve_convex(X, y, beta, P)
+            ref = sol.network().predict(Xt)
+            got = answer(X.copy(), y.copy(), beta, Xt.copy())
+            where = f"n={len(y)}, beta={beta}"
+            if got.shape != ref.shape:
+                raise Feedback(f"for {len(Xt)} new points your function returned shape "
+                               f"{got.shape}: return one prediction per row of Xt")
+            scale = 1e-4 * max(1.0, np.abs(ref).max())
+            if np.allclose(got, ref, rtol=1e-4, atol=scale):
+                continue
+            U, V = sol.U, sol.V
+            if np.allclose(got, Xt @ (U - V).sum(axis=1), rtol=1e-4, atol=scale):
+                raise Feedback(f"({where}) your network is linear: a new point has no "
+                               "pattern D_i, so the network applies the ReLU to each "
+                               "block, max(0, x^T u_i) - max(0, x^T v_i)")
+            if np.allclose(got, np.maximum(Xt @ U, 0).sum(1) + np.maximum(Xt @ V, 0).sum(1),
+                           rtol=1e-4, atol=scale):
+                raise Feedback(f"({where}) the v blocks must subtract: their neurons have "
+                               "negative output weights")
+            gated = solve_convex(X, y, beta, P, gated=True)
+            if np.allclose(got, np.maximum(Xt @ gated.U, 0).sum(1)
+                           - np.maximum(Xt @ gated.V, 0).sum(1), rtol=1e-4, atol=scale):
+                raise Feedback(f"({where}) you solved the gated-ReLU program, a different "
+                               "model; the ReLU network's program has cone constraints "
+                               "(gated=False)")
+            ones = solve_convex(X, y, beta, np.ones((1, len(y)), bool))
+            if np.allclose(got, np.maximum(Xt @ ones.U, 0).sum(1)
+                           - np.maximum(Xt @ ones.V, 0).sum(1), rtol=1e-4, atol=scale):
+                raise Feedback(f"({where}) your network is not the global optimum: give the "
+                               "program every pattern of X (cl.enumerate_patterns), not "
+                               "only the all-ones pattern")
+            close(got, ref, f"the optimal network's predictions at the new points ({where})",
+                  rtol=1e-4, atol=scale)
 
 
 @register("ex02.q6", kind="value", returns=Number())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Array, Feedback, Number, close, register
+from ._registry import Array, Feedback, Number, Tuple, close, register
 
 _LR = "convexnn_lab.lowrank:"
 
@@ -79,29 +79,45 @@ def _ex03_q3(answer):
             close(got, vertices[j], f"the vertex of pattern {j} (n={n})")
 
 
-@register("ex03.q4", returns=Number())
+@register("ex03.q4", returns=Tuple((Number(), Number()), ("ratio", "bound")),
+          forbid=(_LR + "low_rank", _LR + "low_rank_scheme", _LR + "approximation_bound"))
 def _ex03_q4(answer):
     from ..lowrank import low_rank_scheme
     from ..patterns import enumerate_patterns
     from ..solvers import solve_convex
 
     rng = np.random.default_rng(34)
-    for n, k in ((12, 2), (9, 1)):
+    for n, k, beta in ((12, 2, 0.05), (9, 1, 0.1), (10, 1, 0.5)):
         X = np.column_stack([rng.standard_normal((n, 2)), np.ones(n)])
         y = rng.standard_normal(n)
-        res = low_rank_scheme(X, y, 0.5, k)
-        got = answer(X.copy(), y.copy(), 0.5, k)
-        if not np.isclose(got, res.train_on_low_rank, rtol=1e-5):
-            if np.isclose(got, res.patterns_of_low_rank, rtol=1e-5):
-                raise Feedback("you solved the program on X with X_k's patterns (scheme A); "
-                               "scheme B solves on X_k and evaluates that network on X")
-            full = solve_convex(X, y, 0.5, enumerate_patterns(X)).objective
-            if np.isclose(got, full, rtol=1e-5):
-                raise Feedback("that is the global optimum of the program on X; scheme B "
-                               "solves the program on X_k (with X_k's patterns) and "
-                               "evaluates that network on X")
-        close(got, res.train_on_low_rank, f"L_X of the network trained on X_k (n={n}, k={k})",
-              rtol=1e-5)
+        res = low_rank_scheme(X, y, beta, k)
+        full = solve_convex(X, y, beta, enumerate_patterns(X)).objective
+        ratio, bound = answer(X.copy(), y.copy(), beta, k)
+        where = f"(n={n}, k={k}, beta={beta})"
+        want = res.train_on_low_rank / full
+        if not np.isclose(ratio, want, rtol=1e-5):
+            if np.isclose(ratio, 1 / want, rtol=1e-5):
+                raise Feedback(f"{where} your ratio is inverted: L_X(theta_k) / p*, "
+                               "the scheme's loss over the optimum (it is >= 1)")
+            if np.isclose(ratio, res.patterns_of_low_rank / full, rtol=1e-5):
+                raise Feedback(f"{where} you solved the program on X with X_k's patterns "
+                               "(scheme A); scheme B solves on X_k and evaluates that "
+                               "network on X")
+            if np.isclose(ratio, res.train_on_low_rank / res.patterns_of_low_rank, rtol=1e-5):
+                raise Feedback(f"{where} p* is the global optimum: the program on X with "
+                               "every pattern of X, not X_k's patterns")
+            close(ratio, want, f"{where} the ratio L_X(theta_k) / p*", rtol=1e-5)
+        s = np.linalg.svd(X, compute_uv=False)
+        y_norm = float(np.linalg.norm(y))
+        if not np.isclose(bound, res.bound, rtol=1e-8):
+            if np.isclose(bound, (1 + s[k - 1] * y_norm / (2 * beta)) ** 4, rtol=1e-8):
+                raise Feedback(f"{where} your bound uses sigma_k; the guarantee uses the "
+                               "first singular value left out, sigma_{k+1} (s[k] in "
+                               "0-based indexing)")
+            close(bound, res.bound, f"{where} the bound", rtol=1e-8)
+        if ratio > bound * (1 + 1e-6):
+            raise Feedback(f"{where} your ratio is above your bound; the guarantee says "
+                           "it cannot be")
 
 
 @register("ex03.q6", kind="value", returns=Number())

@@ -105,28 +105,49 @@ def _ex04_q3(answer):
                            "needed; balance each merged neuron (||w|| = |a|)")
 
 
-@register("ex04.q4", returns=Number())
+@register("ex04.q4", returns=Number(),
+          forbid=(_NET + "patterns", _NET + "neuron_patterns", _NET + "objective",
+                  _NET + "predict", _NET + "hidden", _NET + "regularization",
+                  "convexnn_lab.stationary:network_program",
+                  "convexnn_lab.stationary:stationarity_report"))
 def _ex04_q4(answer):
     from ..networks import TwoLayerNetwork
     from ..patterns import enumerate_patterns
     from ..solvers import solve_convex
     from ..stationary import network_program
 
-    for X, y, W1, w2 in _ch4_nets():
-        net = TwoLayerNetwork(W1, w2)
-        ref = network_program(X, y, 0.3, net).objective
-        got = answer(X.copy(), y.copy(), 0.3, W1.copy(), w2.copy())
-        if np.isclose(got, net.objective(X, y, 0.3)) and not np.isclose(got, ref, rtol=1e-5):
-            raise Feedback("you return the network's own objective; solve the convex program "
-                           "on the network's patterns instead")
-        if got > net.objective(X, y, 0.3) + 1e-9:
-            raise Feedback("your value is above the network's own objective; the program on "
-                           "its patterns can always do at least as well")
-        if got < ref * (1 - 1e-5) and np.isclose(
-                got, solve_convex(X, y, 0.3, enumerate_patterns(X)).objective, rtol=1e-5):
-            raise Feedback("you used every pattern of X (the global optimum); restrict the "
-                           "program to the patterns of this network's neurons")
-        close(got, ref, "the program's optimum", rtol=1e-5)
+    for beta in (0.3, 0.05):
+        for X, y, W1, w2 in _ch4_nets():
+            net = TwoLayerNetwork(W1, w2)
+            loss = net.objective(X, y, beta)
+            program = network_program(X, y, beta, net).objective
+            ref = loss - program
+            got = answer(X.copy(), y.copy(), beta, W1.copy(), w2.copy())
+            where = f"(n={len(y)}, {W1.shape[1]} neurons, beta={beta})"
+            ok = abs(got - ref) <= 1e-5 * max(loss, 1e-3)
+            if ok:
+                continue
+            if got < -1e-9 and np.isclose(-got, ref, rtol=1e-4):
+                raise Feedback(f"{where} your value is negative: the program is never above "
+                               "the network, return L(network) minus the program's optimum")
+            if np.isclose(got, loss, rtol=1e-5) or np.isclose(got, program, rtol=1e-5):
+                raise Feedback(f"{where} return the difference L(network) - (the program's "
+                               "optimum), not one of the two")
+            pen = 0.5 * beta * (np.sum(W1 ** 2) + np.sum(w2 ** 2))
+            if np.isclose(got - pen, ref, rtol=1e-4) or np.isclose(got + pen, ref, rtol=1e-4):
+                raise Feedback(f"{where} the network's penalty is (beta/2)(||W1||_F^2 + "
+                               "||w2||^2): check its factor 1/2 (and that you add it)")
+            full = solve_convex(X, y, beta, enumerate_patterns(X)).objective
+            if np.isclose(got, loss - full, rtol=1e-4):
+                raise Feedback(f"{where} you used every pattern of X (the global optimum); "
+                               "restrict the program to the patterns of this network's "
+                               "neurons")
+            if got > ref:
+                raise Feedback(f"{where} your gap is too large: is the program restricted to "
+                               "the patterns 1[X w_j >= 0] of the neurons (rows of shape "
+                               "(n,), one per neuron), and is the network's loss "
+                               "(1/2)||max(0, X W1) w2 - y||^2?")
+            close(got, ref, f"{where} the gap", rtol=1e-4, atol=1e-6)
 
 
 @register("ex04.q6", kind="value", returns=Integer())

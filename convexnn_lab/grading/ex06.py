@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Array, Feedback, Integer, Number, close, register
+from ._registry import Array, Feedback, Integer, Number, Tuple, close, register
 
 
 @register("ex06.q1", returns=Array(ndim=2, what="a matrix (n, n_classes)"))
@@ -64,22 +64,58 @@ def _ex06_q2(answer):
                            "for each gate")
 
 
-@register("ex06.q3", returns=Number())
+_SOL = "convexnn_lab.solution:"
+
+
+@register("ex06.q3", returns=Tuple((Number(), Array(ndim=1)), ("objective", "labels")),
+          forbid=(_SOL + "VectorSolution.objective.fget", _SOL + "VectorSolution.predict",
+                  _SOL + "VectorSolution.network", _SOL + "ConvexSolution.predict",
+                  _SOL + "ConvexSolution.network",
+                  "convexnn_lab.networks:TwoLayerNetwork.predict",
+                  "convexnn_lab.vector_output:compare_one_vs_all"))
 def _ex06_q3(answer):
     from ..solvers import solve_convex
 
     rng = np.random.default_rng(63)
-    for n, c in ((15, 3), (12, 2)):
+    for n, c in ((15, 3), (12, 2), (14, 4)):
         X = np.column_stack([rng.standard_normal((n, 2)), np.ones(n)])
-        Y = np.eye(c)[rng.integers(0, c, n)]
+        labels = rng.integers(0, c, n)
+        labels[:c] = np.arange(c)  # every class present
+        Y = np.eye(c)[labels]
         P = np.unique((X @ rng.standard_normal((3, 6)) >= 0).T, axis=0)
-        got = answer(X.copy(), Y.copy(), 0.3, P.copy())
-        ref = solve_convex(X, Y, 0.3, P, gated=True).objective
-        if not np.isclose(got, ref, rtol=1e-5) and np.isclose(
-                got, solve_convex(X, Y, 0.3, P).objective, rtol=1e-5):
-            raise Feedback("you solved the ReLU program (cone constraints); the question "
-                           "asks for gated ReLU (gated=True)")
-        close(got, ref, f"the vector-output objective (n={n}, c={c})", rtol=1e-5)
+        beta = 0.05
+        vec = solve_convex(X, Y, beta, P, gated=True)
+        ref = vec.objective
+        scores = vec.predict()
+        where = f"(n={n}, {c} classes)"
+        obj, got = answer(X.copy(), labels.copy(), c, beta, P.copy())
+        if not np.isclose(obj, ref, rtol=1e-5):
+            if np.isclose(obj, solve_convex(X, Y, beta, P).objective, rtol=1e-5):
+                raise Feedback(f"{where} you solved the ReLU program (cone constraints); the "
+                               "question asks for gated ReLU (gated=True)")
+            if np.isclose(obj * c, ref, rtol=1e-5):
+                raise Feedback(f"{where} you averaged the classes' objectives; the vector "
+                               "objective is their sum (Q5)")
+            close(obj, ref, f"{where} the vector-output objective", rtol=1e-5)
+        if got.shape != labels.shape:
+            raise Feedback(f"{where} return one label per training point (shape ({n},)), "
+                           f"got shape {got.shape}")
+        top = np.sort(scores, axis=1)
+        clear = top[:, -1] - top[:, -2] > 1e-6
+        want = np.argmax(scores, axis=1)
+        if np.array_equal(got[clear], want[clear]):
+            continue
+        if np.array_equal(got[clear], np.argmin(scores, axis=1)[clear]):
+            raise Feedback(f"{where} a point's label is the class with the largest output, "
+                           "not the smallest")
+        U = [s.U - s.V for s in vec.solutions]
+        nomask = np.column_stack([(X @ u).sum(axis=1) for u in U])
+        if np.array_equal(got[clear], np.argmax(nomask, axis=1)[clear]):
+            raise Feedback(f"{where} your outputs leave out the gates: class c's output is "
+                           "sum_i D_i X u_ic (mask column i of X U_c by pattern i)")
+        bad = int(np.flatnonzero(clear & (got != want))[0])
+        raise Feedback(f"{where} your label of training point {bad} is not the class with "
+                       "the largest output sum_i D_i X u_ic")
 
 
 @register("ex06.q6", kind="value", returns=Integer())
