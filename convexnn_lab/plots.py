@@ -64,13 +64,15 @@ def one_neuron(X, y, *, lim: float = 2.5, ax=None):
 
 def two_neuron_landscape(X, y, *, beta: float = 0.0, lim: float = 3.0, paths=None,
                          ax=None, levels: int = 30):
-    """Contours of the two-neuron loss; optional gradient-descent paths (k, T, 2)."""
+    """Contours of the two-neuron loss (colours: log10(loss + 0.01)); optional
+    gradient-descent paths (k, T, 2)."""
     fig, ax = _axes(ax, (5.5, 5))
     g = np.linspace(-lim, lim, 241)
     W1, W2 = np.meshgrid(g, g)
     L = two_neuron_loss(W1, W2, X, y, beta)
-    cs = ax.contourf(W1, W2, L, levels=levels, cmap="viridis")
-    fig.colorbar(cs, ax=ax, label="loss")
+    # log colours: on a linear scale the valleys (loss 0, 0.5, 2) share one colour
+    cs = ax.contourf(W1, W2, np.log10(L + 0.01), levels=levels, cmap="viridis")
+    fig.colorbar(cs, ax=ax, label="log10(loss + 0.01)")
     if paths is not None:
         for k, p in enumerate(np.asarray(paths)):
             ax.plot(p[:, 0], p[:, 1], color="w", lw=0.8,
@@ -87,18 +89,35 @@ def two_neuron_landscape(X, y, *, beta: float = 0.0, lim: float = 3.0, paths=Non
 
 
 def product_landscape(lam: float = 0.0, *, lim: float = 2.0, ax=None):
-    """Contours of ``(ab - 1)^2 + (lam/2)(a^2 + b^2)`` with its two global minima."""
+    """``(ab - 1)^2 + (lam/2)(a^2 + b^2)`` on a log colour scale, with its minimizers.
+
+    The colours are ``log10`` of the loss above its minimum (plus 1e-3), with contour
+    lines, so the valleys stay visible.  For ``lam = 0`` the minimizers fill the
+    hyperbola ``ab = 1`` (dashed); for ``lam > 0`` there are two, ``a = b = +-sqrt(z*)``.
+    """
     fig, ax = _axes(ax, (5.5, 5))
     g = np.linspace(-lim, lim, 241)
     A, B = np.meshgrid(g, g)
-    cs = ax.contourf(A, B, np.log1p(product_loss(A, B, lam)), levels=30, cmap="magma")
-    fig.colorbar(cs, ax=ax, label="log(1 + loss)")
+    L = product_loss(A, B, lam)
     z = product_minimizer(lam)
-    r = np.sqrt(z)
-    ax.plot([r, -r], [r, -r], "c*", ms=12, label=f"minima (z* = {z:.3g})")
+    low = float(product_loss(np.sqrt(z), np.sqrt(z), lam))
+    V = np.log10(L - low + 1e-3)
+    cs = ax.contourf(A, B, V, levels=30, cmap="magma")
+    ax.contour(A, B, V, levels=np.arange(-2, 2), colors="w", linewidths=0.5, alpha=0.6)
+    fig.colorbar(cs, ax=ax, label="log10(loss - min + 0.001)")
+    t = np.linspace(1 / lim, lim, 200)
+    for sgn in (1, -1):
+        ax.plot(sgn * t, sgn / t, "--", color="c", lw=1,
+                label="ab = 1" if sgn > 0 else None)
+    if lam > 0:
+        r = np.sqrt(z)
+        ax.plot([r, -r], [r, -r], "c*", ms=12, label=f"minimizers (z* = {z:.3g})")
+    ax.set_title(f"lambda = {lam:g}")
     ax.set_xlabel("a")
     ax.set_ylabel("b")
-    ax.legend(loc="lower right")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.legend(loc="lower right", fontsize=8)
     return fig, ax
 
 
@@ -142,17 +161,24 @@ def arrangement(X, *, ax=None, show_patterns: bool = True, direction=None):
 
 
 def pattern_counts(ns, counts, r: int, *, ax=None):
-    """True pattern counts against the general-position count and Cover's bound."""
+    """Pattern counts on log-log axes, where a count of order ``n^(r-1)`` is a line of
+    slope ``r - 1``: enumerated counts, the general-position count, Cover's bound and a
+    reference line of slope ``r - 1``."""
     fig, ax = _axes(ax)
     ns = np.asarray(ns)
-    ax.semilogy(ns, counts, "o", label="enumerated")
-    ax.semilogy(ns, [general_position_count(int(n), r) for n in ns], "-",
-                label=r"$2\sum_{k<r}\binom{n-1}{k}$")
-    ax.semilogy(ns, [cover_bound(int(n), r) for n in ns], "--", label="Cover's bound")
+    ax.loglog(ns, counts, "o", label="enumerated")
+    ax.loglog(ns, [general_position_count(int(n), r) for n in ns], "-",
+              label=r"$2\sum_{k<r}\binom{n-1}{k}$")
+    ax.loglog(ns, [cover_bound(int(n), r) for n in ns], "--", label="Cover's bound")
+    ref = counts[-1] * (ns / ns[-1]) ** (r - 1)
+    ax.loglog(ns, ref, ":", color="0.4", label=f"slope r - 1 = {r - 1}")
+    # the n used as tick labels: log axes' minor labels (3x10^1, 4x10^1) collide
+    ax.set_xticks(ns, [str(int(n)) for n in ns])
+    ax.set_xticks([], minor=True)
     ax.set_xlabel("n (rows of X)")
     ax.set_ylabel("number of patterns")
     ax.set_title(f"rank r = {r}")
-    ax.legend()
+    ax.legend(fontsize=8)
     return fig, ax
 
 
@@ -271,14 +297,16 @@ def pattern_history(histories: dict, *, axes=None):
     axes : pair of matplotlib axes, optional
 
     Returns (fig, axes): left, distinct patterns per step; right, L (solid) and the
-    optimum of the program on the current patterns (dashed) per step.
+    optimum of the program on the current patterns (dashed) per step, and the optimum of
+    the program on the initial patterns (dotted; one line for runs that share it).
     """
     import matplotlib.pyplot as plt
 
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+        fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
     else:
         fig = axes[0].figure
+    initial = []  # runs sharing initial patterns share one dotted line
     for k, (label, h) in enumerate(histories.items()):
         color = f"C{k}"
         axes[0].plot(h["step"], h["unique_patterns"], "o-", color=color, label=label)
@@ -286,12 +314,21 @@ def pattern_history(histories: dict, *, axes=None):
         if h.get("program"):
             axes[1].semilogy(h["step"], h["program"], "--", color=color,
                              label=f"{label}: program on current patterns")
+            p0 = h["program"][0]
+            if not any(np.isclose(p0, v) for v in initial):
+                shared = sum(np.isclose(p0, g["program"][0]) for g in histories.values()
+                             if g.get("program"))
+                axes[1].axhline(p0, ls=":", color=color if shared == 1 else "0.3", lw=1,
+                                label=("all runs" if shared > 1 else label)
+                                + ": program on initial patterns")
+            initial.append(p0)
     axes[0].set_xlabel("step")
     axes[0].set_ylabel("distinct patterns")
     axes[1].set_xlabel("step")
     axes[1].set_ylabel("objective")
     axes[0].legend(fontsize=8)
-    axes[1].legend(fontsize=7)
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
     return fig, axes
 
 

@@ -28,6 +28,8 @@ __all__ = [
     "pattern_history",
     "split_neuron",
     "kink_distance",
+    "classify_end_point",
+    "pattern_changes",
 ]
 
 
@@ -88,6 +90,58 @@ def stationarity_report(X, y, beta, net: TwoLayerNetwork, **kwargs) -> Stationar
     return StationarityReport(obj, sol.objective, (obj - sol.objective) / abs(obj),
                               gradient_norm(net, X, y, beta), kink_distance(net, X),
                               len(sol.patterns))
+
+
+def classify_end_point(report: StationarityReport, *, rtol: float = 1e-3,
+                       kink_tol: float = 1e-2) -> str:
+    """Name what a training run's end point is, judged by the program on its own patterns.
+
+    Parameters
+    ----------
+    report : StationarityReport
+        From :func:`stationarity_report`.
+    rtol : float
+        Largest ``(L - program) / L`` still read as "matches its program".
+    kink_tol : float
+        A :attr:`StationarityReport.kink_distance` below it counts as a data point on a
+        neuron's hyperplane (a ReLU kink).
+
+    Returns
+    -------
+    str
+        ``"optimum of its program"`` when L is within `rtol` of the program on the
+        run's own patterns (what the stationary-point theorem predicts, whether the
+        gradient is small or the run sits on a kink), ``"on a kink, above its program"``
+        and ``"not stationary: above its program"`` otherwise.
+
+    See Also
+    --------
+    Chapter 04, "The theorem on trained networks".
+    """
+    if not rtol > 0:
+        raise ValueError(f"rtol must be positive, got {rtol}")
+    if report.relative_difference <= rtol:
+        return "optimum of its program"
+    if report.kink_distance < kink_tol:
+        return "on a kink, above its program"
+    return "not stationary: above its program"
+
+
+def pattern_changes(start: TwoLayerNetwork, end: TwoLayerNetwork, X) -> tuple[int, int]:
+    """How many neurons changed their pattern between two networks of the same width.
+
+    Returns
+    -------
+    (neurons, flips) : tuple of int
+        The number of neurons k whose pattern ``1[X w_k >= 0]`` differs, and the number
+        of (data point, neuron) entries that flipped.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if start.width != end.width:
+        raise ValueError(f"start and end must have the same width, got {start.width} "
+                         f"and {end.width}")
+    diff = (X @ start.W1 >= 0) != (X @ end.W1 >= 0)
+    return int(diff.any(axis=0).sum()), int(diff.sum())
 
 
 def pattern_history(X, y, width, beta, *, steps=300, checkpoints=10, lr=0.01,

@@ -233,7 +233,8 @@ class LandscapeExplorer:
         else:
             fig = ax.figure
         s = self.state
-        ax.contourf(self.W1, self.W2, self.surface(s["beta"]), levels=30, cmap="viridis")
+        ax.contourf(self.W1, self.W2, np.log10(self.surface(s["beta"]) + 0.01), levels=30,
+                    cmap="viridis")
         p = s["path"]
         ax.plot(p[:, 0], p[:, 1], "w-", lw=1.5)
         ax.plot(*p[0], "wo")

@@ -58,25 +58,40 @@ def test_two_neuron_landscape_draws_each_descent_path():
     # the end marker of a path at its start instead of where descent stopped
     assert np.allclose([(e.get_xdata()[0], e.get_ydata()[0]) for e in ends], paths[:, -1])
     (contours,) = ax.collections
-    # contours of another function (a log scale, the product loss): the corners of the
-    # drawn square are grid points, so their losses lie inside the contoured range
+    # contours of another function (a linear scale, the product loss): the corners of
+    # the drawn square and the global minimum (loss 0) are grid points, so their
+    # log10(loss + 0.01) lie inside the contoured range
     lim = ax.get_xlim()[1]
     corners = landscape.two_neuron_loss(np.array([lim, lim, -lim, -lim]),
                                         np.array([lim, -lim, lim, -lim]), X, y)
-    assert contours.zmin <= corners.min() and contours.zmax >= corners.max()
+    assert contours.zmin <= -2 + 1e-9 and contours.zmax >= np.log10(corners.max() + 0.01)
+    assert contours.zmax < 2  # a linear scale would reach the corner losses (about 14)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("$w_1$", "$w_2$")
-    assert fig.axes[-1].get_ylabel() == "loss"  # the colorbar says what the colours are
+    # the colorbar says what the colours are
+    assert fig.axes[-1].get_ylabel() == "log10(loss + 0.01)"
 
 
-def test_product_landscape_marks_the_two_balanced_minima():
+def test_product_landscape_marks_the_hyperbola_and_the_balanced_minima():
     for lam in (0.0, 0.5):
-        _, ax = plots.product_landscape(lam)
-        (stars,) = [line for line in ax.lines if line.get_marker() == "*"]
+        fig, ax = plots.product_landscape(lam)
+        # without weight decay every point of ab = 1 is a minimizer: the dashed hyperbola
+        branches = [line for line in ax.lines if line.get_linestyle() == "--"]
+        assert len(branches) == 2
+        for line in branches:
+            assert np.allclose(line.get_xdata() * line.get_ydata(), 1.0)
+        stars = [line for line in ax.lines if line.get_marker() == "*"]
+        if lam == 0:
+            assert stars == [] and _legend(ax) == ["ab = 1"]
+            continue
+        (stars,) = stars
         r = np.sqrt(landscape.product_minimizer(lam))
-        # minima of the unregularized product, or unbalanced (a != b) minima
+        # unbalanced (a != b) minima, or minima at the wrong radius
         assert np.allclose(sorted(stars.get_xdata()), [-r, r])
         assert np.allclose(stars.get_ydata(), stars.get_xdata())
-        assert _legend(ax) == [f"minima (z* = {landscape.product_minimizer(lam):.3g})"]
+        assert _legend(ax) == ["ab = 1",
+                               f"minimizers (z* = {landscape.product_minimizer(lam):.3g})"]
+        # the colour scale is logarithmic (the valleys were invisible on a linear one)
+        assert fig.axes[-1].get_ylabel().startswith("log10")
 
 
 def test_arrangement_labels_every_pattern_inside_its_own_cell():
@@ -119,10 +134,14 @@ def test_pattern_counts_draws_the_counts_and_both_formulas():
     assert list(formula.get_ydata()) == counts
     bound = _line(ax, "Cover's bound")
     assert list(bound.get_ydata()) == [cl.cover_bound(n, r) for n in ns]
-    assert ax.get_yscale() == "log"
+    assert ax.get_yscale() == "log" and ax.get_xscale() == "log"
     assert ax.get_title() == "rank r = 2"
     assert ax.get_xlabel() == "n (rows of X)" and ax.get_ylabel() == "number of patterns"
-    assert _legend(ax) == ["enumerated", r"$2\sum_{k<r}\binom{n-1}{k}$", "Cover's bound"]
+    assert _legend(ax) == ["enumerated", r"$2\sum_{k<r}\binom{n-1}{k}$", "Cover's bound",
+                           "slope r - 1 = 1"]
+    ref = _line(ax, "slope r - 1 = 1")
+    slope = np.diff(np.log(ref.get_ydata())) / np.diff(np.log(ref.get_xdata()))
+    assert np.allclose(slope, r - 1)
 
 
 def test_network_1d_draws_the_data_the_prediction_and_the_breakpoints():

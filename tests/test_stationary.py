@@ -71,6 +71,16 @@ def test_small_initialization_aligns_neurons():
     assert large["unique_patterns"][-1] == 20
     fig, axes = plots.pattern_history({"small": small, "large": large})
     assert len(axes[0].lines) == 2
+    # with programs: L and the current program per run, one dotted line for the shared
+    # initial patterns (same seed, only the scale differs)
+    small = stationary.pattern_history(X, y, 20, 1e-3, steps=20, checkpoints=2, lr=0.002,
+                                       init_scale=0.001)
+    large = stationary.pattern_history(X, y, 20, 1e-3, steps=20, checkpoints=2, lr=0.002,
+                                       init_scale=1.0)
+    _, axes = plots.pattern_history({"small": small, "large": large})
+    dotted = [line for line in axes[1].lines if line.get_linestyle() == ":"]
+    assert len(dotted) == 1 and np.allclose(dotted[0].get_ydata(), small["program"][0])
+    assert dotted[0].get_label() == "all runs: program on initial patterns"
 
 
 def test_kink_distance_and_gradient_norm():
@@ -79,3 +89,31 @@ def test_kink_distance_and_gradient_norm():
     assert stationary.kink_distance(on_point, X) == 0.0
     y = on_point.predict(X)
     assert cl.gradient_norm(on_point, X, y, 0.0) == 0.0
+
+
+def test_classify_end_point_reads_the_report():
+    def report(rel, kink):
+        return stationary.StationarityReport(1.0, 1.0 - rel, rel, 0.1, kink, 3)
+
+    assert stationary.classify_end_point(report(1e-5, 0.0)) == "optimum of its program"
+    assert stationary.classify_end_point(report(0.05, 1e-4)) == "on a kink, above its program"
+    assert stationary.classify_end_point(report(0.05, 0.3)).startswith("not stationary")
+    # a real stationary point (seed 6 of the sine data, as above) is read as one
+    X, y = sine_data()
+    net = cl.train_nonconvex(X, y, 4, 1e-2, optimizer="gd", lr=0.02, steps=10000, seed=6,
+                             record_every=5000)
+    r = stationary.stationarity_report(X, y, 1e-2, net)
+    assert stationary.classify_end_point(r) == "optimum of its program"
+    with pytest.raises(ValueError, match="rtol"):
+        stationary.classify_end_point(r, rtol=0)
+
+
+def test_pattern_changes_counts_neurons_and_flips():
+    X = cl.add_bias(np.array([[-1.0], [0.5], [2.0]]))
+    a = cl.TwoLayerNetwork(np.array([[1.0, -1.0], [0.0, 0.0]]), np.ones(2))
+    b = cl.TwoLayerNetwork(np.array([[1.0, 1.0], [0.0, 0.0]]), np.ones(2))
+    assert stationary.pattern_changes(a, a, X) == (0, 0)
+    # neuron 2: pattern 1[-t >= 0] = 100 becomes 1[t >= 0] = 011
+    assert stationary.pattern_changes(a, b, X) == (1, 3)
+    with pytest.raises(ValueError, match="same width"):
+        stationary.pattern_changes(a, cl.TwoLayerNetwork(np.ones((2, 1)), np.ones(1)), X)
