@@ -205,8 +205,11 @@ def planted_linear(n: int, d: int, *, noise: float = 0.0, seed: int = 0):
     return X, X @ w + noise * rng.standard_normal(n), w
 
 
-def planted_relu(n: int, d: int, m: int = 3, *, noise: float = 0.0, seed: int = 0):
+def planted_relu(n: int, d: int, m: int = 3, *, noise: float = 0.0, seed: int = 0, X=None):
     """``y = relu(X W*) a* + noise`` from a planted network of width m.
+
+    W* has N(0, 1/d) entries and a* entries +-1.  X is Gaussian (n, d) unless given
+    (then its shape must be (n, d)): planted targets on data of your choosing.
 
     Returns X, y and the planted TwoLayerNetwork.
     """
@@ -214,7 +217,13 @@ def planted_relu(n: int, d: int, m: int = 3, *, noise: float = 0.0, seed: int = 
 
     n, d, m = (check_positive_int(v, k) for v, k in ((n, "n"), (d, "d"), (m, "m")))
     rng = np.random.default_rng(check_seed(seed))
-    X = rng.standard_normal((n, d))
+    if X is None:
+        X = rng.standard_normal((n, d))
+    else:
+        X = np.array(X, dtype=np.float64)
+        if X.shape != (n, d):
+            raise ValueError(f"X must have shape (n, d) = ({n}, {d}), got {X.shape}; pass "
+                             "n and d of the data you give")
     net = TwoLayerNetwork(rng.standard_normal((d, m)) / np.sqrt(d),
                           rng.choice([-1.0, 1.0], size=m))
     return X, net.predict(X) + noise * rng.standard_normal(n), net

@@ -14,10 +14,11 @@ import numpy as np
 
 from ._validation import check_beta, check_seed, check_X, check_y
 from .networks import TwoLayerNetwork
-from .patterns import enumerate_patterns, sample_patterns
+from .patterns import enumerate_patterns, generalized_cross_product, sample_patterns
 from .solvers import solve_convex
 
-__all__ = ["coverage", "KappaLasso", "kappa_lasso", "kappa_network"]
+__all__ = ["coverage", "KappaLasso", "kappa_lasso", "kappa_network", "kappa_dictionary",
+           "KappaLassoND", "kappa_lasso_nd", "kinks_1d"]
 
 
 def coverage(X, y, beta, budgets, *, seed=0, methods=("gaussian", "cross_product"),
@@ -166,3 +167,118 @@ def kappa_network(sol: KappaLasso) -> TwoLayerNetwork:
         cols.append(np.array([0.0, r]))
         outs.append(np.sign(sol.bias) * r)
     return TwoLayerNetwork(np.column_stack(cols), np.array(outs))
+
+
+def kappa_dictionary(X, *, tol: float = 1e-12):
+    """Pilanci's normalized dictionary ``kappa(x; x_j1..x_j(d-1)) = (x^T h)_+ / ||h||``.
+
+    ``h = x(x_j1, ..., x_j(d-1))`` is the generalized cross product of d-1 rows of X, taken
+    with both signs (swapping two rows flips h); tuples of dependent rows (h = 0) are
+    skipped.  A neuron with first-layer weight ``w = h / ||h||`` has ``relu(X w)`` equal
+    to the column, so the dictionary is the set of unit-norm neurons through d-1 data
+    points.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), d >= 2
+        Data, a column of ones included if the bias is one of its (regularized) columns.
+
+    Returns
+    -------
+    K : ndarray of shape (n, N)
+        The columns ``relu(X h_j / ||h_j||)``.
+    H : ndarray of shape (d, N)
+        The unit directions ``h_j / ||h_j||``.
+    """
+    from itertools import combinations
+
+    X = check_X(X)
+    n, d = X.shape
+    if d < 2:
+        raise ValueError(f"X needs d >= 2 columns (add a bias column for 1-D data), got d={d}")
+    dirs = []
+    scale = max(np.abs(X).max(), 1e-300) ** (d - 1)
+    for rows in combinations(range(n), d - 1):
+        h = generalized_cross_product(X[list(rows)])
+        norm = np.linalg.norm(h)
+        if norm <= tol * scale:
+            continue
+        dirs += [h / norm, -h / norm]
+    if not dirs:
+        raise ValueError("every d-1 rows of X are linearly dependent: no hyperplane through "
+                         "data points; check the rank of X")
+    H = np.column_stack(dirs)
+    return np.maximum(X @ H, 0.0), H
+
+
+@dataclass
+class KappaLassoND:
+    """A solution of the Lasso over ``kappa_dictionary(X)``.
+
+    Attributes
+    ----------
+    objective : float
+        ``0.5*||K z - y||^2 + beta*||z||_1``, equal to the network objective L of
+        ``network`` (chapter 00's scaling).
+    z : ndarray of shape (N,)
+    H : ndarray of shape (d, N)
+    network : TwoLayerNetwork
+        One neuron per nonzero z_j: ``w = sqrt|z_j| h_j``, ``a = sign(z_j) sqrt|z_j|``.
+    """
+
+    objective: float
+    z: np.ndarray
+    H: np.ndarray
+    network: TwoLayerNetwork
+
+
+def kappa_lasso_nd(X, y, beta: float, *, tol: float = 1e-9) -> KappaLassoND:
+    """``min_z 0.5*||K z - y||^2 + beta*||z||_1`` over Pilanci's normalized dictionary.
+
+    The Lasso of Pilanci (TMLR 2024) for data of any dimension d, with the bias (if any) a
+    regularized column of X, the convention of ``solve_convex``.  Its network restricts
+    every neuron to a direction through d-1 data points, so its objective is never below
+    the exact optimum of ``solve_convex`` with every pattern; chapter 5 compares the two.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    beta : float, > 0
+    """
+    import cvxpy as cp
+
+    from ._cvxpy import cvxpy_solver
+
+    X = check_X(X)
+    y = check_y(y, X.shape[0])
+    beta = check_beta(beta)
+    K, H = kappa_dictionary(X)
+    z = cp.Variable(K.shape[1])
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(K @ z - y) + beta * cp.norm1(z)))
+    problem.solve(solver=cvxpy_solver())
+    if z.value is None:
+        raise RuntimeError(f"the kappa-Lasso failed (status {problem.status})")
+    zv = np.asarray(z.value, dtype=np.float64)
+    zv[np.abs(zv) <= tol * max(np.abs(zv).max(), 1e-300)] = 0.0
+    used = np.flatnonzero(zv)
+    if len(used) == 0:
+        net = TwoLayerNetwork(np.zeros((X.shape[1], 1)), np.zeros(1))
+    else:
+        r = np.sqrt(np.abs(zv[used]))
+        net = TwoLayerNetwork(H[:, used] * r, np.sign(zv[used]) * r)
+    obj = 0.5 * float(np.sum((K @ zv - y) ** 2)) + beta * float(np.abs(zv).sum())
+    return KappaLassoND(obj, zv, H, net)
+
+
+def kinks_1d(network: TwoLayerNetwork, *, tol: float = 1e-9) -> np.ndarray:
+    """Breakpoints ``-w_2 / w_1`` of a network on inputs ``[t, 1]`` (chapter 5).
+
+    Neurons with ``w_1 = 0`` (constants) or a zero output weight have no kink and are
+    left out.  Returns the sorted breakpoints, shape (m',).
+    """
+    W, a = network.W1, np.asarray(network.w2, dtype=np.float64).ravel()
+    if W.shape[0] != 2:
+        raise ValueError(f"network must take inputs [t, 1] (W1 of shape (2, m)), got {W.shape}")
+    keep = (np.abs(W[0]) > tol * max(np.abs(W).max(), 1e-300)) & (np.abs(a) > 0)
+    return np.sort(-W[1, keep] / W[0, keep])

@@ -10,11 +10,14 @@ polynomial time.  Two ways to use it:
 * scheme A ("patterns of X_k"): the program on the full X restricted to the patterns of
   X_k (a restriction, so never below the optimum p*).
 
-Guarantee for scheme B, proved in chapter 3 (our statement and proof; the paper states a
-bound of the same kind, often quoted as (1 + sigma_{k+1}/beta)^2 for ||y|| = 1):
-for any 1-Lipschitz piecewise-linear activation, any y and beta > 0,
+Guarantee for scheme B, proved in chapter 3 (our statement and proof): for any
+1-Lipschitz piecewise-linear activation, any y and beta > 0,
 
     L_X(theta_k) <= (1 + sigma_{k+1} ||y|| / (2 beta))^4 * p*(X).
+
+The paper's approximation theorem is often quoted as (1 + sigma_{k+1}/beta)^2 for
+||y|| = 1 (``quoted_bound``); chapter 3 says what of it could be checked.  Every bound
+is void once beta >= ``zero_network_beta(X, y)``: then the zero network is optimal.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from .networks import TwoLayerNetwork
 from .patterns import enumerate_patterns
 from .solvers import solve_convex
 
-__all__ = ["low_rank", "approximation_bound", "LowRankResult", "low_rank_scheme",
-           "zonotope"]
+__all__ = ["low_rank", "approximation_bound", "quoted_bound", "zero_network_beta",
+           "LowRankResult", "low_rank_scheme", "zonotope"]
 
 
 def low_rank(X, k: int):
@@ -54,6 +57,44 @@ def approximation_bound(sigma_next: float, y_norm: float, beta: float) -> float:
     if sigma_next < 0 or y_norm < 0:
         raise ValueError("sigma_next and y_norm must be >= 0")
     return (1.0 + sigma_next * y_norm / (2.0 * beta)) ** 4
+
+
+def quoted_bound(sigma_next: float, beta: float) -> float:
+    """``(1 + sigma_{k+1} / beta)^2``: the form in which the paper's ratio is often quoted.
+
+    It assumes ||y|| = 1.  Its exact hypotheses and the scheme it covers could not be
+    checked against the paper's text (chapter 3, "A guarantee, with its hypothesis"); at
+    ||y|| = 1 it is never above ``approximation_bound``, since
+    ``(1 + s/2)^4 = (1 + s + s^2/4)^2 >= (1 + s)^2``.
+    """
+    beta = check_beta(beta)
+    if sigma_next < 0:
+        raise ValueError(f"sigma_next must be >= 0, got {sigma_next}")
+    return (1.0 + sigma_next / beta) ** 2
+
+
+def zero_network_beta(X, y, patterns=None) -> float:
+    """The smallest beta at which the zero network is optimal for (X, y).
+
+    The zero network has L = ||y||^2 / 2, and lambda = y is dual feasible, with dual value
+    ||y||^2 / 2, exactly when ``max_i max_{u in K_i, ||u|| <= 1} |y^T D_i X u| <= beta``
+    (chapter 2's dual, ReLU).  So the zero network is optimal iff beta is at least that
+    maximum, which this returns (computed exactly, one NNLS pair per pattern).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    patterns : bool ndarray of shape (P, n), optional
+        Default: every pattern of X (``enumerate_patterns``); with fewer patterns the
+        value is that of the restricted program.
+    """
+    from .certificates import cone_correlation
+    from .program import ConvexProgram
+
+    X, y = check_Xy(X, y)
+    patterns = enumerate_patterns(X) if patterns is None else patterns
+    return float(cone_correlation(ConvexProgram(X, y, 1.0, patterns), y).max())
 
 
 @dataclass

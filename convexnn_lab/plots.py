@@ -339,7 +339,7 @@ def zonotope(vertices, patterns, *, ax=None, label_every: int = 1):
     8 points would not fit: those vertices are labelled ``v{i}`` instead, and
     ``pattern_string(patterns[i])`` gives the pattern.
     """
-    fig, ax = _axes(ax, (5, 5))
+    fig, ax = _axes(ax, (6, 6))
     vertices = np.asarray(vertices, dtype=float)
     V = np.vstack([vertices, vertices[:1]])
     ax.fill(V[:, 0], V[:, 1], alpha=0.15, color="C0", label=r"zonotope $\sum_i [-z_i, z_i]$")
@@ -355,7 +355,8 @@ def zonotope(vertices, patterns, *, ax=None, label_every: int = 1):
         ray = ray / (np.linalg.norm(ray) or 1.0)
         ax.plot([v[0]], [v[1]], "o", color="C3", ms=4,
                 label=None if i else "labelled vertex")
-        ax.annotate(pattern_string(p) if short else f"v{i}", v, fontsize=8,
+        ax.annotate(pattern_string(p) if short else f"v{i}", v, fontsize=9,
+                    family="monospace",
                     textcoords="offset points", xytext=tuple(10 * ray),
                     ha="left" if ray[0] > 0.3 else "right" if ray[0] < -0.3 else "center",
                     va="bottom" if ray[1] > 0.3 else "top" if ray[1] < -0.3 else "center")
@@ -367,17 +368,36 @@ def zonotope(vertices, patterns, *, ax=None, label_every: int = 1):
     return fig, ax
 
 
-def ratio_vs_k(ks, ratios: dict, bounds=None, *, ax=None):
-    """Achieved ratios (one series per label) and the bound against the rank k."""
+def ratio_vs_k(ks, ratios: dict, bounds=None, *, baseline=None, ax=None):
+    """Achieved ratios (one series per label) and the bound against the rank k (chapter 3).
+
+    Linear axis scaled to the measured ratios, so their differences show; a bound above
+    the axis is drawn as a triangle at the top, labelled with its value.  `baseline`
+    (e.g. the zero network's ratio) is a dotted horizontal line.
+    """
     fig, ax = _axes(ax)
+    ks = list(ks)
+    top = max(max(r) for r in ratios.values())
+    if baseline is not None:
+        top = max(top, baseline)
+    top = 1.0 + 1.25 * (top - 1.0) + 0.02
     for label, r in ratios.items():
-        ax.semilogy(ks, r, "o-", label=label)
+        ax.plot(ks, r, "o-", label=label)
+    if baseline is not None:
+        ax.axhline(baseline, color="C3", ls=":", lw=1.2, label="zero network")
     if bounds is not None:
-        ax.semilogy(ks, bounds, "k--", label="bound (scheme B)")
+        b = np.asarray(bounds, dtype=float)
+        ax.plot(ks, np.minimum(b, top), "k--", marker="^", ms=6,
+                label="proved bound (scheme B), clipped at the top")
+        for k, v in zip(ks, b):
+            if v > top:
+                ax.annotate(f"bound {v:.3g}", (k, top), textcoords="offset points",
+                            xytext=(0, -14), ha="center", fontsize=8)
     ax.axhline(1.0, color="0.6", lw=0.8)
+    ax.set_ylim(0.98, top * 1.02)
     ax.set_xlabel("rank k")
     ax.set_ylabel("objective / optimum")
-    ax.set_xticks(list(ks))
+    ax.set_xticks(ks)
     ax.legend(fontsize=8)
     return fig, ax
 

@@ -109,3 +109,12 @@ def test_bad_files_and_sizes_are_named(tmp_path, kind, match):
             cl.load_dataset("iris", n_samples=5)
         else:
             load_cifar10(tmp_path)
+
+
+def test_planted_relu_on_given_data():
+    X0 = np.random.default_rng(5).standard_normal((9, 3)) * [4.0, 1.0, 0.1]
+    X, y, net = planted_relu(9, 3, m=2, seed=1, X=X0)
+    assert np.array_equal(X, X0) and X is not X0
+    assert np.allclose(y, net.predict(X0))
+    with pytest.raises(ValueError, match=r"shape \(n, d\) = \(8, 3\)"):
+        planted_relu(8, 3, X=X0)

@@ -61,3 +61,31 @@ def test_kappa_lasso_input_errors():
         geometric.kappa_lasso(T, Y[:2])
     with pytest.raises(ValueError, match="beta"):
         geometric.kappa_lasso(T, Y, -1.0)
+
+
+def test_kappa_dictionary_columns_are_unit_neurons_through_data_points():
+    X = cl.add_bias(np.random.default_rng(6).standard_normal((7, 2)))
+    K, H = geometric.kappa_dictionary(X)
+    assert K.shape == (7, 2 * 21) and np.allclose(np.linalg.norm(H, axis=0), 1)
+    assert np.allclose(K, np.maximum(X @ H, 0))
+    # each direction is orthogonal to the d-1 = 2 rows it was built from
+    assert np.all(np.sum(np.abs(X @ H) < 1e-9, axis=0) >= 2)
+    with pytest.raises(ValueError, match="d >= 2"):
+        geometric.kappa_dictionary(np.ones((3, 1)))
+
+
+@pytest.mark.parametrize("beta", [0.01, 0.2])
+def test_kappa_lasso_nd_is_a_network_and_an_upper_bound(beta):
+    X1 = cl.add_bias(T[:, None])
+    sol = geometric.kappa_lasso_nd(X1, Y, beta)
+    assert np.isclose(sol.network.objective(X1, Y, beta), sol.objective, rtol=1e-6)
+    opt = cl.solve_convex(X1, Y, beta, cl.enumerate_patterns(X1)).objective
+    assert sol.objective >= opt * (1 - 1e-5)
+
+
+def test_kinks_1d():
+    net = cl.TwoLayerNetwork(np.array([[1.0, -2.0, 0.0], [0.5, 1.0, 1.0]]),
+                             np.array([1.0, 1.0, 1.0]))
+    assert np.allclose(geometric.kinks_1d(net), [-0.5, 0.5])
+    with pytest.raises(ValueError, match="inputs"):
+        geometric.kinks_1d(cl.TwoLayerNetwork(np.ones((3, 1)), np.ones(1)))

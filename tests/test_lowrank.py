@@ -50,6 +50,31 @@ def test_zonotope_vertices_are_the_patterns():
     assert len(ax.texts) == len(V)
 
 
-def test_ratio_plot():
-    fig, ax = plots.ratio_vs_k([1, 2], {"a": [1.2, 1.0]}, [5.0, 1.0])
-    assert len(ax.lines) == 3
+def test_ratio_plot_keeps_a_linear_axis_and_labels_clipped_bounds():
+    fig, ax = plots.ratio_vs_k([1, 2], {"a": [1.2, 1.0]}, [5.0e6, 1.1], baseline=1.3)
+    assert ax.get_yscale() == "linear"
+    assert ax.get_ylim()[1] < 2  # the 5e6 bound does not stretch the axis
+    assert [t.get_text() for t in ax.texts] == ["bound 5e+06"]
+
+
+def test_zero_network_beta_is_where_the_optimum_becomes_zero():
+    rng = np.random.default_rng(4)
+    X = cl.add_bias(rng.standard_normal((12, 2)))
+    y = rng.standard_normal(12)
+    P = cl.enumerate_patterns(X)
+    b0 = lowrank.zero_network_beta(X, y)
+    assert b0 == lowrank.zero_network_beta(X, y, P)
+    above = cl.solve_convex(X, y, 1.01 * b0, P).objective
+    below = cl.solve_convex(X, y, 0.9 * b0, P).objective
+    assert np.isclose(above, 0.5 * y @ y, rtol=1e-5)
+    assert below < 0.5 * y @ y * (1 - 1e-4)
+
+
+def test_quoted_bound_is_below_the_proved_one_at_unit_norm():
+    for s in (0.0, 0.1, 1.0, 7.0):
+        for beta in (0.5, 2.0):
+            q = lowrank.quoted_bound(s, beta)
+            assert np.isclose(q, (1 + s / beta) ** 2)
+            assert q <= lowrank.approximation_bound(s, 1.0, beta) * (1 + 1e-12)
+    with pytest.raises(ValueError, match="sigma_next"):
+        lowrank.quoted_bound(-1.0, 1.0)
