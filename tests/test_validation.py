@@ -85,9 +85,13 @@ def test_inaccurate_solve_says_so(monkeypatch):
 
     monkeypatch.setattr(cp.Problem, "solve", sloppy)
     with pytest.warns(UserWarning, match="inaccurate"):
-        sol = cl.solve_convex(X, y, 0.1, P)
+        sol = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")
     assert sol.status != "optimal"
     assert sol.gap > 0  # the certificate still says how far off it is
+    # "auto" does not stop there: the interior point takes over and proves the tolerance
+    with pytest.warns(UserWarning, match="inaccurate"):
+        rescued = cl.solve_convex(X, y, 0.1, P)
+    assert rescued.status == "optimal" and rescued.result.method == "ipm"
 
 
 def test_bad_seeds_are_named_everywhere():
