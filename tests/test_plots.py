@@ -12,6 +12,15 @@ import convexnn_lab as cl
 from convexnn_lab import landscape, lowrank, plots
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Each test's figures are closed after it (pyplot keeps them otherwise)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def _legend(ax):
     legend = ax.get_legend()
     assert legend is not None, "the figure has no legend"
