@@ -155,7 +155,11 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
         (distributed: this rank's columns of them)
     ratios : ndarray of shape (k,)
         Dual constraint / beta of each: exact for gated ReLU and for the `exact_top`
-        best, a lower bound (the price of one direction in the cone) for the rest.
+        best, a lower bound (the price of one direction in the cone) for the rest.  When
+        sharded, the row-sharded NNLS of a pattern may stop at an upper bound
+        (``certificates.SHARDED_NNLS_ROUNDS``): such a ratio can overstate the pattern's
+        violation, so the pattern may be added without lowering the objective (never the
+        reverse: no violated pattern is missed because of it).
     """
     comm = communicator(check_bool(distributed, "distributed"))
     rng = np.random.default_rng(seed)
