@@ -6,7 +6,7 @@
 
 The comparison (convex gated ReLU with FISTA, convex ReLU, Adam and SGD on the same data and
 objective) is ``convexnn_lab.images.compare_training``; ``--timing`` reports seconds per FISTA
-iteration and the achieved FLOP/s of the two products at a given (n, d, P) on synthetic data
+iteration of the library's FISTA and its achieved FLOP/s at a given (n, d, P) on synthetic data
 of that shape (``bench/solvers.py``'s timing mode).
 """
 

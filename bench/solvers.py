@@ -6,6 +6,7 @@ relative gap of 1e-6.
 
     python bench/solvers.py [--patterns 30] [--beta 1.0] [--json bench/results/solvers.json]
     python bench/solvers.py --device cuda --scale 50000,3072,4096   # GPU timing mode
+    python bench/solvers.py --only timing --scale 2000,64,256        # the same on the CPU
 
 Every method gets the same X (bias column added), the same sampled patterns (and the
 same gate directions for pyscnn), the same beta, and is scored with the same
@@ -205,36 +206,91 @@ def ratios(rows):
     return out
 
 
-def gpu_timing(n, d, P, device, iters=20, seed=0):
-    """Seconds per FISTA iteration and achieved FLOP/s of X @ W and X^T (M * r)."""
+def gpu_timing(n, d, P, device, iters=(20, 60), seed=0, dtype="float32", tf32=False):
+    """The library's FISTA (``solve_convex(..., gated=True, solver="fista")``) at scale:
+    seconds per iteration and achieved FLOP/s, on Gaussian data of shape (n, d).
+
+    Two solves of the same program, stopped at ``iters[0]`` and ``iters[1]`` iterations
+    (tol 1e-12 is never met); seconds per iteration = difference of the wall times over
+    difference of the iterations, so moving the data to the device, building the masks
+    and the final certificate cancel.  Flops count the products X @ W (masked) and
+    X^T (M * r) the solver ran (2 n d P each, counted by wrapping them); the
+    ``kernel_*`` fields time the two bare products of one ideal iteration for reference.
+    """
     import torch
 
+    from convexnn_lab.solvers import first_order
+
+    torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
+    torch.backends.cudnn.allow_tf32 = bool(tf32)
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    X = torch.randn(n, d, generator=gen).to(device, torch.float32)
-    G = torch.randn(d, P, generator=gen).to(device, torch.float32)
-    M = (X @ G >= 0).to(torch.float32)
-    y = torch.randn(n, generator=gen).to(device, torch.float32)
-    W = torch.zeros(d, P, device=device)
-    L = float(torch.linalg.matrix_norm(X, ord=2) ** 2) * 4
-    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    Xt = torch.randn(n, d, generator=gen, dtype=torch.float32)
+    X = cl.add_bias(Xt.numpy())
+    # the gates' patterns, computed on the device (a numpy product would take minutes)
+    Gt = torch.randn(X.shape[1], P, generator=gen, dtype=torch.float32)
+    Xd = torch.as_tensor(X, dtype=torch.float32, device=device)
+    patterns = (Xd @ Gt.to(device) >= 0).T.cpu().numpy()
+    planted = torch.relu(Xd @ torch.randn(X.shape[1], 8, generator=gen).to(device)).sum(1)
+    y = (planted - planted.mean()).cpu().double().numpy()
+    del Xd
+    sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
+    counts = {"products": 0}
+    fwd, adj = first_order._Data.forward, first_order._Data.adjoint
 
-    def step(W):
-        pred = (X @ W * M).sum(1)
-        grad = X.T @ (M * (pred - y)[:, None])
-        V = W - grad / L
-        nrm = torch.linalg.vector_norm(V, dim=0, keepdim=True)
-        return V * torch.clamp(1 - 1e-3 / L / torch.clamp(nrm, min=1e-30), min=0)
+    def forward(self, W):
+        counts["products"] += 1
+        return fwd(self, W)
 
-    W = step(W)
+    def adjoint(self, r):
+        counts["products"] += 1
+        return adj(self, r)
+
+    runs = []
+    first_order._Data.forward, first_order._Data.adjoint = forward, adjoint
+    try:
+        for k in iters:
+            counts["products"] = 0
+            sync()
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # max_iterations is the point here
+                sol = cl.solve_convex(X, y, 1e-3 * n, patterns, gated=True, solver="fista",
+                                      device=device, dtype=dtype, tol=1e-12, max_iter=k,
+                                      progress=False)
+            sync()
+            runs.append((time.perf_counter() - t0, sol.iterations, counts["products"],
+                         sol.solver, sol.objective, sol.gap))
+    finally:
+        first_order._Data.forward, first_order._Data.adjoint = fwd, adj
+    (t1, k1, p1, *_), (t2, k2, p2, solver_name, obj, gap) = runs
+    per_iter = (t2 - t1) / (k2 - k1)
+    products = (p2 - p1) / (k2 - k1)
+    flops = 2.0 * n * X.shape[1] * P * products
+    # the bare products of one ideal iteration, for reference
+    tdt = {"float32": torch.float32, "float64": torch.float64}[dtype]
+    Xk = torch.as_tensor(X, dtype=tdt, device=device)
+    M = torch.as_tensor(patterns.T, dtype=tdt, device=device)
+    W = torch.randn(X.shape[1], P, generator=gen).to(device, tdt)
+    r = torch.randn(n, generator=gen).to(device, tdt)
+    for _ in range(2):
+        (Xk @ W * M).sum(1), Xk.T @ (M * r[:, None])
     sync()
     t0 = time.perf_counter()
-    for _ in range(iters):
-        W = step(W)
+    for _ in range(10):
+        (Xk @ W * M).sum(1), Xk.T @ (M * r[:, None])
     sync()
-    per_iter = (time.perf_counter() - t0) / iters
-    flops = 4.0 * n * d * P  # two products of 2 n d P flops each
-    return {"n": n, "d": d, "P": P, "device": device, "seconds_per_iteration": per_iter,
-            "flops_per_iteration": flops, "achieved_flops_per_second": flops / per_iter}
+    kernel = (time.perf_counter() - t0) / 10
+    return {"n": n, "d": X.shape[1], "P": P, "device": str(device),
+            "device_name": (torch.cuda.get_device_name(device)
+                            if str(device).startswith("cuda") else "cpu"),
+            "dtype": dtype, "tf32": bool(tf32), "solver": solver_name,
+            "seconds_per_iteration": per_iter, "products_per_iteration": products,
+            "flops_per_iteration": flops, "achieved_flops_per_second": flops / per_iter,
+            "setup_and_certificate_seconds": t1 - k1 * per_iter,
+            "runs": [{"seconds": t, "iterations": k, "products": p} for t, k, p, *_ in runs],
+            "objective": obj, "gap": gap,
+            "kernel_seconds_two_products": kernel,
+            "kernel_flops_per_second": 4.0 * n * X.shape[1] * P / kernel}
 
 
 def main(argv=None):
@@ -246,6 +302,8 @@ def main(argv=None):
     p.add_argument("--only", default=None, help="run only data sets whose name contains this")
     p.add_argument("--device", default="cpu", help="cuda: the GPU timing mode")
     p.add_argument("--scale", default="50000,3072,4096", help="n,d,P of the timing mode")
+    p.add_argument("--dtype", default="float32", help="timing mode: float32 or float64")
+    p.add_argument("--tf32", action="store_true", help="timing mode: TF32 matrix products")
     p.add_argument("--json", default="bench/results/solvers.json")
     p.add_argument("--methods", default=None,
                    help="comma-separated subset of ipm,first-order,clarabel,scs,pyscnn,adam "
@@ -254,7 +312,7 @@ def main(argv=None):
     os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
     if args.device != "cpu" or args.only == "timing":
         n, d, P = (int(v) for v in args.scale.split(","))
-        res = gpu_timing(n, d, P, args.device)
+        res = gpu_timing(n, d, P, args.device, dtype=args.dtype, tf32=args.tf32)
         print(json.dumps(res, indent=2))
         with open(args.json, "w") as fh:
             json.dump(res, fh, indent=2)

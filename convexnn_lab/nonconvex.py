@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._threads import torch_threads
-from ._validation import check_beta, check_choice, check_positive_int, check_Xy
+from ._validation import check_beta, check_choice, check_device, check_positive_int, check_Xy
 from .activations import ACTIVATIONS, slopes
 from .losses import LOSSES
 from .networks import TwoLayerNetwork
@@ -39,6 +39,7 @@ def train_nonconvex(
     progress: bool = False,
     record_every: int = 1,
     threads: int = 1,
+    device: str = "cpu",
 ) -> TwoLayerNetwork:
     """Train ``f(x) = sigma(x^T W1) w2`` on the objective L with a torch optimizer.
 
@@ -64,7 +65,7 @@ def train_nonconvex(
     init : TwoLayerNetwork, optional
         Start from these weights instead.
     seed : int
-        Seeds the initialization and the minibatches (float64 on the CPU throughout).
+        Seeds the initialization and the minibatches (float64 throughout).
     progress : bool
         Show a tqdm progress bar.
     record_every : int
@@ -72,6 +73,9 @@ def train_nonconvex(
     threads : int
         Torch intra-op threads (default 1, as the convex solvers: spinning threads stall
         when another process holds a core; raise it on a quiet machine with many cores).
+    device : {"cpu", "cuda", "cuda:k"}
+        Where the steps run (default "cpu").  The initialization and the minibatches
+        are drawn on the CPU from `seed`, so every device starts from the same weights.
 
     Returns
     -------
@@ -92,6 +96,7 @@ def train_nonconvex(
     steps = check_positive_int(steps, "steps", minimum=0)
     record_every = check_positive_int(record_every, "record_every")
     threads = check_positive_int(threads, "threads")
+    device = check_device(device)
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive step size, got {lr}")
     a, b = slopes(activation, alpha)
@@ -114,6 +119,7 @@ def train_nonconvex(
         W1 = init_scale * torch.randn(d, width, generator=gen, dtype=torch.float64) / np.sqrt(d)
         shape = (width,) if y.ndim == 1 else (width, y.shape[1])
         w2 = init_scale * torch.randn(shape, generator=gen, dtype=torch.float64) / np.sqrt(width)
+    Xt, yt, W1, w2 = (t.to(device) for t in (Xt, yt, W1, w2))
     W1.requires_grad_(True)
     w2.requires_grad_(True)
     params = [W1, w2]
@@ -122,6 +128,7 @@ def train_nonconvex(
     def objective(rows=None):
         if rows is None:
             return _torch_objective(Xt, yt, W1, w2, a, b, beta, loss)
+        rows = rows.to(device)
         return _torch_objective(Xt[rows], yt[rows], W1, w2, a, b, beta, loss,
                                 fit_scale=n / len(rows))
 
@@ -135,7 +142,7 @@ def train_nonconvex(
         raise FloatingPointError(
             f"training diverged (objective {history[-1]}); lower lr (now {lr})"
         )
-    net = TwoLayerNetwork(W1.detach().numpy().copy(), w2.detach().numpy().copy(),
+    net = TwoLayerNetwork(W1.detach().cpu().numpy().copy(), w2.detach().cpu().numpy().copy(),
                           activation, alpha)
     net.history = history
     return net

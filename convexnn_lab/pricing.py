@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._comm import communicator
-from ._validation import check_beta, check_bool, check_positive_int, check_seed, check_Xy
+from ._validation import (check_beta, check_bool, check_device, check_positive_int, check_seed,
+                          check_Xy)
 from .activations import activate, slopes
 from .certificates import cone_correlation, dual_bound, dual_constraints
 from .losses import loss_parts
@@ -218,7 +219,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                  gated=False, initial_patterns=20, per_round=40, max_rounds=30,
                  max_patterns=2000, time_limit=None, n_starts=64, exact_limit=20_000,
                  drop_after=1, warm_network=None, solver="auto", tol=1e-6,
-                 seed=0, distributed=False) -> TrainingReport:
+                 device=None, seed=0, distributed=False) -> TrainingReport:
     """Train a two-layer network by its convex program, choosing the patterns by pricing.
 
     Parameters
@@ -226,6 +227,10 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     X : array_like of shape (n, d); y : array_like of shape (n,); beta : float > 0
     activation, alpha, loss, gated, solver, tol
         As in :func:`solve_convex`.
+    device : {"cpu", "cuda", "cuda:k"}, optional
+        Where the restricted programs are solved (torch solvers; as in
+        :func:`solve_convex`, default "cuda" when a GPU is visible).  Pricing runs in
+        numpy on the host: its products are n x d by d x starts.
     initial_patterns : int
         Gaussian patterns to start from.
     per_round : int
@@ -270,6 +275,8 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     if warm_network is not None and not isinstance(warm_network, TwoLayerNetwork):
         raise TypeError(f"warm_network must be a TwoLayerNetwork, got "
                         f"{type(warm_network).__name__}")
+    if device is not None:
+        device = check_device(device)
     comm = communicator(check_bool(distributed, "distributed"))
     rng = np.random.default_rng(check_seed(seed))
     try:
@@ -292,7 +299,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     idle = np.zeros(len(patterns), dtype=int)
     report = TrainingReport(status="max_rounds", exact=exact)
     kwargs = dict(activation=activation, alpha=alpha, loss=loss, gated=gated, solver=solver,
-                  tol=tol, progress=False, distributed=distributed)
+                  tol=tol, device=device, progress=False, distributed=distributed)
     for k in range(1, max_rounds + 1):
         # the previous round's blocks carry over to the patterns kept (first-order
         # solvers; CVXPY and the interior point start afresh)

@@ -15,9 +15,15 @@ def load(name):
     return mod
 
 
-def test_timing_mode_counts_two_products_per_iteration():
-    res = load("solvers").gpu_timing(300, 12, 20, "cpu")
-    assert res["flops_per_iteration"] == 4.0 * 300 * 12 * 20
+def test_timing_mode_times_the_library_solver_and_counts_its_products():
+    res = load("solvers").gpu_timing(300, 12, 20, "cpu", iters=(10, 30))
+    d = 13  # the bias column
+    assert res["solver"].startswith("fista") and res["d"] == d
+    # each iteration runs at least the two products of a gradient step (the line search
+    # and the certificate add more), each 2 n d P flops
+    assert res["products_per_iteration"] >= 2
+    assert res["flops_per_iteration"] == 2.0 * 300 * d * 20 * res["products_per_iteration"]
+    assert [r["iterations"] for r in res["runs"]] == [10, 30]
     assert res["seconds_per_iteration"] > 0 and res["achieved_flops_per_second"] > 0
 
 
@@ -58,7 +64,8 @@ def test_images_benchmark_writes_json(tmp_path):
 
     out = tmp_path / "t.json"
     load("images").main(["--timing", "--scale", "200,10,16", "--json", str(out)])
-    assert json.loads(out.read_text())["flops_per_iteration"] == 4.0 * 200 * 10 * 16
+    res = json.loads(out.read_text())
+    assert res["flops_per_iteration"] == 2.0 * 200 * 11 * 16 * res["products_per_iteration"]
 
 
 def test_distributed_bench_fits_the_model_and_times_one_rank():

@@ -74,6 +74,8 @@ def test_bad_settings_are_named():
         train_convex(X, y, 0.1, time_limit=-1)
     with pytest.raises(TypeError, match="warm_network"):
         train_convex(X, y, 0.1, warm_network="adam")
+    with pytest.raises(ValueError, match="device"):
+        train_convex(X, y, 0.1, device="tpu")
 
 
 def test_warm_started_rounds_reach_the_cold_optimum():

@@ -40,6 +40,7 @@ CASES = [
     (lambda: cl.train_nonconvex(X, y, 0, 0.1), ValueError, ["width"]),
     (lambda: cl.train_nonconvex(X, y, 3, 0.1, optimizer="lbfgs"), ValueError, ["optimizer"]),
     (lambda: cl.train_nonconvex(X, y, 3, 0.1, lr=-1), ValueError, ["lr"]),
+    (lambda: cl.train_nonconvex(X, y, 3, 0.1, device="gpu"), ValueError, ["device"]),
     (lambda: cl.train_nonconvex(X, y, 3, 0.1, optimizer="gd", lr=1e3, steps=50), FloatingPointError,
      ["diverged", "lr"]),
     (lambda: cl.TwoLayerNetwork(np.ones((2, 3)), np.ones(2)), ValueError, ["w2", "W1"]),
