@@ -1,10 +1,14 @@
 """Convex training on images: the comparison of chapter 6 (and bench/images.py).
 
-The convex model is the paper's CIFAR-10 setup at any scale: gated ReLU with
-convolutional gates (random filters on random patches), squared loss on one-hot
-targets, one group norm per (pattern, class) block, solved by FISTA; beside it the
-cone-constrained ReLU program, and the non-convex network of the same width trained
-with Adam and with SGD (best of a small learning-rate grid), all on the same data.
+The convex model is the CIFAR-10 setup of Mishkin, Sahiner & Pilanci (ICML 2022) at
+any scale: gated ReLU with convolutional gates (random filters on random patches),
+squared loss on one-hot targets, one group norm per (pattern, class) block (the
+one-vs-all restriction of the vector-output program, chapter 6 "Vector outputs"),
+solved by FISTA; beside it the cone-constrained ReLU program, and the non-convex
+network of the same width trained with Adam and with SGD, each learning rate chosen
+on a validation split of the training rows, all on the same data.
+:func:`optimizer_sensitivity` measures how much each result moves with the
+optimizer's settings.
 """
 
 from __future__ import annotations
@@ -15,13 +19,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_choice, check_optional_count, check_seed
+from ._validation import (check_choice, check_optional_count, check_positive_int,
+                          check_seed)
 from .datasets import add_bias, load_cifar10, load_dataset
 from .nonconvex import train_nonconvex
 from .patterns import sample_patterns
 from .solvers import solve_convex
 
-__all__ = ["ImageData", "image_data", "one_hot", "gated_predict", "Run", "compare_training"]
+__all__ = ["ImageData", "image_data", "one_hot", "gated_predict", "Run", "compare_training",
+           "validation_split", "LrSearch", "tune_learning_rate", "ADAM_LRS", "SGD_LRS",
+           "SensitivityRow", "Sensitivity", "optimizer_sensitivity", "CONVEX_SETTINGS",
+           "ADAM_SETTINGS"]
+
+# learning-rate grids, half decades: Adam is scale-free; SGD's step is on an objective
+# that sums over rows, so it needs rates about n times smaller
+ADAM_LRS = tuple(float(f"{10 ** (k / 2):.3g}") for k in range(-8, 1))  # 1e-4 ... 1
+SGD_LRS = tuple(float(f"{10 ** (k / 2):.3g}") for k in range(-12, -3))  # 1e-6 ... 1e-2
 
 
 @dataclass
@@ -107,15 +120,151 @@ class Run:
     test_accuracy: float
     note: str = ""
     curve: list = field(default_factory=list)
+    tuning: LrSearch | None = None
 
 
 def _acc(scores, labels):
     return float(np.mean(np.asarray(scores).argmax(axis=1) == labels))
 
 
+def validation_split(n: int, fraction: float = 0.25, *, seed=0):
+    """Rows to fit on and rows to validate on, a random split of ``range(n)``.
+
+    Parameters
+    ----------
+    n : int >= 2
+        Number of training rows.
+    fraction : float in (0, 1)
+        Share of the rows held out (at least one row on each side).
+    seed : None, int >= 0 or numpy.random.Generator
+
+    Returns
+    -------
+    fit, validation : sorted int ndarrays, disjoint, together ``range(n)``
+
+    Raises
+    ------
+    ValueError
+        If `fraction` is not in (0, 1) or leaves a side empty.
+    """
+    n = check_positive_int(n, "n", minimum=2)
+    if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
+        raise ValueError(f"validation must be a fraction in (0, 1) of the training rows, "
+                         f"got {fraction!r}")
+    n_val = round(fraction * n)
+    if not 1 <= n_val <= n - 1:
+        raise ValueError(f"validation={fraction} of {n} rows leaves {n_val} rows to validate "
+                         f"and {n - n_val} to fit; pick a fraction that keeps both above 0")
+    perm = np.random.default_rng(check_seed(seed)).permutation(n)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+@dataclass
+class LrSearch:
+    """A learning-rate grid searched on a validation split of the training rows.
+
+    ``validation_accuracy[k]`` and ``validation_error[k]`` (half the squared error on
+    the one-hot targets) belong to ``grid[k]``; NaN where that rate diverged.  The
+    chosen rate has the best validation accuracy, ties broken by the lower error.
+    """
+
+    optimizer: str
+    grid: tuple
+    validation_accuracy: tuple
+    validation_error: tuple
+    chosen: float
+    n_fit: int
+    n_validation: int
+
+    @property
+    def interior(self) -> bool:
+        """True when the chosen rate has a tried rate on each side (not a grid end)."""
+        k = list(self.grid).index(self.chosen)
+        return 0 < k < len(self.grid) - 1
+
+
+def _train_segments(X, Y, width, beta, optimizer, lr, steps, checkpoints, batch, seed,
+                    on_checkpoint=None):
+    """`checkpoints` warm-started runs of steps // checkpoints updates (one training
+    procedure for the search and the final fit); `on_checkpoint(net, seconds)` after each."""
+    net, seg = None, max(steps // checkpoints, 1)
+    for _ in range(checkpoints):
+        t0 = time.perf_counter()
+        net = train_nonconvex(X, Y, width, beta, optimizer=optimizer, lr=lr, steps=seg,
+                              batch_size=batch, seed=seed, init=net, record_every=seg)
+        if on_checkpoint is not None:
+            on_checkpoint(net, time.perf_counter() - t0)
+    return net
+
+
+def tune_learning_rate(X, Y, labels, width: int, beta: float, *, optimizer="adam",
+                       lrs=ADAM_LRS, steps=300, checkpoints=1, batch_size=None,
+                       validation=0.25, seed=0) -> LrSearch:
+    """Choose a learning rate for the non-convex network on held-out training rows.
+
+    Each rate trains the network on the fit rows (weight decay scaled to them,
+    ``beta * n_fit / n``, so the data term and the penalty keep their balance), then
+    scores it on the validation rows; the test set is never seen.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Training rows (bias column included).
+    Y : ndarray of shape (n, c)
+        One-hot targets.
+    labels : int ndarray of shape (n,)
+    width : int
+        Neurons m.
+    beta : float
+        Weight decay of the objective on all n rows.
+    optimizer : {"adam", "sgd"}
+    lrs : tuple of float
+        The grid, increasing.  A rate that diverges scores NaN.
+    steps, checkpoints, batch_size, seed
+        As in :func:`compare_training` (the same training procedure).
+    validation : float in (0, 1)
+        Share of the rows held out (:func:`validation_split`, seeded by `seed`).
+
+    Returns
+    -------
+    LrSearch
+
+    Raises
+    ------
+    ValueError
+        If `lrs` is empty or not increasing, or `validation` is not a usable fraction.
+    FloatingPointError
+        If every rate diverged.
+    """
+    lrs = tuple(float(lr) for lr in lrs)
+    if not lrs or any(b <= a for a, b in zip(lrs, lrs[1:])):
+        raise ValueError(f"lrs must be a non-empty increasing grid of rates, got {lrs}")
+    labels = np.asarray(labels)
+    fit, val = validation_split(len(X), validation, seed=seed)
+    beta_fit = beta * len(fit) / len(X)
+    accs, errs = [], []
+    for lr in lrs:
+        try:
+            net = _train_segments(X[fit], Y[fit], width, beta_fit, optimizer, lr, steps,
+                                  checkpoints, batch_size, seed)
+        except FloatingPointError:
+            accs.append(np.nan)
+            errs.append(np.nan)
+            continue
+        out = net.predict(X[val])
+        err = 0.5 * float(np.sum((out - Y[val]) ** 2))
+        accs.append(_acc(out, labels[val]) if np.isfinite(err) else np.nan)
+        errs.append(err if np.isfinite(err) else np.nan)
+    ok = [k for k in range(len(lrs)) if np.isfinite(errs[k])]
+    if not ok:
+        raise FloatingPointError(f"{optimizer} diverged at every learning rate in {lrs}")
+    best = min(ok, key=lambda k: (-accs[k], errs[k]))
+    return LrSearch(optimizer, lrs, tuple(accs), tuple(errs), lrs[best], len(fit), len(val))
+
+
 def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=1.0,
-                     adam_lrs=(1e-3, 1e-2), sgd_lrs=(1e-5, 1e-4), steps=600, checkpoints=4,
-                     device=None, seed=0, tol=1e-6,
+                     adam_lrs=ADAM_LRS, sgd_lrs=SGD_LRS, steps=600, checkpoints=4,
+                     device=None, seed=0, tol=1e-6, validation=0.25,
                      budgets=(25, 50, 100, 200, 400, 800, 1600, 3200)):
     """Convex gated ReLU and ReLU against Adam and SGD on the same images.
 
@@ -128,9 +277,13 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
     beta : float
         Weight decay of every model, on the objective L of chapter 00 (one-hot targets).
     adam_lrs, sgd_lrs : tuple
-        Learning-rate grids (Adam full batch, SGD batches of 128).  The objective sums
-        over rows, so SGD needs steps about n times smaller than Adam (which is
-        scale-free); a rate that diverges is skipped.
+        Learning-rate grids (Adam full batch, SGD batches of 128), increasing.  Each
+        rate is scored on a validation split of the training rows
+        (:func:`tune_learning_rate`); the chosen one retrains on all training rows.  The
+        objective sums over rows, so SGD needs steps about n times smaller than Adam
+        (which is scale-free); a rate that diverges scores NaN.
+    validation : float in (0, 1)
+        Share of the training rows held out to choose the learning rates.
     tol : float
         FISTA stops at this certified relative gap.
     budgets : tuple
@@ -140,6 +293,7 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
     Returns
     -------
     list of Run
+        Gated ReLU, ReLU, Adam, SGD; the last two carry their search in ``tuning``.
     """
     import torch
 
@@ -181,28 +335,176 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
                     f"{relu.status}, gap <= 1e-6: {relu.relative_gap <= 1e-6}",
                     [(t, net.accuracy(X, data.y_train), net.accuracy(Xte, data.y_test))]))
 
-    # the non-convex network, same width, Adam and SGD
+    # the non-convex network, same width: Adam and SGD, each rate chosen on held-out rows
     for opt, batch, lrs in (("adam", None, adam_lrs), ("sgd", 128, sgd_lrs)):
-        best = None
-        for lr in lrs:
-            net, curve, elapsed = None, [], 0.0
-            seg = max(steps // checkpoints, 1)
-            try:
-                for _ in range(checkpoints):
-                    t0 = time.perf_counter()
-                    net = train_nonconvex(X, Y, n_patterns, beta, optimizer=opt, lr=lr,
-                                          steps=seg, batch_size=batch, seed=seed, init=net,
-                                          record_every=seg)
-                    elapsed += time.perf_counter() - t0
-                    curve.append((elapsed, net.accuracy(X, data.y_train),
-                                  net.accuracy(Xte, data.y_test)))
-            except FloatingPointError:
-                continue  # this learning rate diverged
-            obj = net.objective(X, Y, beta)
-            if best is None or obj < best.objective:
-                best = Run(f"non-convex, {opt} (best lr={lr:g})", "cpu", elapsed, obj,
-                           curve[-1][1], curve[-1][2], f"width {n_patterns}", curve)
-        if best is None:
-            raise FloatingPointError(f"{opt} diverged at every learning rate in {lrs}")
-        runs.append(best)
+        search = tune_learning_rate(X, Y, data.y_train, n_patterns, beta, optimizer=opt,
+                                    lrs=lrs, steps=steps, checkpoints=checkpoints,
+                                    batch_size=batch, validation=validation, seed=seed)
+        curve, clock = [], [0.0]
+
+        def record(net, seconds, curve=curve, clock=clock):
+            clock[0] += seconds
+            curve.append((clock[0], net.accuracy(X, data.y_train),
+                          net.accuracy(Xte, data.y_test)))
+
+        net = _train_segments(X, Y, n_patterns, beta, opt, search.chosen, steps, checkpoints,
+                              batch, seed, on_checkpoint=record)
+        runs.append(Run(f"non-convex, {opt} (lr={search.chosen:g} chosen on validation)",
+                        "cpu", clock[0], net.objective(X, Y, beta), curve[-1][1], curve[-1][2],
+                        f"width {n_patterns}", curve, search))
     return runs
+
+
+# the solver settings of the sensitivity table: method, stopping tolerance, start point
+# (`start`: FISTA warm-started from 50 iterations on the program at start * beta, a
+# point away from this program's optimum)
+CONVEX_SETTINGS = (
+    dict(solver="fista", tol=1e-4),
+    dict(solver="fista", tol=1e-8),
+    dict(solver="fista", tol=1e-6, start=0.1),
+    dict(solver="fista", tol=1e-6, start=10.0),
+    dict(solver="ipm", tol=1e-8),
+    dict(solver="cvxpy"),
+)
+# Adam's settings, one changed at a time from lr=1e-2, seed 0, full batch
+ADAM_SETTINGS = (
+    dict(lr=1e-2, seed=0, batch_size=None),
+    dict(lr=1e-3, seed=0, batch_size=None),
+    dict(lr=1e-1, seed=0, batch_size=None),
+    dict(lr=1e-2, seed=1, batch_size=None),
+    dict(lr=1e-2, seed=2, batch_size=None),
+    dict(lr=1e-2, seed=0, batch_size=50),
+    dict(lr=1e-2, seed=0, batch_size=16),
+)
+
+
+@dataclass
+class SensitivityRow:
+    """One optimizer setting: the objective L it reached and its model's accuracies.
+
+    ``prediction_change``: ``max |Yhat - Yhat_ref| / max |Yhat_ref|`` on the training
+    rows, against the row of the same model with the lowest objective.
+    """
+
+    model: str
+    setting: str
+    objective: float
+    train_accuracy: float
+    test_accuracy: float
+    prediction_change: float
+    note: str = ""
+
+
+@dataclass
+class Sensitivity:
+    """The rows of :func:`optimizer_sensitivity`, convex first."""
+
+    rows: list
+
+    def spread(self, model: str) -> float:
+        """Relative spread of the objective over `model`'s rows: (max - min) / min."""
+        objs = np.array([r.objective for r in self.rows if r.model == model])
+        if objs.size == 0:
+            raise ValueError(f"no rows for model {model!r}; models here: "
+                             f"{sorted({r.model for r in self.rows})}")
+        return float((objs.max() - objs.min()) / objs.min())
+
+    @property
+    def convex_spread(self) -> float:
+        return self.spread("convex")
+
+    @property
+    def adam_spread(self) -> float:
+        return self.spread("adam")
+
+    @property
+    def models(self) -> list:
+        """The models of the rows, in order."""
+        return list(dict.fromkeys(r.model for r in self.rows))
+
+
+def _setting_label(setting: dict) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in setting.items())
+
+
+def optimizer_sensitivity(data: ImageData, *, n_patterns=20, beta=5.0, steps=300, seed=0,
+                          convex_settings=CONVEX_SETTINGS, adam_settings=ADAM_SETTINGS,
+                          gate_seeds=(1, 2)) -> Sensitivity:
+    """Does the result depend on the optimizer's settings?  Convex against Adam.
+
+    The convex side is one program, gated ReLU on `n_patterns` convolutional gates
+    (one-vs-all, as in :func:`compare_training`), solved under each of
+    `convex_settings`: a method ("fista", "ipm", "cvxpy", "auto"), a stopping tolerance
+    `tol`, a `dtype`, and a start point (`start`: FISTA warm-started from the optimum
+    of the same program at ``start * beta``).  Every solve is certified, so each
+    objective is within its `tol` of the same optimal value.  The non-convex side is
+    the ReLU network of the same width trained by Adam for `steps` updates under each
+    of `adam_settings` (`lr`, initialization and minibatch `seed`, `batch_size`).
+    Last, rows of model "other gates": the convex program on gates drawn with each of
+    `gate_seeds` (FISTA, tol 1e-6), another program, not another optimizer setting.
+
+    Parameters
+    ----------
+    data : ImageData
+    n_patterns : int
+        Gates of the convex program and width of the network.
+    beta : float
+        Weight decay, the same objective L for both.
+    steps : int
+        Adam's updates per run.
+    seed : int
+        Seeds the gates.
+    convex_settings, adam_settings : tuple of dict
+    gate_seeds : tuple of int
+        Other draws of the gates (may be empty).
+
+    Returns
+    -------
+    Sensitivity
+        ``spread("convex")``, ``spread("adam")`` and ``spread("other gates")`` are the
+        relative spreads of the objective (the last includes the first convex row).
+    """
+    X, Xte = add_bias(data.X_train), add_bias(data.X_test)
+    c = int(max(data.y_train.max(), data.y_test.max())) + 1
+    Y = one_hot(data.y_train, c)
+    patterns, G = sample_patterns(X, n_patterns, method="conv", image_shape=data.image_shape,
+                                  seed=seed, return_directions=True)
+    convex, adam = [], []
+    for setting in convex_settings:
+        kw = dict(setting)
+        start = kw.pop("start", None)
+        warm = None
+        if start is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # stopped early on purpose
+                warm = solve_convex(X, Y, start * beta, patterns, gated=True, solver="fista",
+                                    max_iter=50, progress=False)
+        sol = solve_convex(X, Y, beta, patterns, gated=True, progress=False,
+                           warm_start=warm, **kw)
+        note = f"{sol.status}, certified gap {sol.relative_gap:.0e}"
+        convex.append((setting, sol.objective, sol.predict(), gated_predict(Xte, G, sol), note))
+    gates = convex[:1]
+    for s in gate_seeds:
+        P_s, G_s = sample_patterns(X, n_patterns, method="conv", image_shape=data.image_shape,
+                                   seed=s, return_directions=True)
+        sol = solve_convex(X, Y, beta, P_s, gated=True, solver="fista", tol=1e-6,
+                           progress=False)
+        gates.append((dict(gate_seed=s), sol.objective, sol.predict(),
+                      gated_predict(Xte, G_s, sol), f"{sol.status}"))
+    for setting in adam_settings:
+        net = train_nonconvex(X, Y, n_patterns, beta, optimizer="adam", steps=steps,
+                              record_every=steps, **setting)
+        adam.append((setting, net.objective(X, Y, beta), net.predict(X), net.predict(Xte), ""))
+    rows = []
+    groups = [("convex", convex), ("adam", adam)]
+    if gate_seeds:
+        groups.append(("other gates", [(dict(gate_seed=seed),) + gates[0][1:]] + gates[1:]))
+    for model, runs in groups:
+        ref = min(runs, key=lambda r: r[1])[2]
+        for setting, obj, fit, test, note in runs:
+            change = float(np.max(np.abs(fit - ref)) / np.max(np.abs(ref)))
+            rows.append(SensitivityRow(model, _setting_label(setting), float(obj),
+                                       _acc(fit, data.y_train), _acc(test, data.y_test),
+                                       change, note))
+    return Sensitivity(rows)

@@ -479,7 +479,7 @@ def accuracy_vs_time(runs, *, axes=None):
         ax.set_xscale("log")
         ax.set_xlabel("wall time (s)")
         ax.set_ylabel(f"{what} accuracy")
-    axes[1].legend(fontsize=7)
+    axes[1].legend(fontsize=7, title="dots: checkpoints of each run", title_fontsize=7)
     return fig, axes
 
 

@@ -58,8 +58,7 @@ def test_chunked_products_give_the_same_iterates():
     assert np.allclose(full.U, chunk.U, atol=1e-12)
 
 
-# the best rate of each grid comes first, so a run that kept the last rate tried is seen
-ADAM_LRS, SGD_LRS = (1e-2, 1e-3), (1e-4, 1e-5)
+ADAM_LRS, SGD_LRS = (1e-3, 1e-2, 1e-1), (1e-5, 1e-4, 1e-3)
 
 
 def _retrain(X, Y, width, beta, optimizer, lr, steps, checkpoints, batch):
@@ -72,13 +71,70 @@ def _retrain(X, Y, width, beta, optimizer, lr, steps, checkpoints, batch):
     return net
 
 
+def _scores(X, Y, labels, fit, val, width, beta, optimizer, lr, steps, checkpoints, batch):
+    # validation accuracy and half squared error of one rate, trained on the fit rows
+    # with the weight decay scaled to them
+    try:
+        net = _retrain(X[fit], Y[fit], width, beta * len(fit) / len(X), optimizer, lr, steps,
+                       checkpoints, batch)
+    except FloatingPointError:
+        return np.nan, np.nan
+    out = net.predict(X[val])
+    return (np.mean(out.argmax(axis=1) == labels[val]), 0.5 * np.sum((out - Y[val]) ** 2))
+
+
+def test_validation_split_is_a_seeded_partition():
+    fit, val = images.validation_split(40, 0.25, seed=3)
+    assert len(val) == 10 and len(fit) == 30
+    assert sorted(np.concatenate([fit, val])) == list(range(40))
+    again = images.validation_split(40, 0.25, seed=3)
+    assert np.array_equal(again[1], val)
+    assert not np.array_equal(images.validation_split(40, 0.25, seed=4)[1], val)
+    for bad in (0, 1, 1.5, -0.1):
+        with pytest.raises(ValueError, match="validation"):
+            images.validation_split(40, bad)
+    with pytest.raises(ValueError, match="keeps both"):
+        images.validation_split(2, 0.1)
+
+
+def test_learning_rate_is_chosen_on_validation_rows_only():
+    data = images.image_data("digits", n_train=60, n_test=40)
+    X = cl.add_bias(data.X_train)
+    Y = images.one_hot(data.y_train, 10)
+    beta, width, steps = 5.0, 6, 40
+    # 1e3 diverges: it must score NaN, not stop the search or win it
+    grid = (1e-6, 1e-4, 1e-3, 1e3)
+    search = images.tune_learning_rate(X, Y, data.y_train, width, beta, optimizer="sgd",
+                                       lrs=grid, steps=steps, batch_size=32, validation=0.25,
+                                       seed=0)
+    fit, val = images.validation_split(60, 0.25, seed=0)
+    assert (search.n_fit, search.n_validation) == (len(fit), len(val))
+    expected = [_scores(X, Y, data.y_train, fit, val, width, beta, "sgd", lr, steps, 1, 32)
+                for lr in grid]
+    assert np.isnan(search.validation_accuracy[-1]) and np.isnan(search.validation_error[-1])
+    assert np.allclose(search.validation_accuracy[:3], [e[0] for e in expected[:3]])
+    assert np.allclose(search.validation_error[:3], [e[1] for e in expected[:3]])
+    # the chosen rate: best validation accuracy, ties to the lower error
+    best = min(range(3), key=lambda k: (-expected[k][0], expected[k][1]))
+    assert search.chosen == grid[best]
+    assert search.interior == (0 < best < len(grid) - 1)
+    with pytest.raises(ValueError, match="increasing"):
+        images.tune_learning_rate(X, Y, data.y_train, width, beta, lrs=(1e-2, 1e-3))
+    with pytest.raises(FloatingPointError, match="every learning rate"):
+        images.tune_learning_rate(X, Y, data.y_train, width, beta, optimizer="sgd",
+                                  lrs=(1e3, 1e4), steps=steps, batch_size=32)
+    edge = images.LrSearch("adam", (1.0, 2.0, 3.0), (0.5,) * 3, (1.0,) * 3, 3.0, 5, 5)
+    assert not edge.interior and images.LrSearch(
+        "adam", (1.0, 2.0, 3.0), (0.5,) * 3, (1.0,) * 3, 2.0, 5, 5).interior
+
+
 def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
     data = images.image_data("digits", n_train=60, n_test=40)
     beta, tol, width, steps, checkpoints = 5.0, 1e-3, 6, 40, 2
     runs = images.compare_training(data, n_patterns=width, relu_patterns=2, beta=beta,
                                    steps=steps, checkpoints=checkpoints, tol=tol,
                                    budgets=(25, 50), adam_lrs=ADAM_LRS, sgd_lrs=SGD_LRS,
-                                   device="cpu")
+                                   device="cpu", validation=0.25)
     gated, relu, adam, sgd = runs
     # a method left out, run twice, or reported in another order
     assert gated.method == f"convex gated ReLU, FISTA, {width} conv gates"
@@ -103,6 +159,7 @@ def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
     test = np.mean(images.gated_predict(Xte, G, exact).argmax(axis=1) == data.y_test)
     assert abs(gated.train_accuracy - train) <= 1 / len(data.y_train)
     assert abs(gated.test_accuracy - test) <= 1 / len(data.y_test)
+    assert gated.tuning is None and relu.tuning is None
 
     # the ReLU program on the first patterns: same objective and accuracies as its network
     sol = cl.solve_convex(X, Y, beta, P[:2], progress=False)
@@ -116,16 +173,19 @@ def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
     # program solved on other data, or the gated run reporting a worse iterate)
     assert gated.objective <= relu.objective * (1 + tol)
 
-    # the non-convex runs: the objective and accuracies of the network with the lr
-    # reported as best (not the last lr tried, not the objective of the other one)
+    # the non-convex runs: the rate chosen on the validation rows (never on the test
+    # set), then the network retrained at that rate on all training rows
     for run, opt, lrs, batch in ((adam, "adam", ADAM_LRS, None), (sgd, "sgd", SGD_LRS, 128)):
-        nets = {lr: _retrain(X, Y, width, beta, opt, lr, steps, checkpoints, batch)
-                for lr in lrs}
-        best = min(lrs, key=lambda lr: nets[lr].objective(X, Y, beta))
-        assert f"best lr={best:g}" in run.method
-        assert np.isclose(run.objective, nets[best].objective(X, Y, beta), rtol=1e-9)
+        search = run.tuning
+        assert search.optimizer == opt and search.grid == lrs
+        assert search == images.tune_learning_rate(
+            X, Y, data.y_train, width, beta, optimizer=opt, lrs=lrs, steps=steps,
+            checkpoints=checkpoints, batch_size=batch, validation=0.25, seed=0)
+        assert f"lr={search.chosen:g} chosen on validation" in run.method
+        final = _retrain(X, Y, width, beta, opt, search.chosen, steps, checkpoints, batch)
+        assert np.isclose(run.objective, final.objective(X, Y, beta), rtol=1e-9)
         assert (run.train_accuracy, run.test_accuracy) == \
-            (nets[best].accuracy(X, data.y_train), nets[best].accuracy(Xte, data.y_test))
+            (final.accuracy(X, data.y_train), final.accuracy(Xte, data.y_test))
         assert run.note == f"width {width}"
         assert len(run.curve) == checkpoints
 
@@ -146,6 +206,58 @@ def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
             assert list(line.get_ydata()) == [c[k] for c in run.curve]
         assert ax.get_xscale() == "log" and ax.get_xlabel() == "wall time (s)"
     assert [ax.get_ylabel() for ax in axes] == ["train accuracy", "test accuracy"]
+
+
+def test_optimizer_sensitivity_reports_each_setting_and_the_spreads():
+    data = images.image_data("digits", n_train=60, n_test=40)
+    width, beta, steps = 6, 5.0, 30
+    convex_settings = (dict(solver="fista", tol=1e-4), dict(solver="fista", tol=1e-6,
+                                                           start=10.0),
+                       dict(solver="ipm", tol=1e-8))
+    adam_settings = (dict(lr=1e-2, seed=0, batch_size=None), dict(lr=1e-3, seed=1,
+                                                                   batch_size=20))
+    sens = images.optimizer_sensitivity(data, n_patterns=width, beta=beta, steps=steps,
+                                        convex_settings=convex_settings,
+                                        adam_settings=adam_settings, gate_seeds=(1,))
+    assert sens.models == ["convex", "adam", "other gates"]
+    convex = [r for r in sens.rows if r.model == "convex"]
+    adam = [r for r in sens.rows if r.model == "adam"]
+    gates = [r for r in sens.rows if r.model == "other gates"]
+    assert [r.setting for r in convex] == ["solver=fista, tol=0.0001",
+                                           "solver=fista, tol=1e-06, start=10",
+                                           "solver=ipm, tol=1e-08"]
+    assert [r.setting for r in gates] == ["gate_seed=0", "gate_seed=1"]
+
+    X = cl.add_bias(data.X_train)
+    Y = images.one_hot(data.y_train, 10)
+    P = cl.sample_patterns(X, width, method="conv", image_shape=data.image_shape, seed=0)
+    exact = cl.solve_convex(X, Y, beta, P, gated=True, solver="cvxpy", progress=False)
+    # every convex setting is certified: within its tolerance of the one optimum
+    for r, tol in zip(convex, (1e-4, 1e-6, 1e-8)):
+        assert exact.objective * (1 - 1e-6) <= r.objective <= exact.objective * (1 + tol)
+        assert r.note.startswith("optimal")
+        assert r.train_accuracy == np.mean(exact.predict().argmax(axis=1) == data.y_train)
+    assert sens.convex_spread <= 1e-4
+    # Adam's rows are the networks those settings train
+    for r, setting in zip(adam, adam_settings):
+        net = cl.train_nonconvex(X, Y, width, beta, optimizer="adam", steps=steps,
+                                 record_every=steps, **setting)
+        assert np.isclose(r.objective, net.objective(X, Y, beta), rtol=1e-9)
+        assert r.train_accuracy == net.accuracy(X, data.y_train)
+    objs = [r.objective for r in adam]
+    assert np.isclose(sens.adam_spread, (max(objs) - min(objs)) / min(objs))
+    assert sens.adam_spread > 10 * sens.convex_spread
+    # the reference row of each model is its lowest objective, so its change is 0
+    for rows in (convex, adam, gates):
+        assert min(rows, key=lambda r: r.objective).prediction_change == 0
+        assert all(r.prediction_change >= 0 for r in rows)
+    # another draw of the gates is another program: its own optimum
+    P1 = cl.sample_patterns(X, width, method="conv", image_shape=data.image_shape, seed=1)
+    other = cl.solve_convex(X, Y, beta, P1, gated=True, solver="cvxpy", progress=False)
+    assert np.isclose(gates[1].objective, other.objective, rtol=1e-6)
+    assert gates[0].objective == convex[0].objective
+    with pytest.raises(ValueError, match="no rows for model"):
+        sens.spread("sgd")
 
 
 def test_vector_network_accuracy_and_scalar_only_methods():
