@@ -66,6 +66,42 @@ class Dataset:
                 np.where(self.y_test == positive, 1.0, -1.0))
 
 
+    def validation_split(self, val_size: float = 0.25, seed=0):
+        """Carve a validation set out of the training rows (the test rows stay unseen).
+
+        Parameters
+        ----------
+        val_size : float in (0, 1)
+            Fraction of the training rows held out for validation.
+        seed : int >= 0, Generator or None
+
+        Returns
+        -------
+        fit, val : ndarray of int
+            Row indices into ``X_train`` (stratified by class for classification);
+            choose hyperparameters on ``X_train[val]``, then report the test error once.
+
+        Raises
+        ------
+        ValueError
+            If `val_size` is outside (0, 1).
+        """
+        from sklearn.model_selection import train_test_split
+
+        if isinstance(val_size, bool) or not isinstance(val_size, numbers.Real) \
+                or not 0 < val_size < 1:
+            raise ValueError(f"val_size must be a fraction in (0, 1) such as 0.25, got "
+                             f"{val_size!r}")
+        seed = check_seed(seed)
+        if isinstance(seed, np.random.Generator) or seed is None:
+            seed = int(np.random.default_rng(seed).integers(2**31))
+        idx = np.arange(len(self.X_train))
+        strat = self.y_train if self.task == "classification" else None
+        fit, val = train_test_split(idx, test_size=val_size, random_state=seed,
+                                    stratify=strat)
+        return np.sort(fit), np.sort(val)
+
+
 def add_bias(X) -> np.ndarray:
     """Append a column of ones to X (shape (n, d) -> (n, d+1)): the bias (notation, chapter 00)."""
     X = np.asarray(X, dtype=np.float64)

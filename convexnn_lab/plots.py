@@ -429,11 +429,25 @@ def coverage(result: dict, *, axes=None):
     return fig, axes
 
 
+# one marker and line style per curve, so equal rates stay visible (chapter 7)
+_CURVE_STYLES = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."), ("v", (0, (5, 1)))]
+
+
+def _styled(ax, x, y, k, label):
+    marker, ls = _CURVE_STYLES[k % len(_CURVE_STYLES)]
+    ax.plot(x, y, marker=marker, ls=ls, ms=7 - k, mfc="none" if k % 2 else None,
+            label=label)
+
+
 def recovery(ratios, rates: dict, *, ax=None):
-    """Recovery rate against n/d, one line per label (chapter 7)."""
+    """Recovery rate against n/d, one line per label (chapter 7).
+
+    Each line has its own marker and line style (hollow and smaller markers for every
+    second one), so lines with equal rates are all visible.
+    """
     fig, ax = _axes(ax)
-    for label, r in rates.items():
-        ax.plot(ratios, r, "o-", label=label)
+    for k, (label, r) in enumerate(rates.items()):
+        _styled(ax, ratios, r, k, label)
     ax.axvline(2.0, color="0.5", ls="--", lw=0.8, label="n = 2d")
     ax.set_xlabel("n / d")
     ax.set_ylabel("fraction of trials recovering w*")
@@ -442,8 +456,45 @@ def recovery(ratios, rates: dict, *, ax=None):
     return fig, ax
 
 
-def regularization_path(betas, neurons, train_error, test_error, objective, *, axes=None):
-    """Active neurons, errors and objective along a path of beta (chapter 7)."""
+def phase_transition(panels: dict, *, axes=None):
+    """Recovery rate against n, one panel per d (chapter 7, "The phase transition").
+
+    Parameters
+    ----------
+    panels : dict
+        ``{d: {label: (ns, rates)}}``; each label is drawn with its own marker and line
+        style, in the same style in every panel; a dashed vertical line marks n = 2d.
+    axes : sequence of matplotlib Axes, optional
+        One per panel.
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8),
+                                 squeeze=False)
+        axes = axes[0]
+    else:
+        fig = axes[0].figure
+    labels = list(dict.fromkeys(lab for curves in panels.values() for lab in curves))
+    for ax, (d, curves) in zip(axes, panels.items()):
+        for label, (ns, rates) in curves.items():
+            _styled(ax, ns, rates, labels.index(label), label)
+        ax.axvline(2 * d, color="0.5", ls="--", lw=0.8, label="n = 2d")
+        ax.axhline(0.5, color="0.8", lw=0.6)
+        ax.set_title(f"d = {d}")
+        ax.set_xlabel("n (samples)")
+        ax.set_ylim(-0.05, 1.05)
+    axes[0].set_ylabel("fraction of trials recovering w*")
+    axes[-1].legend(fontsize=8, loc="lower right")
+    return fig, axes
+
+
+def regularization_path(betas, neurons, train_error, test_error, objective, *, axes=None,
+                        held_out="test"):
+    """Active neurons, errors and objective along a path of beta (chapter 7).
+
+    `held_out` names the second error curve ("validation" where beta is chosen on it).
+    """
     import matplotlib.pyplot as plt
 
     if axes is None:
@@ -453,7 +504,7 @@ def regularization_path(betas, neurons, train_error, test_error, objective, *, a
     axes[0].semilogx(betas, neurons, "o-")
     axes[0].set_ylabel("active neurons")
     axes[1].semilogx(betas, train_error, "o-", label="train")
-    axes[1].semilogx(betas, test_error, "s-", label="test")
+    axes[1].semilogx(betas, test_error, "s--", mfc="none", label=held_out)
     axes[1].set_ylabel("classification error")
     axes[1].legend()
     axes[2].loglog(betas, objective, "o-")

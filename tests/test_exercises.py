@@ -458,12 +458,13 @@ WRONG = {
                  "relative tolerance"),
                 (lambda U, V: int((np.linalg.norm(np.hstack([U, V]), axis=0) > 1e-7).sum()),
                  "absolute tolerance")],
-    "ex07.q4": [(lambda betas, errors: 1.0, "lowest held-out error"),
-                (lambda betas, errors: min(betas), "smallest beta"),
-                (lambda betas, errors: betas[int(np.argmax(errors))], "argmax"),
-                (lambda betas, errors: int(np.argmin(errors)), "index"),
-                (lambda betas, errors: betas[len(errors) - 1 - int(np.argmin(errors[::-1]))],
-                 "first beta")],
+    "ex07.q4": [(lambda b, v, t: b[int(np.argmin(v))], "a pair"),
+                (lambda b, v, t: (b[int(np.argmin(t))], min(t)), "by the test error"),
+                (lambda b, v, t: (b[int(np.argmin(v))], min(t)), "best test error"),
+                (lambda b, v, t: (b[int(np.argmin(v))], t[-1]), "at that beta"),
+                (lambda b, v, t: (b[int(np.argmin(v))], t[int(np.argmin(v))]), "ties"),
+                (lambda b, v, t: (b[int(np.argmax(v))], t[int(np.argmax(v))]), "highest"),
+                (lambda b, v, t: (int(np.argmin(v)), t[int(np.argmin(v))]), "index")],
     "ex08.q1": [(lambda W: _cut(W, "all"), "twice"),
                 (lambda W: _cut(W, "laplacian"), "divide by 4"),
                 (lambda W: float(np.triu(W, 1).sum()), "total weight"),
@@ -628,7 +629,11 @@ def test_registry_guards_any_new_check():
 
 
 def test_check_returns_none_and_names_unknown_exercises(capsys):
-    assert cl.grading.check("ex07.q4", lambda b, e: b[int(np.argmin(e))]) is None
+    def choose(b, v, t):
+        k = max((i for i in range(len(v)) if v[i] == min(v)), key=lambda i: b[i])
+        return b[k], t[k]
+
+    assert cl.grading.check("ex07.q4", choose) is None
     assert capsys.readouterr().out == "ex07.q4: correct\n"
     with pytest.raises(KeyError, match="no exercise called"):
         cl.grading.check("ex42.q1", abs)

@@ -3,6 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 import convexnn_lab as cl  # noqa: E402
 from convexnn_lab import plots, recovery  # noqa: E402
@@ -38,3 +39,80 @@ def test_path_plots():
     assert ax.get_ylim()[1] > 1
     fig, axes = plots.regularization_path([0.1, 1], [5, 2], [0, 0.1], [0.1, 0.2], [1, 2])
     assert len(axes) == 3
+
+
+def test_phase_transition_exact_and_sampled_agree_with_the_ordering():
+    # d = 2, n = 2..5: every pattern listed; the sampled program is a restriction of the
+    # exact one on the same X, so it recovers whenever the exact one does
+    exact = recovery.phase_transition(2, [2, 3, 5], trials=6, seed=3)
+    sampled = recovery.phase_transition(2, [2, 3, 5], trials=6, seed=3, patterns="sampled")
+    gated = recovery.phase_transition(2, [2, 3, 5], trials=6, seed=3, relaxed=True)
+    assert exact.deviations.shape == (6, 3) and exact.ns.tolist() == [2, 3, 5]
+    assert not (exact.outcomes & ~sampled.outcomes).any()
+    assert not (gated.outcomes & ~exact.outcomes).any()  # the relaxation recovers less
+    assert exact.rates[-1] == 1.0 and exact.crossing is not None
+    assert exact.clear(10)
+    assert exact.all_ones[:, 0].all()  # n <= d: the points always lie in a half-space
+    rate, outcomes = recovery.recovery_rate(5, 2, trials=6, seed=3, patterns="all")
+    assert outcomes == exact.outcomes[:, 2].tolist() and rate == exact.rates[2]
+
+
+def test_phase_transition_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="patterns"):
+        recovery.phase_transition(2, [3], trials=1, patterns="every")
+    with pytest.raises(ValueError, match="ns is empty"):
+        recovery.phase_transition(2, [], trials=1)
+    with pytest.raises(ValueError, match="ns"):
+        recovery.phase_transition(2, [0], trials=1)
+
+
+def test_without_the_skip_norm_the_program_recovers_trivially():
+    # the slide's objective: (w*, 0, 0) costs 0, so n = d already recovers
+    X, y, w = cl.datasets.planted_linear(4, 4, seed=1)
+    P = cl.enumerate_patterns(X)
+    assert recovery.planted_program(X, y, P, penalize_skip=False).recovered(w)
+    rate, _ = recovery.recovery_rate(3, 3, trials=8, seed=1, patterns="all",
+                                     penalize_skip=False)
+    low, _ = recovery.recovery_rate(3, 3, trials=8, seed=1, patterns="all")
+    assert rate == 1.0 and low < 1.0
+
+
+def test_wendel_probability_is_one_half_at_twice_the_dimension():
+    for d in range(1, 8):
+        assert recovery.half_space_probability(2 * d, d) == 0.5
+        assert recovery.half_space_probability(d, d) == 1.0
+    # Monte Carlo: Gaussian points in a half-space iff the all-ones pattern exists
+    rng = np.random.default_rng(0)
+    hits = [cl.enumerate_patterns(rng.standard_normal((5, 3))).all(axis=1).any()
+            for _ in range(400)]
+    assert abs(np.mean(hits) - recovery.half_space_probability(5, 3)) < 0.07
+
+
+def test_orthant_width_and_statistical_dimension():
+    for n in (1, 2, 8, 100):
+        delta, w = recovery.orthant_statistical_dimension(n), recovery.orthant_gaussian_width(n)
+        assert delta == n / 2 and w * w <= delta <= w * w + 1
+    assert np.isclose(recovery.orthant_gaussian_width(1), 1 / np.sqrt(2 * np.pi))
+    g = np.random.default_rng(1).standard_normal((40_000, 8))
+    assert abs(np.linalg.norm(np.maximum(g, 0), axis=1).mean()
+               - recovery.orthant_gaussian_width(8)) < 0.02
+
+
+def test_validation_split_is_stratified_and_disjoint():
+    ds = cl.load_dataset("breast_cancer", n_samples=150, seed=0)
+    fit, val = ds.validation_split(0.25, seed=0)
+    assert len(fit) + len(val) == len(ds.X_train) and not set(fit) & set(val)
+    assert set(ds.y_train[val]) == set(ds.y_train)
+    with pytest.raises(ValueError, match="val_size"):
+        ds.validation_split(1.5)
+
+
+def test_phase_transition_plot_has_a_panel_per_d_and_distinct_styles():
+    fig, axes = plots.phase_transition({3: {"a": ([3, 4], [0.0, 1.0]), "b": ([3, 4], [0.0, 1.0])},
+                                        4: {"a": ([4, 5], [0.5, 1.0])}})
+    assert len(axes) == 2
+    lines = [ln for ln in axes[0].get_lines() if ln.get_label() in ("a", "b")]
+    assert len({(ln.get_marker(), str(ln.get_linestyle())) for ln in lines}) == 2
+    assert "a" in [t.get_text() for t in axes[-1].get_legend().get_texts()]
+    import matplotlib.pyplot as plt
+    plt.close("all")

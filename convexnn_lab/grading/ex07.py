@@ -98,30 +98,47 @@ def _ex07_q3(answer):
                        "which is not right")
 
 
+def _q4_want(betas, val, test):
+    best = min(val)
+    k = max((i for i, e in enumerate(val) if e == best), key=lambda i: betas[i])
+    return betas[k], test[k]
+
+
 @register("ex07.q4", returns=Anything())
 def _ex07_q4(answer):
-    cases = [([0.1, 1.0, 10.0], [0.2, 0.05, 0.3]),
-             ([0.01, 0.1, 0.5, 10.0], [0.4, 0.3, 0.1, 0.5]),
-             ([0.5, 2.0, 8.0], [0.3, 0.2, 0.2]),
-             ([3.0, 1.0, 0.3], [0.1, 0.2, 0.3])]
-    for betas, errors in cases:
-        got = Number().convert(answer(list(betas), list(errors)))
-        best = min(errors)
-        first = next(b for b, e in zip(betas, errors) if e == best)
-        if got == first:
+    cases = [([0.1, 1.0, 10.0], [0.2, 0.05, 0.3], [0.04, 0.12, 0.2]),
+             ([0.01, 0.1, 0.5, 10.0], [0.4, 0.3, 0.1, 0.5], [0.3, 0.05, 0.15, 0.4]),
+             ([0.5, 2.0, 8.0], [0.3, 0.2, 0.2], [0.1, 0.25, 0.3]),
+             ([3.0, 1.0, 0.3], [0.1, 0.1, 0.3], [0.2, 0.15, 0.05])]
+    for betas, val, test in cases:
+        got = answer(list(betas), list(val), list(test))
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Feedback(f"return a pair (beta, test_error), got {got!r}")
+        beta, err = (Number().convert(v) for v in got)
+        want_beta, want_err = _q4_want(betas, val, test)
+        where = f"for betas {betas}, validation errors {val}, test errors {test}"
+        if beta == want_beta and err == want_err:
             continue
-        if got == min(betas):
-            raise Feedback(f"for betas {betas} you pick the smallest beta; pick the one "
-                           "with the lowest held-out error")
-        if got in betas and errors[betas.index(got)] == best:
-            raise Feedback("on ties return the first beta with the lowest error")
-        if got in betas and errors[betas.index(got)] == max(errors):
-            raise Feedback("you pick the highest held-out error: use argmin, not argmax")
-        if got not in betas and got == int(np.argmin(errors)):
+        by_test = _q4_want(betas, test, val)[0]
+        if beta == by_test and beta != want_beta:
+            raise Feedback(f"{where} you chose beta by the test error: choose it on the "
+                           "validation error, then look at the test error of that beta only")
+        if beta == want_beta and err == min(test) and err != want_err:
+            raise Feedback(f"{where} you report the best test error over all betas; report "
+                           "the test error of the chosen beta (the others were never chosen)")
+        if beta == want_beta:
+            raise Feedback(f"{where} the beta is right; the test error to report is the one "
+                           "at that beta")
+        if beta in betas and val[betas.index(beta)] == min(val):
+            raise Feedback("on ties of the validation error take the largest beta (the "
+                           "simplest network), whatever the order of betas")
+        if beta in betas and val[betas.index(beta)] == max(val):
+            raise Feedback("you pick the highest validation error: use the lowest")
+        if beta not in betas and int(beta) == beta and 0 <= beta < len(betas):
             raise Feedback("you return the index of the best beta; return the beta itself "
                            "(betas[index])")
-        raise Feedback(f"for betas {betas} and errors {errors} you pick {got}, which does "
-                       "not have the lowest held-out error")
+        raise Feedback(f"{where} you pick beta {beta:g}, which does not have the lowest "
+                       "validation error")
 
 
 @register("ex07.q6", kind="value", returns=Number())
