@@ -146,36 +146,43 @@ def _prox(W, step_beta):
 def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None):
     """Minimize smooth(W) + beta * sum_j ||W_j|| by FISTA with backtracking and restarts.
 
-    smooth(W) -> (value, gradient); check(W) -> True to stop (every `check_every`).
+    ``smooth(W, need_grad=True, image=None) -> (value, gradient or None, image)``, where
+    the image is linear in W (the prediction, or X W) and is used instead of a product
+    when given.  The extrapolated point's image is extrapolated from the last two
+    iterates' (``A Z = A W_new + c (A W_new - A W)``, both computed fresh), so an
+    iteration costs one product and one adjoint, not two products and one adjoint.
+    check(W, iteration) -> True to stop (every `check_every`).
     Returns W, L, iterations, stopped_by_check.
     """
     beta = prog.beta
     slack = 8 * prog.torch.finfo(W.dtype).eps  # rounding room in the line search
-    f_W, _ = smooth(W)
+    f_W, _, img_W = smooth(W, need_grad=False)
     F_W = f_W + beta * prog.reg(W)
-    Z, t = W, 1.0
+    Z, img_Z, t = W, img_W, 1.0
     it = 0
     for it in range(1, max_iter + 1):
-        f_Z, g_Z = smooth(Z)
+        f_Z, g_Z, _ = smooth(Z, image=img_Z)
         while True:
             W_new = _prox(Z - g_Z / L, beta / L)
             D = W_new - Z
-            f_new, _ = smooth(W_new, need_grad=False)
+            f_new, _, img_new = smooth(W_new, need_grad=False)
             if f_new <= f_Z + (g_Z * D).sum() + 0.5 * L * (D * D).sum() + slack * abs(f_Z):
                 break
             L *= 2.0
         F_new = f_new + beta * prog.reg(W_new)
         if F_new > F_W:  # restart: momentum stopped helping
-            Z, t = W, 1.0
+            Z, img_Z, t = W, img_W, 1.0
             L *= 0.9
             continue
         t_new = 0.5 * (1 + math.sqrt(1 + 4 * t * t))
-        Z = W_new + ((t - 1) / t_new) * (W_new - W)
-        W, F_W, t = W_new, F_new, t_new
+        c = (t - 1) / t_new
+        Z = W_new + c * (W_new - W)
+        img_Z = img_new + c * (img_new - img_W)
+        W, img_W, F_W, t = W_new, img_new, F_new, t_new
         L *= 0.95
         if bar is not None:
             bar.update(1)
-        if check is not None and it % check_every == 0 and check(W):
+        if check is not None and it % check_every == 0 and check(W, it):
             return W, L, it, True
     return W, L, it, False
 
@@ -295,14 +302,17 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
     status = "max_iterations"
     iters = 0
     if gated:
-        def smooth(W_, need_grad=True):
-            pred = prog.forward(W_)
+        def smooth(W_, need_grad=True, image=None):
+            pred = prog.forward(W_) if image is None else image
             val = prog.data_loss(pred)
             if not need_grad:
-                return comm.sum(val), None
-            return comm.sum(val, prog.adjoint(prog.loss_grad(pred)))  # one all-reduce
+                return comm.sum(val), None, pred
+            # one all-reduce for the value and the gradient
+            return (*comm.sum(val, prog.adjoint(prog.loss_grad(pred))), pred)
 
-        def check(W_):
+        def check(W_, iteration=None):
+            if iteration is not None:
+                state["iteration"] = iteration  # the history's iteration count
             obj, gap = certificate(W_, None)
             bar.set_postfix(gap=f"{gap:.2e}")
             if gap <= tol * max(abs(obj), 1e-300):
@@ -320,17 +330,17 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         last_support = -1
         inner = _INNER0
         while iters < options.max_iter:
-            def smooth(W_, need_grad=True, G_=Gamma, rho_=rho):
-                # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2, from one
-                # product X W and one adjoint (the program with cones is never chunked)
-                Z = prog.X @ W_
+            def smooth(W_, need_grad=True, image=None, G_=Gamma, rho_=rho):
+                # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2, from the
+                # image X W and one adjoint (the program with cones is never chunked)
+                Z = prog.X @ W_ if image is None else image
                 pred = (Z * prog.M).sum(dim=1)
                 pen = torch.clamp(G_ - rho_ * (prog.S * Z), min=0)
                 val = prog.data_loss(pred) + (0.5 / rho_) * torch.sum(pen ** 2)
                 if not need_grad:
-                    return comm.sum(val), None
-                return comm.sum(val, prog.X.T @ (prog.M * prog.loss_grad(pred)[:, None]
-                                                 - prog.S * pen))
+                    return comm.sum(val), None, Z
+                return (*comm.sum(val, prog.X.T @ (prog.M * prog.loss_grad(pred)[:, None]
+                                                   - prog.S * pen)), Z)
 
             W, L, k, _ = _fista(prog, W, smooth, L=L,
                                 max_iter=min(inner, options.max_iter - iters), bar=bar)

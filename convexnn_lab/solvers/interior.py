@@ -152,6 +152,26 @@ def _J(x):
     return _torch().cat([x[:1], -x[1:]])
 
 
+def _gram(Z, chunks=8):
+    """Z Z^T for Z of shape (n, q), exactly symmetric, from its lower block triangle.
+
+    The Newton system's n x n matrix is most of an iteration's flops (2 n^2 q); row
+    blocks times the rows above them compute (1 + 1/chunks) / 2 of them (breast_cancer,
+    n = 426, q = 6200: 0.049 s -> 0.035 s; digits, n = 1347, q = 3900: 0.28 s -> 0.16 s,
+    one thread).
+    """
+    torch = _torch()
+    n = Z.shape[0]
+    if n < 2 * chunks:
+        return Z @ Z.T
+    C = torch.empty((n, n), dtype=Z.dtype, device=Z.device)
+    edges = [round(i * n / chunks) for i in range(chunks + 1)]
+    for a, b in zip(edges[:-1], edges[1:]):
+        C[a:b, :b] = Z[a:b] @ Z[:b].T
+        C[:a, a:b] = C[a:b, :a].T
+    return C
+
+
 class _Breakdown(Exception):
     """A Newton system that round-off made indefinite."""
 
@@ -197,6 +217,12 @@ class _Data:
         self.nu = self.m * self.B + self.B  # degree of the cone
         self.e_q = torch.zeros((self.k, self.B), dtype=dt, device=device)
         self.e_q[0] = 1.0
+        # the rows' outer products x x^T, flattened (m, d^2): each block's cone Hessian
+        # X^T diag(c_j) X is then one GEMM row c^T XX; kept where they take less memory
+        # (and flops) than the (B, m, d) products X W_j of the other way (d <= B)
+        self.XX = None
+        if self.m and self.d <= self.B:
+            self.XX = (self.Xl[:, :, None] * self.Xl[:, None, :]).reshape(self.m, -1)
         self.A_cols = self.K_fixed = None
         if route == "columns":  # A as a matrix (n, Pd); A^T A once for the squared loss
             self.A_cols = (self.Dt[:, :, None] * self.X[:, None, :]).reshape(self.n, -1)
@@ -292,10 +318,21 @@ class _NewtonSystem:
         # T = I + Q^T Q with Q = diag(sqrt(z/s)) X W_u, a Gram matrix so that it stays
         # PSD in floating point; where its Cholesky fails, a QR of [I; Q] gives the
         # factor without forming the square
-        Q = (prog.Xl @ Wm[:, 1:, :]) * torch.sqrt(pt.z_l / pt.s_l).T[:, :, None]  # (B, m, k)
-        T = Q.transpose(1, 2) @ Q + eye_k
+        def cone_rows():  # (B, m, k)
+            return (prog.Xl @ Wm[:, 1:, :]) * torch.sqrt(pt.z_l / pt.s_l).T[:, :, None]
+
+        if prog.XX is not None:  # W_u^T (X^T diag(z/s) X) W_u, the Hessians by one GEMM
+            Wu = Wm[:, 1:, :]
+            Hc = ((pt.z_l / pt.s_l).T @ prog.XX).view(B, d, d)
+            T = Wu.transpose(1, 2) @ Hc @ Wu
+            T = 0.5 * (T + T.transpose(1, 2)) + eye_k
+            Q = None
+        else:
+            Q = cone_rows()
+            T = Q.transpose(1, 2) @ Q + eye_k
         LT, info = torch.linalg.cholesky_ex(T)
         if int(info.max()) > 0:
+            Q = cone_rows() if Q is None else Q
             LT = torch.linalg.qr(torch.cat([eye_k, Q], dim=1), mode="r")[1].transpose(1, 2)
         self.LT = LT
         # (block inverse)_uu = R R^T with R = (W L_T^-T)[1:]; F_i sums the blocks of
@@ -309,7 +346,7 @@ class _NewtonSystem:
             self.sh = h.sqrt()
             Z = (prog.X @ self.Rf.transpose(1, 2)).transpose(0, 1) * prog.Dt[:, :, None]
             Z = Z.reshape(prog.n, P * d) * self.sh[:, None]  # Dt_i * X Rf_i^T
-            C = Z @ Z.T
+            C = _gram(Z)
             C.diagonal().add_(1.0)
         else:  # F^-1 + A^T diag(h) A, (Pd, Pd)
             C = (prog.K_fixed.clone() if prog.K_fixed is not None
