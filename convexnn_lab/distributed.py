@@ -203,6 +203,9 @@ class Cluster:
         Seconds per step of a ring all-reduce (``2 (k - 1)`` steps).
     note : str
         Where the numbers come from.
+    memory : float
+        Bytes of memory on one device (inf: not modelled), to compare with the
+        ``memory`` of :func:`iteration_model`.
     """
 
     name: str
@@ -210,15 +213,17 @@ class Cluster:
     bandwidth: float
     latency: float
     note: str = ""
+    memory: float = float("inf")
 
 
 # assumed parameters, orders of magnitude from vendor figures (not measured here)
 CLUSTERS = (
     Cluster("GPUs in one node (NVLink)", flops=30e12, bandwidth=200e9, latency=10e-6,
             note="assumed: float64 matrix products at about half an H100's 67 TFLOP/s peak; "
-                 "NCCL all-reduce bus bandwidth 200 GB/s"),
+                 "NCCL all-reduce bus bandwidth 200 GB/s; 80 GB per device (H100 SXM)",
+            memory=80e9),
     Cluster("GPU nodes (InfiniBand)", flops=30e12, bandwidth=20e9, latency=30e-6,
-            note="assumed: the same GPUs, one per node, on a 200 Gb/s link"),
+            note="assumed: the same GPUs, one per node, on a 200 Gb/s link", memory=80e9),
 )
 
 

@@ -5,7 +5,7 @@ any scale: gated ReLU with convolutional gates (random filters on random patches
 squared loss on one-hot targets, one group norm per (pattern, class) block (the
 one-vs-all restriction of the vector-output program, chapter 6 "Vector outputs"),
 solved by FISTA; beside it the cone-constrained ReLU program, and the non-convex
-network of the same width trained with Adam and with SGD, each learning rate chosen
+network with as many neurons as gates trained with Adam and with SGD, each rate chosen
 on a validation split of the training rows, all on the same data.
 :func:`optimizer_sensitivity` measures how much each result moves with the
 optimizer's settings.
@@ -320,9 +320,13 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
                           _acc(gated_predict(Xte, G, sol), data.y_test)))
             if sol.status == "optimal":
                 break
+    # one neuron per nonzero (gate, class) block: each feeds a single class
+    neurons = int(sum(len(s.active_blocks()) for s in sol.solutions))
     runs.append(Run(f"convex gated ReLU, FISTA, {len(patterns)} conv gates", device, elapsed,
                     sol.objective, curve[-1][1], curve[-1][2],
-                    f"{sol.status}, gap <= tol: {sol.relative_gap <= tol}", curve))
+                    f"{sol.status}, gap <= tol: {sol.relative_gap <= tol}; {neurons} neurons "
+                    f"(nonzero blocks of {len(patterns)} gates x {c} classes, one class each)",
+                    curve))
 
     # convex ReLU with cone constraints, fewer patterns
     rp = patterns[:relu_patterns]
@@ -351,7 +355,7 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
                               batch, seed, on_checkpoint=record)
         runs.append(Run(f"non-convex, {opt} (lr={search.chosen:g} chosen on validation)",
                         "cpu", clock[0], net.objective(X, Y, beta), curve[-1][1], curve[-1][2],
-                        f"width {n_patterns}", curve, search))
+                        f"{n_patterns} neurons, each feeding all {c} classes", curve, search))
     return runs
 
 

@@ -463,7 +463,8 @@ def phase_transition(panels: dict, *, axes=None):
     ----------
     panels : dict
         ``{d: {label: (ns, rates)}}``; each label is drawn with its own marker and line
-        style, in the same style in every panel; a dashed vertical line marks n = 2d.
+        style, in the same style in every panel; a dashed vertical line marks n = 2d
+        and a grey horizontal one the rate 1/2, each with its legend entry.
     axes : sequence of matplotlib Axes, optional
         One per panel.
     """
@@ -480,7 +481,7 @@ def phase_transition(panels: dict, *, axes=None):
         for label, (ns, rates) in curves.items():
             _styled(ax, ns, rates, labels.index(label), label)
         ax.axvline(2 * d, color="0.5", ls="--", lw=0.8, label="n = 2d")
-        ax.axhline(0.5, color="0.8", lw=0.6)
+        ax.axhline(0.5, color="0.8", lw=0.6, label="rate 1/2")
         ax.set_title(f"d = {d}")
         ax.set_xlabel("n (samples)")
         ax.set_ylim(-0.05, 1.05)
@@ -490,10 +491,12 @@ def phase_transition(panels: dict, *, axes=None):
 
 
 def regularization_path(betas, neurons, train_error, test_error, objective, *, axes=None,
-                        held_out="test"):
+                        held_out="test", fitted="train"):
     """Active neurons, errors and objective along a path of beta (chapter 7).
 
-    `held_out` names the second error curve ("validation" where beta is chosen on it).
+    `fitted` names the first error curve, on the rows the programs were solved on
+    ("fit (84 rows)" where a validation split was carved from the training rows);
+    `held_out` names the second ("validation" where beta is chosen on it).
     """
     import matplotlib.pyplot as plt
 
@@ -503,7 +506,7 @@ def regularization_path(betas, neurons, train_error, test_error, objective, *, a
         fig = axes[0].figure
     axes[0].semilogx(betas, neurons, "o-")
     axes[0].set_ylabel("active neurons")
-    axes[1].semilogx(betas, train_error, "o-", label="train")
+    axes[1].semilogx(betas, train_error, "o-", label=fitted)
     axes[1].semilogx(betas, test_error, "s--", mfc="none", label=held_out)
     axes[1].set_ylabel("classification error")
     axes[1].legend()

@@ -32,7 +32,9 @@ from .patterns import enumerate_patterns, sample_patterns
 __all__ = [
     "PhaseTransition",
     "PlantedSolution",
+    "half_space_frequency",
     "half_space_probability",
+    "in_open_half_space",
     "orthant_gaussian_width",
     "orthant_statistical_dimension",
     "phase_transition",
@@ -317,6 +319,48 @@ def half_space_probability(n: int, d: int) -> float:
     """
     n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
     return sum(math.comb(n - 1, k) for k in range(min(d, n))) / 2 ** (n - 1)
+
+
+def in_open_half_space(X) -> bool:
+    """Whether the rows of X lie in an open half-space: ``X u > 0`` for some u.
+
+    Decided by the linear program ``find u with X u >= 1`` (feasible iff some u has
+    ``X u > 0``, by scaling), with SciPy's HiGHS; for X in general position this is
+    the event that X has the all-ones pattern.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+    """
+    from scipy.optimize import linprog
+
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or not np.isfinite(X).all():
+        raise ValueError(f"X must be a finite 2-D array (n, d), got shape {X.shape}")
+    n, d = X.shape
+    res = linprog(np.zeros(d), A_ub=-X, b_ub=-np.ones(n), bounds=[(None, None)] * d,
+                  method="highs")
+    if res.status not in (0, 2):  # 0: feasible, 2: infeasible
+        raise RuntimeError(f"the half-space LP stopped with status {res.status}: "
+                           f"{res.message}")
+    return bool(res.status == 0)
+
+
+def half_space_frequency(n: int, d: int, trials: int = 1000, seed: int = 0) -> float:
+    """Fraction of `trials` Gaussian (n, d) matrices whose rows lie in an open half-space.
+
+    The Monte Carlo side of :func:`half_space_probability`, with draws independent of
+    those of :func:`phase_transition`: each (seed, n, d) has its own generator, so the
+    frequencies at different n are independent (not the same points with rows added).
+    One standard error is ``sqrt(p (1 - p) / trials)``.
+    """
+    n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
+    trials = check_positive_int(trials, "trials")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    rng = np.random.default_rng([int(seed), n, d])
+    return float(np.mean([in_open_half_space(rng.standard_normal((n, d)))
+                          for _ in range(trials)]))
 
 
 def orthant_statistical_dimension(n: int) -> float:

@@ -209,3 +209,14 @@ def test_the_model_crossover_is_where_k_devices_start_to_win():
     assert limit <= cd.crossover_rows(10**6, 10**6, 2, cluster) <= limit * (1 + 1e-5) + 1
     model = cd.iteration_model(50_000, 3073, 4096, 1, cluster)
     assert model["communicate"] == 0 and model["speedup"] == 1
+
+
+def test_the_assumed_clusters_say_how_much_memory_a_device_has():
+    for cluster in cd.CLUSTERS:
+        assert 0 < cluster.memory < float("inf")
+        cifar = cd.iteration_model(50_000, 3073, 4096, 1, cluster)["memory"]
+        imagenet = cd.iteration_model(1_281_167, 3073, 4096, 1, cluster)["memory"]
+        assert cifar < cluster.memory < imagenet  # the chapter 6 statements
+    half = cd.iteration_model(50_000, 3073, 4096, 2, cd.CLUSTERS[0], dtype_bytes=4)
+    full = cd.iteration_model(50_000, 3073, 4096, 2, cd.CLUSTERS[0])
+    assert half["bytes"] * 2 == full["bytes"]

@@ -152,7 +152,12 @@ def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
     # (a gap certified against another program, a missing penalty term, another beta)
     exact = cl.solve_convex(X, Y, beta, P, gated=True, solver="cvxpy", progress=False)
     assert exact.objective * (1 - 1e-7) <= gated.objective <= exact.objective * (1 + tol)
-    assert gated.note == "optimal, gap <= tol: True"
+    status, count = gated.note.split("; ")
+    assert status == "optimal, gap <= tol: True"
+    # one neuron per nonzero (gate, class) block, at most width x classes of them
+    k = int(count.split()[0])
+    assert 0 < k <= 10 * width
+    assert count == f"{k} neurons (nonzero blocks of {width} gates x 10 classes, one class each)"
     # train and test accuracy swapped, or scored against the wrong labels; one point may
     # flip between two solutions this close, hence the tolerance of one sample
     train = np.mean(exact.predict().argmax(axis=1) == data.y_train)
@@ -186,7 +191,7 @@ def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
         assert np.isclose(run.objective, final.objective(X, Y, beta), rtol=1e-9)
         assert (run.train_accuracy, run.test_accuracy) == \
             (final.accuracy(X, data.y_train), final.accuracy(Xte, data.y_test))
-        assert run.note == f"width {width}"
+        assert run.note == f"{width} neurons, each feeding all 10 classes"
         assert len(run.curve) == checkpoints
 
     for run in runs:

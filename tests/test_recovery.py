@@ -39,6 +39,11 @@ def test_path_plots():
     assert ax.get_ylim()[1] > 1
     fig, axes = plots.regularization_path([0.1, 1], [5, 2], [0, 0.1], [0.1, 0.2], [1, 2])
     assert len(axes) == 3
+    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["train", "test"]
+    fig, axes = plots.regularization_path([0.1, 1], [5, 2], [0, 0.1], [0.1, 0.2], [1, 2],
+                                          held_out="validation", fitted="fit (84 rows)")
+    assert ([t.get_text() for t in axes[1].get_legend().get_texts()]
+            == ["fit (84 rows)", "validation"])
 
 
 def test_phase_transition_exact_and_sampled_agree_with_the_ordering():
@@ -88,6 +93,20 @@ def test_wendel_probability_is_one_half_at_twice_the_dimension():
     assert abs(np.mean(hits) - recovery.half_space_probability(5, 3)) < 0.07
 
 
+def test_half_space_lp_agrees_with_the_all_ones_pattern_and_wendel():
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        X = rng.standard_normal((6, 3))
+        assert recovery.in_open_half_space(X) == cl.enumerate_patterns(X).all(axis=1).any()
+    assert recovery.in_open_half_space(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    assert not recovery.in_open_half_space(np.array([[1.0, 0.0], [-1.0, 0.0]]))
+    p = recovery.half_space_probability(6, 3)
+    freq = recovery.half_space_frequency(6, 3, trials=400, seed=1)
+    assert abs(freq - p) < 4 * np.sqrt(p * (1 - p) / 400)
+    with pytest.raises(ValueError, match="seed"):
+        recovery.half_space_frequency(6, 3, trials=2, seed=-1)
+
+
 def test_orthant_width_and_statistical_dimension():
     for n in (1, 2, 8, 100):
         delta, w = recovery.orthant_statistical_dimension(n), recovery.orthant_gaussian_width(n)
@@ -113,6 +132,7 @@ def test_phase_transition_plot_has_a_panel_per_d_and_distinct_styles():
     assert len(axes) == 2
     lines = [ln for ln in axes[0].get_lines() if ln.get_label() in ("a", "b")]
     assert len({(ln.get_marker(), str(ln.get_linestyle())) for ln in lines}) == 2
-    assert "a" in [t.get_text() for t in axes[-1].get_legend().get_texts()]
+    legend = [t.get_text() for t in axes[-1].get_legend().get_texts()]
+    assert "a" in legend and "n = 2d" in legend and "rate 1/2" in legend
     import matplotlib.pyplot as plt
     plt.close("all")

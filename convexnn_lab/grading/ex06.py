@@ -95,7 +95,7 @@ def _ex06_q3(answer):
                                "question asks for gated ReLU (gated=True)")
             if np.isclose(obj * c, ref, rtol=1e-5):
                 raise Feedback(f"{where} you averaged the classes' objectives; the vector "
-                               "objective is their sum (Q5)")
+                               "objective is their sum (Q4)")
             close(obj, ref, f"{where} the vector-output objective", rtol=1e-5)
         if got.shape != labels.shape:
             raise Feedback(f"{where} return one label per training point (shape ({n},)), "
@@ -118,8 +118,8 @@ def _ex06_q3(answer):
                        "the largest output sum_i D_i X u_ic")
 
 
-@register("ex06.q6", kind="value", returns=Integer())
-def _ex06_q6(prediction):
+@register("ex06.q5", kind="value", returns=Integer())
+def _ex06_q5(prediction):
     from ..patterns import conv_gates
 
     G = conv_gates((3, 32, 32), 5, rng=0)
