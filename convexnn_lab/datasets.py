@@ -28,6 +28,7 @@ __all__ = [
     "planted_relu",
     "spiral",
     "toy",
+    "validation_split",
 ]
 
 BUNDLED = ("breast_cancer", "digits", "wine", "diabetes", "iris")
@@ -69,37 +70,61 @@ class Dataset:
     def validation_split(self, val_size: float = 0.25, seed=0):
         """Carve a validation set out of the training rows (the test rows stay unseen).
 
-        Parameters
-        ----------
-        val_size : float in (0, 1)
-            Fraction of the training rows held out for validation.
-        seed : int >= 0, Generator or None
-
-        Returns
-        -------
-        fit, val : ndarray of int
-            Row indices into ``X_train`` (stratified by class for classification);
-            choose hyperparameters on ``X_train[val]``, then report the test error once.
-
-        Raises
-        ------
-        ValueError
-            If `val_size` is outside (0, 1).
+        :func:`validation_split` on the training rows, stratified by class for
+        classification; choose hyperparameters on ``X_train[val]``, then report the test
+        error once.  Returns ``fit, val``, row indices into ``X_train``.
         """
-        from sklearn.model_selection import train_test_split
+        labels = self.y_train if self.task == "classification" else None
+        return validation_split(len(self.X_train), val_size, seed=seed, labels=labels,
+                                name="val_size")
 
-        if isinstance(val_size, bool) or not isinstance(val_size, numbers.Real) \
-                or not 0 < val_size < 1:
-            raise ValueError(f"val_size must be a fraction in (0, 1) such as 0.25, got "
-                             f"{val_size!r}")
-        seed = check_seed(seed)
-        if isinstance(seed, np.random.Generator) or seed is None:
-            seed = int(np.random.default_rng(seed).integers(2**31))
-        idx = np.arange(len(self.X_train))
-        strat = self.y_train if self.task == "classification" else None
-        fit, val = train_test_split(idx, test_size=val_size, random_state=seed,
-                                    stratify=strat)
-        return np.sort(fit), np.sort(val)
+
+def validation_split(n: int, fraction: float = 0.25, *, seed=0, labels=None,
+                     name: str = "fraction"):
+    """Rows to fit on and rows to validate on: a seeded random split of ``range(n)``.
+
+    Parameters
+    ----------
+    n : int >= 2
+        Number of training rows.
+    fraction : float in (0, 1)
+        Share of the rows held out, ``round(fraction * n)`` of them (at least one row on
+        each side).
+    seed : None, int >= 0 or numpy.random.Generator
+    labels : array_like of shape (n,), optional
+        Class labels: the split keeps their proportions on both sides (stratified).
+    name : str
+        The caller's name for `fraction`, for the error message.
+
+    Returns
+    -------
+    fit, val : sorted int ndarrays, disjoint, together ``range(n)``
+
+    Raises
+    ------
+    ValueError
+        If `fraction` is not in (0, 1) or leaves a side empty.
+    """
+    n = check_positive_int(n, "n", minimum=2)
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
+            or not 0 < fraction < 1:
+        raise ValueError(f"{name} must be a fraction in (0, 1) of the training rows, such as "
+                         f"0.25, got {fraction!r}")
+    n_val = round(fraction * n)
+    if not 1 <= n_val <= n - 1:
+        raise ValueError(f"{name}={fraction} of {n} rows leaves {n_val} rows to validate and "
+                         f"{n - n_val} to fit; pick a fraction that keeps both above 0")
+    seed = check_seed(seed)
+    if labels is None:
+        perm = np.random.default_rng(seed).permutation(n)
+        return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    from sklearn.model_selection import train_test_split
+
+    if isinstance(seed, np.random.Generator) or seed is None:
+        seed = int(np.random.default_rng(seed).integers(2**31))
+    fit, val = train_test_split(np.arange(n), test_size=fraction, random_state=seed,
+                                stratify=np.asarray(labels))
+    return np.sort(fit), np.sort(val)
 
 
 def add_bias(X) -> np.ndarray:

@@ -19,15 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import (check_choice, check_optional_count, check_positive_int,
-                          check_seed)
-from .datasets import add_bias, load_cifar10, load_dataset
+from ._validation import check_choice, check_optional_count, check_seed
+from .datasets import add_bias, load_cifar10, load_dataset, validation_split
 from .nonconvex import train_nonconvex
 from .patterns import sample_patterns
 from .solvers import solve_convex
 
 __all__ = ["ImageData", "image_data", "one_hot", "gated_predict", "Run", "compare_training",
-           "validation_split", "LrSearch", "tune_learning_rate", "ADAM_LRS", "SGD_LRS",
+           "LrSearch", "tune_learning_rate", "ADAM_LRS", "SGD_LRS",
            "SensitivityRow", "Sensitivity", "optimizer_sensitivity", "CONVEX_SETTINGS",
            "ADAM_SETTINGS"]
 
@@ -127,38 +126,6 @@ def _acc(scores, labels):
     return float(np.mean(np.asarray(scores).argmax(axis=1) == labels))
 
 
-def validation_split(n: int, fraction: float = 0.25, *, seed=0):
-    """Rows to fit on and rows to validate on, a random split of ``range(n)``.
-
-    Parameters
-    ----------
-    n : int >= 2
-        Number of training rows.
-    fraction : float in (0, 1)
-        Share of the rows held out (at least one row on each side).
-    seed : None, int >= 0 or numpy.random.Generator
-
-    Returns
-    -------
-    fit, validation : sorted int ndarrays, disjoint, together ``range(n)``
-
-    Raises
-    ------
-    ValueError
-        If `fraction` is not in (0, 1) or leaves a side empty.
-    """
-    n = check_positive_int(n, "n", minimum=2)
-    if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
-        raise ValueError(f"validation must be a fraction in (0, 1) of the training rows, "
-                         f"got {fraction!r}")
-    n_val = round(fraction * n)
-    if not 1 <= n_val <= n - 1:
-        raise ValueError(f"validation={fraction} of {n} rows leaves {n_val} rows to validate "
-                         f"and {n - n_val} to fit; pick a fraction that keeps both above 0")
-    perm = np.random.default_rng(check_seed(seed)).permutation(n)
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
-
-
 @dataclass
 class LrSearch:
     """A learning-rate grid searched on a validation split of the training rows.
@@ -223,7 +190,7 @@ def tune_learning_rate(X, Y, labels, width: int, beta: float, *, optimizer="adam
     steps, checkpoints, batch_size, seed
         As in :func:`compare_training` (the same training procedure).
     validation : float in (0, 1)
-        Share of the rows held out (:func:`validation_split`, seeded by `seed`).
+        Share of the rows held out (:func:`convexnn_lab.datasets.validation_split`, seeded by `seed`).
 
     Returns
     -------
@@ -240,7 +207,7 @@ def tune_learning_rate(X, Y, labels, width: int, beta: float, *, optimizer="adam
     if not lrs or any(b <= a for a, b in zip(lrs, lrs[1:])):
         raise ValueError(f"lrs must be a non-empty increasing grid of rates, got {lrs}")
     labels = np.asarray(labels)
-    fit, val = validation_split(len(X), validation, seed=seed)
+    fit, val = validation_split(len(X), validation, seed=seed, name="validation")
     beta_fit = beta * len(fit) / len(X)
     accs, errs = [], []
     for lr in lrs:

@@ -84,17 +84,17 @@ def _scores(X, Y, labels, fit, val, width, beta, optimizer, lr, steps, checkpoin
 
 
 def test_validation_split_is_a_seeded_partition():
-    fit, val = images.validation_split(40, 0.25, seed=3)
+    fit, val = cl.datasets.validation_split(40, 0.25, seed=3)
     assert len(val) == 10 and len(fit) == 30
     assert sorted(np.concatenate([fit, val])) == list(range(40))
-    again = images.validation_split(40, 0.25, seed=3)
+    again = cl.datasets.validation_split(40, 0.25, seed=3)
     assert np.array_equal(again[1], val)
-    assert not np.array_equal(images.validation_split(40, 0.25, seed=4)[1], val)
+    assert not np.array_equal(cl.datasets.validation_split(40, 0.25, seed=4)[1], val)
     for bad in (0, 1, 1.5, -0.1):
         with pytest.raises(ValueError, match="validation"):
-            images.validation_split(40, bad)
+            cl.datasets.validation_split(40, bad, name="validation")
     with pytest.raises(ValueError, match="keeps both"):
-        images.validation_split(2, 0.1)
+        cl.datasets.validation_split(2, 0.1)
 
 
 def test_learning_rate_is_chosen_on_validation_rows_only():
@@ -107,7 +107,7 @@ def test_learning_rate_is_chosen_on_validation_rows_only():
     search = images.tune_learning_rate(X, Y, data.y_train, width, beta, optimizer="sgd",
                                        lrs=grid, steps=steps, batch_size=32, validation=0.25,
                                        seed=0)
-    fit, val = images.validation_split(60, 0.25, seed=0)
+    fit, val = cl.datasets.validation_split(60, 0.25, seed=0)
     assert (search.n_fit, search.n_validation) == (len(fit), len(val))
     expected = [_scores(X, Y, data.y_train, fit, val, width, beta, "sgd", lr, steps, 1, 32)
                 for lr in grid]
