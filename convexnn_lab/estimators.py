@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
@@ -34,16 +36,29 @@ class _ConvexBase(BaseEstimator):
             check_classification_targets(y)
         check_positive_int(self.n_patterns, "n_patterns")
         check_seed(self.random_state, "random_state")
+        check_choice(self.pattern_method, "pattern_method", PATTERN_METHODS)
+        if self.time_limit is not None:
+            if isinstance(self.time_limit, bool) or not isinstance(
+                    self.time_limit, numbers.Real) or not self.time_limit > 0:
+                raise ValueError(f"time_limit must be a number of seconds > 0 or None, got "
+                                 f"{self.time_limit!r}")
+            if self.pattern_method != "priced":
+                raise ValueError(f"time_limit bounds pattern pricing (pattern_method="
+                                 f"'priced'); pattern_method={self.pattern_method!r} solves "
+                                 "once: drop time_limit or use pattern_method='priced'")
         return X, y
 
-    def _fit_scalar(self, Xd, target, loss):
-        check_choice(self.pattern_method, "pattern_method", PATTERN_METHODS)
+    def _share_of_time(self, programs: int):
+        """Each output program's share of `time_limit` (None: no limit)."""
+        return None if self.time_limit is None else self.time_limit / programs
+
+    def _fit_scalar(self, Xd, target, loss, time_limit=None):
         if self.pattern_method == "priced":
             # column generation: start from n_patterns Gaussian patterns, add priced ones
             report = train_convex(Xd, target, self.beta, activation=self.activation,
                                   alpha=self.alpha, loss=loss, gated=self.gated,
                                   solver=self.solver, initial_patterns=self.n_patterns,
-                                  seed=self.random_state)
+                                  time_limit=time_limit, seed=self.random_state)
             self.pricing_reports_.append(report)
             return report.solution
         patterns = sample_patterns(Xd, self.n_patterns, method=self.pattern_method,
@@ -78,6 +93,11 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         "priced" (default): :func:`train_convex`, patterns priced from the dual
         (column generation), so the program is not a restriction to a random sample;
         the others solve once on sampled patterns (faster, a restriction).
+    time_limit : float, optional
+        Seconds for pattern pricing (``pattern_method="priced"``), shared equally by the
+        output programs (one per class beyond two); checked after each round, so a fit can
+        overrun it by one round.  ``pricing_reports_`` says "time_limit" where it stopped
+        pricing: the network is then the best found so far, not a proven optimum.
     random_state : None, int >= 0 or numpy.random.Generator
         Seed of the pattern sampling.
 
@@ -92,7 +112,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
 
     def __init__(self, beta=1e-2, n_patterns=50, activation="relu", alpha=0.01,
                  gated=False, fit_intercept=True, solver="auto",
-                 pattern_method="priced", random_state=0):
+                 pattern_method="priced", time_limit=None, random_state=0):
         self.beta = beta
         self.n_patterns = n_patterns
         self.activation = activation
@@ -101,6 +121,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.pattern_method = pattern_method
+        self.time_limit = time_limit
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -115,7 +136,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         X, y = self._check_fit_input(X, y, regression=True)
         self.pricing_reports_ = []
         Xd = self._design(X)
-        self.solution_ = self._fit_scalar(Xd, y, "squared")
+        self.solution_ = self._fit_scalar(Xd, y, "squared", self._share_of_time(1))
         self.network_ = self.solution_.network()
         self.n_neurons_ = self.network_.width
         self.n_features_in_ = X.shape[1]
@@ -147,7 +168,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
 
     def __init__(self, beta=1e-2, n_patterns=50, activation="relu", alpha=0.01,
                  gated=False, fit_intercept=True, loss="squared", solver="auto",
-                 pattern_method="priced", random_state=0):
+                 pattern_method="priced", time_limit=None, random_state=0):
         self.beta = beta
         self.n_patterns = n_patterns
         self.activation = activation
@@ -157,6 +178,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
         self.loss = loss
         self.solver = solver
         self.pattern_method = pattern_method
+        self.time_limit = time_limit
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -176,7 +198,8 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
         self.pricing_reports_ = []
         Xd = self._design(X)
         targets = ([self.classes_[1]] if len(self.classes_) == 2 else self.classes_)
-        self.solutions_ = [self._fit_scalar(Xd, np.where(y == c, 1.0, -1.0), self.loss)
+        share = self._share_of_time(len(targets))
+        self.solutions_ = [self._fit_scalar(Xd, np.where(y == c, 1.0, -1.0), self.loss, share)
                            for c in targets]
         self.networks_ = [s.network() for s in self.solutions_]
         self.n_neurons_ = sum(net.width for net in self.networks_)

@@ -83,3 +83,20 @@ def test_targets_are_checked_by_scikit_learn():
         cl.ConvexReLURegressor(n_patterns=4).fit(X, np.where(y > 0, 1.0, np.nan))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         cl.ConvexReLURegressor(n_patterns=4).fit(X, y[:5])
+
+
+def test_time_limit_stops_pricing_and_says_so():
+    ds = cl.load_dataset("iris", n_samples=60)
+    clf = cl.ConvexReLUClassifier(beta=0.1, n_patterns=2, time_limit=1e-6).fit(ds.X_train,
+                                                                              ds.y_train)
+    # one program per class, each stopped after its first round with violations left
+    assert len(clf.pricing_reports_) == 3
+    for report in clf.pricing_reports_:
+        assert report.status == "time_limit" and len(report.rounds) == 1
+        assert report.rounds[0].best_ratio > 1
+    for bad in (0, -1.0, True, "10"):
+        with pytest.raises(ValueError, match="time_limit"):
+            cl.ConvexReLUClassifier(time_limit=bad).fit(ds.X_train, ds.y_train)
+    with pytest.raises(ValueError, match="time_limit bounds pattern pricing"):
+        cl.ConvexReLURegressor(time_limit=5.0, pattern_method="gaussian").fit(
+            ds.X_train, ds.X_train[:, 0])
