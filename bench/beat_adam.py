@@ -1,6 +1,6 @@
 """Benchmark: time to beat Adam, convex training with priced patterns against Adam's lr grid.
 
-    python bench/beat_adam.py [--beta 0.1] [--only breast] [--long] [--json bench/results/beat_adam.json]
+    python bench/beat_adam.py [--beta 0.1] [--only breast] [--long] [--json out.json]
     python bench/beat_adam.py --device cuda --adam-device cuda,cpu   # on a GPU machine
 
 On every benchmark set (those of ``bench/solvers.py``, bias column added), the same

@@ -190,7 +190,8 @@ def tune_learning_rate(X, Y, labels, width: int, beta: float, *, optimizer="adam
     steps, checkpoints, batch_size, seed
         As in :func:`compare_training` (the same training procedure).
     validation : float in (0, 1)
-        Share of the rows held out (:func:`convexnn_lab.datasets.validation_split`, seeded by `seed`).
+        Share of the rows held out (:func:`convexnn_lab.datasets.validation_split`,
+        seeded by `seed`).
 
     Returns
     -------
