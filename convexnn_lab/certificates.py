@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize_scalar, nnls
 
+from ._comm import LOCAL
 from .losses import loss_parts
 from .program import FEASIBILITY_RTOL, ConvexProgram
 
@@ -201,20 +202,30 @@ def _cone_correlation(program, lam, which, comm):
     for k, i in enumerate(idx):
         if not G[k].any():
             continue
+        A = X * program.signs[:, i, None]  # rows a_k of A_i = (2 D_i - I) X, (n, d)
         if sharded:
-            A = X * program.signs[:, i, None]  # this rank's rows a_k of A_i
-            (plus, ok1), (minus, ok2) = (_sharded_nnls(A, -G[k], comm),
-                                         _sharded_nnls(A, G[k], comm))
+            (plus, ok1), (minus, ok2) = (_active_set_nnls(A, -G[k], comm),
+                                         _active_set_nnls(A, G[k], comm))
             out[k], exact = max(plus, minus), exact and ok1 and ok2
             continue
-        At = (X * program.signs[:, i, None]).T  # A_i^T = X^T (2 D_i - I), (d, n)
-        out[k] = max(nnls(At, -G[k])[1], nnls(At, G[k])[1])
+        values = []
+        for b in (-G[k], G[k]):
+            # the active-set loop touches only the rows it needs (digits, n = 1347:
+            # 0.56 s against scipy's 0.92 s for 40 patterns); scipy's NNLS over every
+            # row where it stops short of its optimality check
+            value, ok = _active_set_nnls(A, b, LOCAL)
+            values.append(value if ok else nnls(A.T, b)[1])
+        out[k] = max(values)
     return out, exact
 
 
-def _sharded_nnls(A, b, comm):
+def _active_set_nnls(A, b, comm):
     """``min_{mu >= 0} ||A^T mu - b||`` over the rows a_k of A (this rank's, (n_r, d)) and
-    every other rank's: (value, exact)."""
+    every other rank's (``LOCAL``: one process): (value, exact).
+
+    Starts from no rows and adds, each round, the d rows that would lower the residual
+    most, solving the NNLS on the rows taken; exact once no row would lower it, else
+    (after ``SHARDED_NNLS_ROUNDS``) an upper bound."""
     norms = np.linalg.norm(A, axis=1)
     scale = 1e-9 * float(np.linalg.norm(b))
     taken = np.zeros(len(A), dtype=bool)
