@@ -39,9 +39,10 @@ from .solvers.budget import memory_estimate
 __all__ = ["CLUSTERS", "Cluster", "crossover_rows", "iteration_model", "main", "run_local",
            "shard_rows", "solve_shard"]
 
-# flops per row and block of one first-order iteration: forward products X W at the
-# extrapolated point and at the line-search point, one adjoint (2 flops a multiply-add)
-FLOPS_PER_ITERATION = 6
+# flops per row and block of one first-order iteration: the forward product X W at the
+# line-search point and one adjoint (2 flops a multiply-add); the extrapolated point's
+# product is extrapolated from the iterates' (solvers.first_order._fista)
+FLOPS_PER_ITERATION = 4
 # all-reduces per iteration: the gradient (with the loss) and the line search's loss
 ALLREDUCES_PER_ITERATION = 2
 
@@ -265,9 +266,10 @@ def crossover_rows(d: int, P: int, k: int, cluster: Cluster, *, gated: bool = Tr
                    dtype_bytes: int = 8) -> int:
     """The fewest rows n from which k devices beat one, by :func:`iteration_model`.
 
-    Solving ``(1 - 1/k) * 6 n d B / flops = communicate(k)`` for n: the bandwidth part
-    gives ``n = 2 * dtype_bytes * flops / (6 * bandwidth)`` whatever d and B (both sides
-    grow like d B), the latency part adds ``2 k * latency * flops / (6 d B)``.
+    Solving ``(1 - 1/k) * F n d B / flops = communicate(k)`` for n, F =
+    ``FLOPS_PER_ITERATION``: the bandwidth part gives ``n = 2 * dtype_bytes * flops / (F *
+    bandwidth)`` whatever d and B (both sides grow like d B), the latency part adds
+    ``2 k * latency * flops / (F d B)``.
     """
     for value, name in ((d, "d"), (P, "P"), (k, "k")):
         check_positive_int(value, name)

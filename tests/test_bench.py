@@ -79,7 +79,7 @@ def test_distributed_bench_fits_the_model_and_times_one_rank():
     measured = [{"ranks": 1, "compute": 0.01},
                 {"ranks": 2, "allreduce_one_number": 1e-4, "allreduce": 1e-3}]
     fit = bench.fitted_cluster(measured, 100, 4, 6)
-    assert np.isclose(fit.flops, 6 * 100 * 5 * 6 / 0.01)
+    assert np.isclose(fit.flops, bench.cd.FLOPS_PER_ITERATION * 100 * 5 * 6 / 0.01)
     assert np.isclose(fit.latency, 5e-5) and np.isclose(fit.bandwidth, (5 * 6 + 2) * 8 / 8e-4)
     # one process: no process group, the step's products and no traffic
     one = bench.step_timing(200, 5, 10, reps=2)

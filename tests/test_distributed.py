@@ -204,8 +204,9 @@ def test_the_model_crossover_is_where_k_devices_start_to_win():
         n = cd.crossover_rows(3073, 4096, k, cluster)
         assert cd.iteration_model(n, 3073, 4096, k, cluster)["speedup"] >= 1
         assert cd.iteration_model(n - 1, 3073, 4096, k, cluster)["speedup"] < 1
-    # bandwidth-bound: n* -> 2 * 8 * flops / (6 * bandwidth) for large d * P
-    limit = 16 * cluster.flops / (6 * cluster.bandwidth)
+    # bandwidth-bound: n* -> 2 * 8 * flops / (F * bandwidth) for large d * P, F the flops
+    # per row and block of an iteration
+    limit = 16 * cluster.flops / (cd.FLOPS_PER_ITERATION * cluster.bandwidth)
     assert limit <= cd.crossover_rows(10**6, 10**6, 2, cluster) <= limit * (1 + 1e-5) + 1
     model = cd.iteration_model(50_000, 3073, 4096, 1, cluster)
     assert model["communicate"] == 0 and model["speedup"] == 1
