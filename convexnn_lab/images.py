@@ -408,8 +408,9 @@ def optimizer_sensitivity(data: ImageData, *, n_patterns=20, beta=5.0, steps=300
     The convex side is one program, gated ReLU on `n_patterns` convolutional gates
     (one-vs-all, as in :func:`compare_training`), solved under each of
     `convex_settings`: a method ("fista", "ipm", "cvxpy", "auto"), a stopping tolerance
-    `tol`, a `dtype`, and a start point (`start`: FISTA warm-started from the optimum
-    of the same program at ``start * beta``).  Every solve is certified, so each
+    `tol`, a `dtype`, and a start point (`start`: FISTA warm-started from 50 FISTA
+    iterations on the same program at ``start * beta``, a point away from this
+    program's optimum).  Every solve is certified, so each
     objective is within its `tol` of the same optimal value.  The non-convex side is
     the ReLU network of the same width trained by Adam for `steps` updates under each
     of `adam_settings` (`lr`, initialization and minibatch `seed`, `batch_size`).
