@@ -15,7 +15,8 @@ price new patterns, add the best, drop blocks that stayed zero.  Pricing is
   optimality over networks of any width;
 * otherwise a search: fixed-point ascent ``u <- X^T (Dt(u) lambda) / ||.||`` from many
   starts (Gaussian directions, hyperplanes through data points, a warm network's
-  neurons), for +lambda and -lambda.  A search can only find violations: "none found"
+  neurons, and, with cones, the restricted solution's own neurons with a step from each
+  into the neighbouring cells: ``neighbor_starts``), for +lambda and -lambda.  A search can only find violations: "none found"
   is reported as such, with the largest ratio it saw.
 
 With ``distributed=True`` (chapter 6, "Solve across devices") each rank holds its rows of X,
@@ -37,7 +38,7 @@ from ._comm import communicator
 from ._validation import (check_beta, check_bool, check_device, check_positive_int, check_seed,
                           check_Xy)
 from .activations import activate, slopes
-from .certificates import cone_correlation, dual_bound, dual_constraints
+from .certificates import ZERO_BLOCK_RTOL, cone_correlation, dual_bound, dual_constraints
 from .losses import loss_parts
 from .networks import TwoLayerNetwork
 from .patterns import enumerate_patterns, patterns_of_directions, sample_patterns
@@ -45,7 +46,7 @@ from .program import ConvexProgram
 from .solution import ConvexSolution
 from .solvers import solve_convex
 
-__all__ = ["PricingRound", "TrainingReport", "price_patterns", "train_convex"]
+__all__ = ["PricingRound", "TrainingReport", "neighbor_starts", "price_patterns", "train_convex"]
 
 # a violation counts when the price is above beta by this relative margin (round-off)
 PRICE_RTOL = 1e-4
@@ -53,6 +54,12 @@ PRICE_RTOL = 1e-4
 # the search's hyperplanes through data points go through points of at most this many
 # rows (all rows below it; a random subset above, gathered from the ranks when sharded)
 CROSS_PRODUCT_ROWS = 2000
+
+# steps (unit ascent directions) from each neuron of the restricted solution to the
+# neighbouring cells its pattern cannot reach (``neighbor_starts``).  Measured with
+# train_convex on diabetes (beta 0.1, 25 s): 7.55 without these starts, 6.50 with the
+# neurons alone, 4.89 with steps (0.1, 0.3), 5.01 with (0.03, 0.1), 5.49 with (0.3, 1)
+NEIGHBOR_STEPS = (0.1, 0.3)
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,52 @@ def _cross_product_rows(X, rng, comm):
     if total <= CROSS_PRODUCT_ROWS:
         return comm.concat_rows(X)
     return comm.take_rows(X, np.sort(rng.choice(total, CROSS_PRODUCT_ROWS, replace=False)))
+
+
+def neighbor_starts(X, lam, solution, *, steps=NEIGHBOR_STEPS, comm=None):
+    """Starting directions of the search from a restricted solution's own neurons.
+
+    For each nonzero block (u_i with sign s = +1, v_i with s = -1) of the program with
+    cones: its unit direction w = u_i / ||u_i|| and the steps ``w + t g / ||g||`` for t
+    in `steps`, with ``g = X^T (Dt(w) * s lambda)`` the ascent direction of
+    ``s lambda^T sigma(X w)`` at w.  The step's pattern differs from D_i on the rows a
+    small move of the neuron carries across their hyperplanes: the neighbouring cells a
+    gradient step on the network would move the neuron into, which one cone (fixed
+    pattern) cannot reach.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d); lam : ndarray of shape (n,)
+        The dual residual of `solution` (``-grad`` of the loss at its output).
+    solution : ConvexSolution
+        A solution of the program with cones (ReLU, leaky ReLU, absolute value).
+    steps : tuple of float
+    comm : communicator, optional
+        Row-sharded X and lam: the products ``X^T (.)`` are summed over the ranks.
+
+    Returns
+    -------
+    ndarray of shape (d, k)
+        Unit columns, k = (1 + len(steps)) * (number of nonzero blocks).
+    """
+    comm = comm or communicator(False)
+    prog = solution.program
+    a, b = slopes(prog.activation, prog.alpha)
+    cols, signs = [], []
+    top = max(np.linalg.norm(solution.U, axis=0).max(initial=0.0),
+              np.linalg.norm(solution.V, axis=0).max(initial=0.0), 1e-300)
+    for block, sign in ((solution.U, 1.0), (solution.V, -1.0)):
+        norms = np.linalg.norm(block, axis=0)
+        keep = norms > ZERO_BLOCK_RTOL * top  # the blocks solution.network() keeps
+        cols.append(block[:, keep] / norms[keep])
+        signs.append(np.full(int(keep.sum()), sign))
+    W, s = np.hstack(cols), np.concatenate(signs)
+    if not W.shape[1]:
+        return W
+    G = comm.sum(X.T @ (np.where(X @ W >= 0, a, b) * lam[:, None] * s))
+    G /= np.maximum(np.linalg.norm(G, axis=0), 1e-300)
+    out = np.hstack([W] + [W + t * G for t in steps])
+    return out / np.linalg.norm(out, axis=0)
 
 
 def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
@@ -247,6 +300,8 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         Drop a pattern whose block stayed zero for this many rounds in a row.
     warm_network : TwoLayerNetwork, optional
         Its neurons' patterns join the start, its directions the pricing starts.
+        With cones (not `gated`), each round's search also starts from the restricted
+        solution's own neurons and a step from each (:func:`neighbor_starts`).
     seed : int
     distributed : bool
         Row-sharded training: each rank passes its own rows of X and y, the same
@@ -314,7 +369,10 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
             order = np.argsort(-corr)
             new, ratios = every[order], corr[order] / beta
         else:
-            starts = None if warm_network is None else warm_network.W1
+            starts = [] if warm_network is None else [warm_network.W1]
+            if not gated:
+                starts.append(neighbor_starts(X, lam, sol, comm=comm))
+            starts = np.hstack(starts) if starts else None
             new, ratios = price_patterns(X, lam, beta, activation=activation, alpha=alpha,
                                          gated=gated, n_starts=n_starts, seed=rng,
                                          starts=starts, distributed=distributed)

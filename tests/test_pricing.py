@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
+from convexnn_lab.activations import activate
 from convexnn_lab.certificates import cone_correlation
-from convexnn_lab.pricing import price_patterns, train_convex
+from convexnn_lab.patterns import patterns_of_directions
+from convexnn_lab.pricing import neighbor_starts, price_patterns, train_convex
 
 
 def data(n=30, seed=0):
@@ -55,6 +57,31 @@ def test_search_never_claims_a_proof_and_budgets_are_said():
     assert capped.status == "max_patterns"
     quick = train_convex(X, y, 0.1, initial_patterns=5, per_round=1, time_limit=1e-6)
     assert quick.status == "time_limit" and len(quick.rounds) == 1
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "absolute"])
+def test_neighbor_starts_step_along_each_neurons_ascent_into_other_cells(activation):
+    X, y = data(60, seed=2)
+    sol = cl.solve_convex(X, y, 0.05, cl.sample_patterns(X, 6, seed=0), activation=activation)
+    lam = y - sol.program.output(sol.U, sol.V)
+    net = sol.network()  # its neurons are the nonzero blocks, u_i first, then v_i
+    k = net.width
+    starts = neighbor_starts(X, lam, sol, steps=(0.1, 0.3))
+    assert starts.shape == (X.shape[1], 3 * k)
+    assert np.allclose(np.linalg.norm(starts, axis=0), 1.0)
+    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+    for j, (w, a) in enumerate(zip(net.W1.T, net.w2)):
+        assert np.allclose(starts[:, j], unit(w))
+        # the gradient of sign(a) lambda^T sigma(X w) in w's cell (slopes of its pattern)
+        other = {"relu": 0.0, "leaky_relu": 0.01, "absolute": -1.0}[activation]
+        slope = np.where(X @ w >= 0, 1.0, other)
+        g = unit(np.sign(a) * X.T @ (slope * lam))
+        for m, t in enumerate((0.1, 0.3), start=1):
+            assert np.allclose(starts[:, m * k + j], unit(unit(w) + t * g), atol=1e-5)
+    # the steps leave the block's own cell for some block
+    own = patterns_of_directions(X, starts[:, :k])
+    assert any((patterns_of_directions(X, starts[:, m * k:(m + 1) * k]) != own).any()
+               for m in (1, 2))
 
 
 def test_warm_network_patterns_join_the_start():
