@@ -84,6 +84,32 @@ def test_neighbor_starts_step_along_each_neurons_ascent_into_other_cells(activat
                for m in (1, 2))
 
 
+def test_rounds_keep_a_stalled_interior_point_instead_of_calling_cvxpy(monkeypatch):
+    from convexnn_lab.solvers import conic, interior
+
+    real = interior.interior_point
+
+    def stalls(program, **kwargs):  # stops at a gap of about 1e-3 and says "stalled"
+        out = real(program, **dict(kwargs, tol=1e-3))
+        out.status = "stalled"
+        return out
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a round fell back on CVXPY")
+
+    monkeypatch.setattr(interior, "interior_point", stalls)
+    monkeypatch.setattr(conic, "solve", refuse)
+    rng = np.random.default_rng(3)
+    X = cl.add_bias(rng.standard_normal((600, 5)))  # "auto" picks the interior point here
+    y = rng.standard_normal(600)
+    with pytest.raises(AssertionError, match="CVXPY"):  # solve_convex's own "auto" does
+        cl.solve_convex(X, y, 0.1, cl.sample_patterns(X, 20, seed=0))
+    with pytest.warns(RuntimeWarning, match="stalled"):
+        report = train_convex(X, y, 0.1, max_rounds=2, seed=0)
+    assert report.solution.result.method == "ipm" and report.solution.status == "stalled"
+    assert len(report.rounds) == 2 and report.rounds[1].objective < report.rounds[0].objective
+
+
 def test_warm_network_patterns_join_the_start():
     X, y = data(30, seed=3)
     net = cl.train_nonconvex(X, y, 6, 0.1, steps=300, seed=0)
