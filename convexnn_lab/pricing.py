@@ -16,8 +16,9 @@ price new patterns, add the best, drop blocks that stayed zero.  Pricing is
 * otherwise a search: fixed-point ascent ``u <- X^T (Dt(u) lambda) / ||.||`` from many
   starts (Gaussian directions, hyperplanes through data points, a warm network's
   neurons, and, with cones, the restricted solution's own neurons with a step from each
-  into the neighbouring cells: ``neighbor_starts``), for +lambda and -lambda.  A search can only find violations: "none found"
-  is reported as such, with the largest ratio it saw.
+  into the neighbouring cells: ``neighbor_starts``), for +lambda and -lambda.  A search
+  can only find violations: "none found" is reported as such, with the largest ratio
+  it saw.
 
 With ``distributed=True`` (chapter 6, "Solve across devices") each rank holds its rows of X,
 y and the patterns; the ascent's products ``X^T (Dt(u) lambda)`` and the prices are summed

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab.activations import activate
 from convexnn_lab.certificates import cone_correlation
 from convexnn_lab.patterns import patterns_of_directions
 from convexnn_lab.pricing import neighbor_starts, price_patterns, train_convex
@@ -69,7 +68,7 @@ def test_neighbor_starts_step_along_each_neurons_ascent_into_other_cells(activat
     starts = neighbor_starts(X, lam, sol, steps=(0.1, 0.3))
     assert starts.shape == (X.shape[1], 3 * k)
     assert np.allclose(np.linalg.norm(starts, axis=0), 1.0)
-    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+    unit = lambda v: v / np.linalg.norm(v)
     for j, (w, a) in enumerate(zip(net.W1.T, net.w2)):
         assert np.allclose(starts[:, j], unit(w))
         # the gradient of sign(a) lambda^T sigma(X w) in w's cell (slopes of its pattern)
