@@ -344,8 +344,10 @@ class _NewtonSystem:
                    else LF.transpose(1, 2))  # (P, d, d)
         if prog.route == "rows":  # Woodbury: I + sqrt(h) A F A^T sqrt(h), (n, n)
             self.sh = h.sqrt()
-            Z = (prog.X @ self.Rf.transpose(1, 2)).transpose(0, 1) * prog.Dt[:, :, None]
-            Z = Z.reshape(prog.n, P * d) * self.sh[:, None]  # Dt_i * X Rf_i^T
+            # Z = [Dt_1 X Rf_1^T, ..., Dt_P X Rf_P^T] scaled by sqrt(h): one GEMM with the
+            # Rf_i^T side by side, then the masks in place (no (P, n, d) transpose)
+            Z = prog.X @ self.Rf.permute(2, 0, 1).reshape(d, P * d)
+            Z.view(prog.n, P, d).mul_((prog.Dt * self.sh[:, None])[:, :, None])
             C = _gram(Z)
             C.diagonal().add_(1.0)
         else:  # F^-1 + A^T diag(h) A, (Pd, Pd)
