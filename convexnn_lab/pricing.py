@@ -15,8 +15,8 @@ price new patterns, add the best, drop blocks that stayed zero.  Pricing is
   optimality over networks of any width;
 * otherwise a search: fixed-point ascent ``u <- X^T (Dt(u) lambda) / ||.||`` from many
   starts (Gaussian directions, hyperplanes through data points, a warm network's
-  neurons, and, with cones, the restricted solution's own neurons with a step from each
-  into the neighbouring cells: ``neighbor_starts``), for +lambda and -lambda.  A search
+  neurons, and, with cones, the restricted solution's own neurons and two short steps
+  from each along its ascent direction: ``neighbor_starts``), for +lambda and -lambda.  A search
   can only find violations: "none found" is reported as such, with the largest ratio
   it saw.
 
@@ -56,8 +56,8 @@ PRICE_RTOL = 1e-4
 # rows (all rows below it; a random subset above, gathered from the ranks when sharded)
 CROSS_PRODUCT_ROWS = 2000
 
-# steps (unit ascent directions) from each neuron of the restricted solution to the
-# neighbouring cells its pattern cannot reach (``neighbor_starts``).  Measured with
+# steps along the unit ascent direction from each neuron of the restricted solution, into
+# cells its pattern cannot reach (``neighbor_starts``).  Measured with
 # train_convex on diabetes (beta 0.1, 25 s): 7.55 without these starts, 6.50 with the
 # neurons alone, 4.89 with steps (0.1, 0.3), 5.01 with (0.03, 0.1), 5.49 with (0.3, 1)
 NEIGHBOR_STEPS = (0.1, 0.3)
@@ -139,10 +139,11 @@ def neighbor_starts(X, lam, solution, *, steps=NEIGHBOR_STEPS, comm=None):
     For each nonzero block (u_i with sign s = +1, v_i with s = -1) of the program with
     cones: its unit direction w = u_i / ||u_i|| and the steps ``w + t g / ||g||`` for t
     in `steps`, with ``g = X^T (Dt(w) * s lambda)`` the ascent direction of
-    ``s lambda^T sigma(X w)`` at w.  The step's pattern differs from D_i on the rows a
-    small move of the neuron carries across their hyperplanes: the neighbouring cells a
-    gradient step on the network would move the neuron into, which one cone (fixed
-    pattern) cannot reach.
+    ``s lambda^T sigma(X w)`` at w.  For a block strictly inside its cone, g is parallel
+    to w (the program's optimality condition ``X^T Dt_i lambda = beta u_i / ||u_i||``)
+    and the steps return w; for one that its cone holds on hyperplanes of data points,
+    they cross those (and possibly others) into cells that one cone (a fixed pattern)
+    cannot reach: those a gradient step on the network would move the neuron into.
 
     Parameters
     ----------
@@ -270,7 +271,9 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
 
 
 def _round_solver(solver, X, patterns, gated, loss, device, comm):
-    """The solver of one round: "auto" resolved, without its fallback to CVXPY.
+    """The solver of one round: "ipm" where "auto" would pick the interior point (a stall
+    then keeps its best certified point instead of re-solving with CVXPY); otherwise
+    `solver` unchanged (always, when distributed).
 
     Where ``solve_convex``'s "auto" picks the interior point and it stalls short of tol,
     "auto" re-solves with CVXPY, which on a round's program can take a minute (measured:
@@ -302,7 +305,9 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     ----------
     X : array_like of shape (n, d); y : array_like of shape (n,); beta : float > 0
     activation, alpha, loss, gated, solver, tol
-        As in :func:`solve_convex`.
+        As in :func:`solve_convex`, except that with solver "auto" a round whose interior
+        point stalls short of `tol` keeps its best certified point (with a warning)
+        instead of re-solving with CVXPY.
     device : {"cpu", "cuda", "cuda:k"}, optional
         Where the restricted programs are solved (torch solvers; as in
         :func:`solve_convex`, default "cuda" when a GPU is visible).  Pricing runs in
@@ -324,7 +329,8 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     warm_network : TwoLayerNetwork, optional
         Its neurons' patterns join the start, its directions the pricing starts.
         With cones (not `gated`), each round's search also starts from the restricted
-        solution's own neurons and a step from each (:func:`neighbor_starts`).
+        solution's own neurons and two short steps from each along its ascent direction
+        (:func:`neighbor_starts`).
     seed : int
     distributed : bool
         Row-sharded training: each rank passes its own rows of X and y, the same
