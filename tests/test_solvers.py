@@ -68,6 +68,35 @@ def test_iteration_limit_is_reported_not_hidden():
     assert sol.gap >= sol.objective - ref.objective - 1e-9 > 0
 
 
+# 66 patterns of 30 points (bit j of a code: point j, the first point the highest bit),
+# the first round of a train_convex run: FISTA's line search compared a value of the
+# extrapolated point Z computed from its extrapolated image with a fresh one, and the
+# 1e-15 round-off between them, above the test's slack near the optimum, doubled L to
+# overflow: the solve never ended
+HANG_CODES = (
+    "0 165920 1212416 1804704 20971520 136023432 169877640 169877642 199242262 257978391 "
+    "268566560 268568608 268569120 268601376 268601888 268929568 269978144 270502304 "
+    "277318176 278366816 294033956 294033972 294099492 294115957 297800228 297800230 "
+    "300184118 367426167 534802967 535065111 535065175 538938857 672894440 706315656 "
+    "708322698 708412808 773557705 775679433 775679435 775941593 779642331 779707867 "
+    "803239519 803239903 803764191 804812255 805139935 805140447 805172703 805173215 "
+    "882888697 899144309 899669621 899670005 899670013 902299255 903864181 904166007 "
+    "1017106425 1071644671 1071936087 1073575903 1073577951 1073577983 1073709055 "
+    "1073741823")
+
+
+def test_fista_line_search_ends_where_round_off_fails_its_test():
+    rng = np.random.default_rng(4)
+    X = cl.add_bias(rng.standard_normal((30, 2)))
+    y = rng.standard_normal(30)
+    codes = [int(c) for c in HANG_CODES.split()]
+    patterns = np.array([[(c >> (29 - j)) & 1 for j in range(30)] for c in codes], dtype=bool)
+    sol = cl.solve_convex(X, y, 0.1, patterns, gated=True, solver="fista", progress=False)
+    ref = cl.solve_convex(X, y, 0.1, patterns, gated=True, solver="cvxpy", progress=False)
+    assert sol.status == "optimal"
+    assert abs(sol.objective - ref.objective) <= 1e-6 * ref.objective
+
+
 def test_warm_start_saves_iterations():
     X, y, P = problem(5, n=40, P=25)
     first = cl.solve_convex(X, y, 0.2, P, gated=True, solver="fista", progress=False)
