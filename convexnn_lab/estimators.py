@@ -54,7 +54,8 @@ class _ConvexBase(BaseEstimator):
 
     def _fit_scalar(self, Xd, target, loss, time_limit=None):
         if self.pattern_method == "priced":
-            # column generation: start from n_patterns Gaussian patterns, add priced ones
+            # column generation: start from n_patterns Gaussian patterns and those of an
+            # L-BFGS warm network (train_convex's default), add priced ones
             report = train_convex(Xd, target, self.beta, activation=self.activation,
                                   alpha=self.alpha, loss=loss, gated=self.gated,
                                   solver=self.solver, initial_patterns=self.n_patterns,
@@ -76,8 +77,9 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
     beta : float
         Weight decay of the network, > 0.
     n_patterns : int
-        "priced": the Gaussian patterns pricing starts from; otherwise the number of
-        random directions whose patterns define the program.
+        "priced": the Gaussian patterns pricing starts from, beside those of the
+        L-BFGS warm network that :func:`train_convex` trains first; otherwise the
+        number of random directions whose patterns define the program.
     activation : {"relu", "leaky_relu", "absolute"}
     alpha : float
         Leaky ReLU slope.
@@ -99,7 +101,8 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         overrun it by one round.  ``pricing_reports_`` says "time_limit" where it stopped
         pricing: the network is then the best found so far, not a proven optimum.
     random_state : None, int >= 0 or numpy.random.Generator
-        Seed of the pattern sampling.
+        Seed of the pattern sampling (and, with "priced", of train_convex's L-BFGS start
+        and pricing search).
 
     Attributes
     ----------

@@ -15,7 +15,10 @@ from .activations import ACTIVATIONS, slopes
 from .losses import LOSSES
 from .networks import TwoLayerNetwork
 
-OPTIMIZERS = ("adam", "sgd", "gd")
+OPTIMIZERS = ("adam", "sgd", "gd", "lbfgs")
+
+# L-BFGS's memory (pairs of steps kept for its curvature estimate)
+LBFGS_HISTORY = 20
 
 __all__ = ["OPTIMIZERS", "train_nonconvex"]
 
@@ -51,14 +54,19 @@ def train_nonconvex(
         Number of neurons m.
     beta : float
         Weight decay (>= 0 here, so the unregularized problem can be studied).
-    optimizer : {"adam", "sgd", "gd"}
+    optimizer : {"adam", "sgd", "gd", "lbfgs"}
         "gd" is full-batch gradient descent; "sgd" uses minibatches of
         `batch_size` (the gradient is scaled by n / batch_size so it estimates the
-        full objective's); "adam" uses full batches unless `batch_size` is given.
+        full objective's); "adam" uses full batches unless `batch_size` is given;
+        "lbfgs" is full-batch L-BFGS (torch's, memory ``LBFGS_HISTORY``) with a
+        strong-Wolfe line search, which chooses every step: it has no learning rate.
     lr : float
-        Step size.
+        Step size (not used by "lbfgs").
     steps : int
-        Number of updates.
+        Number of updates (for "lbfgs", at most this many iterations, each with its line
+        search; torch's L-BFGS stops earlier where the largest gradient entry is below
+        1e-7 or the objective or the step changes by less than 1e-9, and at
+        ``5k/4 + 25`` objective evaluations per call of k iterations).
     init_scale : float
         Weights start as ``init_scale * N(0, 1/d)`` (first layer) and
         ``init_scale * N(0, 1/m)`` (second layer).
@@ -69,7 +77,11 @@ def train_nonconvex(
     progress : bool
         Show a tqdm progress bar.
     record_every : int
-        Record the full objective every this many steps in ``history``.
+        Record the full objective every this many steps in ``history``.  For "lbfgs"
+        each record is one call of `record_every` iterations, which starts with one
+        evaluation more (the default 1 costs about twice the evaluations; pass
+        ``record_every=steps`` for the start and the end only), and a call that stops
+        early leaves fewer iterations between two records.
     threads : int
         Torch intra-op threads (default 1, as the convex solvers: spinning threads stall
         when another process holds a core; raise it on a quiet machine with many cores).
@@ -103,8 +115,9 @@ def train_nonconvex(
     n, d = X.shape
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
-        if optimizer == "gd":
-            raise ValueError("optimizer='gd' is full batch; use 'sgd' with batch_size")
+        if optimizer in ("gd", "lbfgs"):
+            raise ValueError(f"optimizer={optimizer!r} is full batch; use 'sgd' or 'adam' "
+                             "with batch_size, or batch_size=None")
     elif optimizer == "sgd":
         batch_size = min(32, n)
     gen = torch.Generator().manual_seed(int(seed))
@@ -123,7 +136,14 @@ def train_nonconvex(
     W1.requires_grad_(True)
     w2.requires_grad_(True)
     params = [W1, w2]
-    opt = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr)
+    if optimizer == "lbfgs":
+        # one call of step() per recorded value: record_every iterations
+        opt = torch.optim.LBFGS(params, lr=1.0, max_iter=record_every,
+                                history_size=LBFGS_HISTORY, line_search_fn="strong_wolfe")
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr)
+    else:
+        opt = torch.optim.SGD(params, lr=lr)
 
     def objective(rows=None):
         if rows is None:
@@ -133,15 +153,18 @@ def train_nonconvex(
                                 fit_scale=n / len(rows))
 
     history = []
-    bar = tqdm(range(steps), disable=not progress, desc=f"{optimizer} m={width}")
+    calls = steps if optimizer != "lbfgs" else -(-steps // record_every)
+    bar = tqdm(range(calls), disable=not progress, desc=f"{optimizer} m={width}")
     with torch_threads(threads):
-        _train(bar, history, objective, opt, gen, n, batch_size, record_every, progress)
+        if optimizer == "lbfgs":
+            _train_lbfgs(bar, history, objective, opt, steps, record_every, progress)
+        else:
+            _train(bar, history, objective, opt, gen, n, batch_size, record_every, progress)
     with torch.no_grad():
         history.append(float(objective()))
     if not np.isfinite(history[-1]):
-        raise FloatingPointError(
-            f"training diverged (objective {history[-1]}); lower lr (now {lr})"
-        )
+        fix = "rescale X and y" if optimizer == "lbfgs" else f"lower lr (now {lr})"
+        raise FloatingPointError(f"training diverged (objective {history[-1]}); {fix}")
     net = TwoLayerNetwork(W1.detach().cpu().numpy().copy(), w2.detach().cpu().numpy().copy(),
                           activation, alpha)
     net.history = history
@@ -164,6 +187,29 @@ def _train(bar, history, objective, opt, gen, n, batch_size, record_every, progr
         value.backward()
         opt.step()
         if progress and t % 50 == 0:
+            bar.set_postfix(objective=f"{history[-1]:.4g}")
+
+
+def _train_lbfgs(bar, history, objective, opt, steps, record_every, progress):
+    """L-BFGS in calls of `record_every` iterations (the last call fewer, to `steps`),
+    recording the full objective before each."""
+    import torch
+
+    def closure():
+        opt.zero_grad()
+        value = objective()
+        value.backward()
+        return value
+
+    for call in bar:
+        with torch.no_grad():
+            history.append(float(objective()))
+        k = min(record_every, steps - call * record_every)
+        # torch's evaluation cap for k iterations, plus room for one line search (a
+        # call of one iteration would otherwise leave its line search no evaluation)
+        opt.param_groups[0].update(max_iter=k, max_eval=k * 5 // 4 + 25)
+        opt.step(closure)
+        if progress and call % 10 == 0:
             bar.set_postfix(objective=f"{history[-1]:.4g}")
 
 

@@ -266,7 +266,8 @@ def objective_against_time(report, adam_runs=(), *, ax=None):
     Parameters
     ----------
     report : TrainingReport
-        Its rounds' (seconds, objective): each round's network.
+        Its rounds' (seconds, objective): each round's network; a triangle marks its
+        warm network (the L-BFGS start) where it had one.
     adam_runs : sequence of (label, seconds, history)
         An Adam run's wall time and its objective at every step (``net.history``),
         drawn against ``seconds * step / steps`` (the steps took equal time).
@@ -278,6 +279,10 @@ def objective_against_time(report, adam_runs=(), *, ax=None):
         history = np.asarray(history, dtype=float)
         t = np.linspace(0.0, seconds, len(history))
         ax.plot(t, history, lw=1, alpha=0.8, label=label)
+    if report.warm_objective is not None:
+        # the rounds start from this network: the drop to it is L-BFGS's, not theirs
+        ax.plot([report.warm_seconds], [report.warm_objective], "k^", ms=7,
+                label="train_convex's L-BFGS start")
     ax.plot([r.seconds for r in report.rounds], [r.objective for r in report.rounds], "ko-",
             ms=4, label="train_convex, round by round")
     ax.set_yscale("log")

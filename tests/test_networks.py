@@ -32,6 +32,24 @@ def test_train_nonconvex_decreases_and_is_seeded():
     assert np.array_equal(a.W1, b.W1)
 
 
+def test_lbfgs_needs_no_learning_rate_and_records_in_chunks():
+    X = cl.add_bias(np.linspace(-1, 1, 10)[:, None])
+    y = np.abs(np.linspace(-1, 1, 10))
+    # the line search picks every step: a learning rate that would ruin gd is not used
+    nets = [cl.train_nonconvex(X, y, 5, 1e-3, optimizer="lbfgs", lr=lr, steps=60, seed=0,
+                               record_every=every) for lr, every in ((1e6, 60), (1e-9, 7))]
+    for net in nets:
+        assert net.history[-1] < 0.001 * net.history[0]
+        assert np.isclose(net.history[-1], net.objective(X, y, 1e-3))
+        assert cl.gradient_norm(net, X, y, 1e-3) < 1e-3
+    # recording every 7 iterations (9 calls, the last of 4) follows the same iterates, up
+    # to round-off (each call evaluates its start afresh)
+    assert len(nets[0].history) == 2 and len(nets[1].history) == 10
+    assert np.isclose(nets[0].history[-1], nets[1].history[-1], rtol=1e-8, atol=0)
+    with pytest.raises(ValueError, match="optimizer='lbfgs' is full batch"):
+        cl.train_nonconvex(X, y, 5, 1e-3, optimizer="lbfgs", batch_size=4)
+
+
 def test_chapter0_landscape_facts():
     X, y = cl.toy("two_points")
     values = sorted(v for _, v in landscape.one_neuron_minima(X, y))

@@ -6,7 +6,7 @@ import pytest
 import convexnn_lab as cl
 from convexnn_lab.certificates import cone_correlation
 from convexnn_lab.patterns import patterns_of_directions
-from convexnn_lab.pricing import neighbor_starts, price_patterns, train_convex
+from convexnn_lab.pricing import WARM_WIDTH, neighbor_starts, price_patterns, train_convex
 
 
 def data(n=30, seed=0):
@@ -50,11 +50,13 @@ def test_search_never_claims_a_proof_and_budgets_are_said():
                           max_rounds=40, seed=0)
     assert not report.exact and report.global_gap is None
     assert report.status in ("no_violation_found", "max_rounds")
-    short = train_convex(X, y, 0.1, initial_patterns=5, per_round=5, max_rounds=2)
+    # the budgets, from 5 Gaussian patterns (the L-BFGS start would leave little to do)
+    cold = dict(initial_patterns=5, warm_network=None)
+    short = train_convex(X, y, 0.1, per_round=5, max_rounds=2, **cold)
     assert short.status == "max_rounds" and len(short.rounds) == 2
-    capped = train_convex(X, y, 0.1, initial_patterns=5, per_round=5, max_patterns=8)
+    capped = train_convex(X, y, 0.1, per_round=5, max_patterns=8, **cold)
     assert capped.status == "max_patterns"
-    quick = train_convex(X, y, 0.1, initial_patterns=5, per_round=1, time_limit=1e-6)
+    quick = train_convex(X, y, 0.1, per_round=1, time_limit=1e-6, **cold)
     assert quick.status == "time_limit" and len(quick.rounds) == 1
 
 
@@ -116,6 +118,38 @@ def test_warm_network_patterns_join_the_start():
     assert report.rounds[0].n_patterns >= len(net.patterns(X))
 
 
+@pytest.mark.parametrize("kind", ["relu", "leaky_relu", "absolute", "gated", "logistic"])
+def test_default_start_is_an_lbfgs_network_the_first_round_improves(kind):
+    X, y = data(40, seed=5)
+    activation = kind if kind in ("leaky_relu", "absolute") else "relu"
+    loss = "logistic" if kind == "logistic" else "squared"
+    y = np.sign(y) if loss == "logistic" else y
+    report = train_convex(X, y, 0.1, max_rounds=1, seed=0, activation=activation, loss=loss,
+                          gated=kind == "gated")
+    net = report.warm_network
+    assert net.width == WARM_WIDTH and net.activation == activation
+    assert 0 < report.warm_seconds <= report.rounds[0].seconds
+    assert np.isclose(report.warm_objective, net.objective(X, y, 0.1, loss))
+    # no Gaussian patterns beside it: the first program holds exactly its neurons' patterns
+    assert report.rounds[0].n_patterns == len(net.patterns(X))
+    # ... and a point the network maps to, with an objective at most the network's: the
+    # round ends at most there plus its certified gap
+    first = report.rounds[0]
+    assert first.objective <= report.warm_objective + first.gap
+    # L-BFGS itself went down from its start (no learning rate was given)
+    assert net.history[-1] < 0.5 * net.history[0]
+
+
+def test_without_a_warm_network_pricing_starts_from_gaussian_patterns():
+    X, y = data(40, seed=5)
+    cold = train_convex(X, y, 0.1, max_rounds=1, seed=0, warm_network=None)
+    assert cold.warm_network is None and cold.warm_objective is None
+    assert cold.warm_seconds == 0
+    # 20 Gaussian directions only (some share a pattern)
+    gaussian = cl.sample_patterns(X, 20, seed=np.random.default_rng(0))
+    assert cold.rounds[0].n_patterns == len(gaussian)
+
+
 def test_bad_settings_are_named():
     X, y = data()
     with pytest.raises(TypeError, match="gated"):
@@ -124,8 +158,12 @@ def test_bad_settings_are_named():
         train_convex(X, y, 0.1, per_round=0)
     with pytest.raises(ValueError, match="time_limit"):
         train_convex(X, y, 0.1, time_limit=-1)
-    with pytest.raises(TypeError, match="warm_network"):
+    with pytest.raises(ValueError, match="warm_network must be 'lbfgs'.*got 'adam'"):
         train_convex(X, y, 0.1, warm_network="adam")
+    with pytest.raises(TypeError, match="warm_network must be 'lbfgs'.*got ndarray"):
+        train_convex(X, y, 0.1, warm_network=np.ones((3, 4)))
+    with pytest.raises(ValueError, match="initial_patterns"):
+        train_convex(X, y, 0.1, initial_patterns=-1)
     with pytest.raises(ValueError, match="device"):
         train_convex(X, y, 0.1, device="tpu")
 

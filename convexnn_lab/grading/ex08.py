@@ -147,5 +147,5 @@ def _optimal_count() -> int:
     from ..pricing import train_convex
 
     # the experiment of Q4 (about 6 s), run once per session
-    return sum(train_convex(X, y, 0.1, initial_patterns=10, per_round=10, seed=0).status
-               == "optimal" for X, y in prediction_data())
+    return sum(train_convex(X, y, 0.1, initial_patterns=10, per_round=10, warm_network=None,
+                            seed=0).status == "optimal" for X, y in prediction_data())
