@@ -123,6 +123,8 @@ def bench_dataset(name, X, y, y_test, X_test, task, beta, budget, long, score,
                      rounds=len(report.rounds), patterns=last.n_patterns,
                      status=report.status, global_gap=report.global_gap,
                      best_ratio=last.best_ratio, program_gap=report.solution.gap,
+                     first_round_gap=report.rounds[0].gap,
+                     first_round_relative_gap=report.rounds[0].gap / report.rounds[0].objective,
                      test=score(conv.predict(X_test), y_test, task),
                      curve=[(r.seconds, r.objective) for r in report.rounds]))
     return rows

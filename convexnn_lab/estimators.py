@@ -96,10 +96,12 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         (column generation), so the program is not a restriction to a random sample;
         the others solve once on sampled patterns (faster, a restriction).
     time_limit : float, optional
-        Seconds for pattern pricing (``pattern_method="priced"``), shared equally by the
-        output programs (one per class beyond two); checked after each round, so a fit can
-        overrun it by one round.  ``pricing_reports_`` says "time_limit" where it stopped
-        pricing: the network is then the best found so far, not a proven optimum.
+        Seconds for :func:`train_convex` (``pattern_method="priced"``), its L-BFGS start
+        included, shared equally by the output programs (one per class beyond two); a
+        soft limit, checked after each round: each program always runs its start and one
+        round, and its last round can overrun its share.  ``pricing_reports_`` says
+        "time_limit" where it stopped pricing: the network is then the best found so far,
+        not a proven optimum.
     random_state : None, int >= 0 or numpy.random.Generator
         Seed of the pattern sampling (and, with "priced", of train_convex's L-BFGS start
         and pricing search).

@@ -41,7 +41,7 @@ from ._validation import (check_beta, check_bool, check_device, check_positive_i
                           check_Xy)
 from .activations import activate, slopes
 from .certificates import ZERO_BLOCK_RTOL, cone_correlation, dual_bound, dual_constraints
-from .losses import loss_parts
+from .losses import data_loss, loss_parts
 from .networks import TwoLayerNetwork
 from .nonconvex import train_nonconvex
 from .patterns import enumerate_patterns, patterns_of_directions, sample_patterns
@@ -65,7 +65,8 @@ CROSS_PRODUCT_ROWS = 2000
 NEIGHBOR_STEPS = (0.1, 0.3)
 
 # train_convex's default warm network: width and L-BFGS iterations.  Measured on the four
-# sets of bench/beat_adam.py (beta 0.1, seed 0, one thread): 1000 iterations take 0.7-4 s
+# sets of bench/beat_adam.py (beta 0.1, train_nonconvex's seed 0, one thread; train_convex
+# draws its own seed from `seed`, so its start ends elsewhere): 1000 iterations take 0.7-4 s
 # and end at 1.084, 1.091, 4.856 and 1.750 (breast_cancer, digits, diabetes, synthetic),
 # against 1.753, 2.262, 6.269, 3.274 for Adam's best of three lrs (2000 steps);
 # 500 iterations end at 1.243, 1.548, 5.362, 2.536
@@ -116,8 +117,9 @@ class TrainingReport:
         The network whose patterns started the rounds (trained by L-BFGS for
         ``warm_network="lbfgs"``), to compare with.
     warm_objective : float or None
-        Its objective on (X, y) with the run's beta and loss: the first round's objective
-        is at most this plus that round's certified gap.
+        Its objective on (X, y) with the run's beta and loss (summed over the ranks when
+        sharded): the first round's objective is at most this plus that round's
+        certified gap, when the network has the run's activation and alpha.
     warm_seconds : float
         Seconds spent training it (counted in every round's ``seconds``).
     """
@@ -377,9 +379,9 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         objective at most its own (chapter 04, "Two facts hold for any network"), so
         the first round ends at most ``warm_objective`` plus its certified gap; for a
         network passed in, when it has the same activation and alpha.  None: Gaussian
-        patterns only, pure pricing.  A sharded run (`distributed`) trains none ("lbfgs"
-        is skipped there: L-BFGS here needs every row on one process), so it differs
-        from a one-process run with the same arguments.
+        patterns only, pure pricing.  A sharded run (`distributed`, more than one rank)
+        trains none ("lbfgs" is skipped there: L-BFGS here needs every row on one
+        process), so it differs from a one-process run with the same arguments.
         With cones (not `gated`), each round's search also starts from the restricted
         solution's own neurons and two short steps from each along its ascent direction
         (:func:`neighbor_starts`).
@@ -455,9 +457,15 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         patterns = np.vstack([patterns, warm_network.neuron_patterns(X)])
         patterns = patterns[comm.unique_index(patterns)]
     idle = np.zeros(len(patterns), dtype=int)
+    if not len(patterns):
+        raise ValueError("initial_patterns=0 and no warm network (or one of width 0) leave "
+                         "no pattern to start from: pass initial_patterns >= 1 or a "
+                         "warm_network")
     warm_objective = None
     if warm_network is not None:
-        warm_objective = warm_network.objective(X, y, beta, loss)
+        # the data term summed over the ranks' rows, the weight decay once
+        fit = comm.sum(data_loss(warm_network.predict(X), y, loss))
+        warm_objective = float(fit) + beta * warm_network.regularization()
     report = TrainingReport(status="max_rounds", exact=exact, warm_network=warm_network,
                             warm_objective=warm_objective, warm_seconds=warm_seconds)
     kwargs = dict(activation=activation, alpha=alpha, loss=loss, gated=gated, solver=solver,

@@ -257,8 +257,11 @@ def test_objective_against_time_puts_rounds_and_adam_on_one_clock():
     report = cl.train_convex(X, y, 0.1, initial_patterns=3, per_round=3, seed=0)
     adam = [("adam lr=0.01", 2.0, [3.0, 2.0, 1.5, 1.2, 1.1])]
     fig, ax = plots.objective_against_time(report, adam)
-    curve, rounds = ax.lines
+    curve, start, rounds = ax.lines
     assert list(curve.get_xdata()) == [0.0, 0.5, 1.0, 1.5, 2.0]
+    # the L-BFGS start, marked apart: the rounds' share of the drop is what follows it
+    assert list(start.get_xdata()) == [report.warm_seconds]
+    assert list(start.get_ydata()) == [report.warm_objective]
     assert list(rounds.get_xdata()) == [r.seconds for r in report.rounds]
     assert list(rounds.get_ydata()) == [r.objective for r in report.rounds]
     assert ax.get_yscale() == "log" and report.status in ax.get_title()

@@ -164,6 +164,8 @@ def test_bad_settings_are_named():
         train_convex(X, y, 0.1, warm_network=np.ones((3, 4)))
     with pytest.raises(ValueError, match="initial_patterns"):
         train_convex(X, y, 0.1, initial_patterns=-1)
+    with pytest.raises(ValueError, match="initial_patterns=0 and no warm network"):
+        train_convex(X, y, 0.1, initial_patterns=0, warm_network=None)
     with pytest.raises(ValueError, match="device"):
         train_convex(X, y, 0.1, device="tpu")
 
@@ -171,9 +173,11 @@ def test_bad_settings_are_named():
 def test_warm_started_rounds_reach_the_cold_optimum():
     # the first-order route warm-starts each round from the last (carry_over); its
     # final program solved cold must give the same optimum
+    # (from Gaussian patterns: the L-BFGS start's many near-equal patterns make a program
+    # that FISTA does not finish in 20,000 iterations, measured: relative gap 3.5e-6)
     X, y = data(30, seed=4)
     report = train_convex(X, y, 0.1, gated=True, solver="fista", initial_patterns=5,
-                          per_round=5, seed=0)
+                          per_round=5, warm_network=None, seed=0)
     assert report.status == "optimal"
     cold = cl.solve_convex(X, y, 0.1, report.solution.patterns, gated=True, solver="fista",
                            progress=False)

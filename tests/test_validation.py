@@ -38,7 +38,7 @@ CASES = [
     (lambda: cl.sample_patterns(X, 0), ValueError, ["n_patterns"]),
     (lambda: cl.sample_patterns(X, 5, method="grid"), ValueError, ["method"]),
     (lambda: cl.train_nonconvex(X, y, 0, 0.1), ValueError, ["width"]),
-    (lambda: cl.train_nonconvex(X, y, 3, 0.1, optimizer="lbfgs"), ValueError, ["optimizer"]),
+    (lambda: cl.train_nonconvex(X, y, 3, 0.1, optimizer="rmsprop"), ValueError, ["optimizer"]),
     (lambda: cl.train_nonconvex(X, y, 3, 0.1, lr=-1), ValueError, ["lr"]),
     (lambda: cl.train_nonconvex(X, y, 3, 0.1, device="gpu"), ValueError, ["device"]),
     (lambda: cl.train_nonconvex(X, y, 3, 0.1, optimizer="gd", lr=1e3, steps=50), FloatingPointError,

@@ -150,7 +150,8 @@ def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None
     the image is linear in W (the prediction, or X W) and is used instead of a product
     when given.  The extrapolated point's image is extrapolated from the last two
     iterates' (``A Z = A W_new + c (A W_new - A W)``, both computed fresh), so an
-    iteration costs one product and one adjoint, not two products and one adjoint.
+    iteration costs one product and one adjoint, not two products and one adjoint (one
+    more of each when its line search fails once: Z is then evaluated afresh).
     check(W, iteration) -> True to stop (every `check_every`).
     Returns W, L, iterations, stopped_by_check.
     """
@@ -163,13 +164,24 @@ def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None
     for it in range(1, max_iter + 1):
         f_Z, g_Z, _ = smooth(Z, image=img_Z)
         fresh = img_Z is img_W
+        L_start = L
         while True:
             W_new = _prox(Z - g_Z / L, beta / L)
             D = W_new - Z
             f_new, _, img_new = smooth(W_new, need_grad=False)
             DD = (D * D).sum()
-            if f_new <= f_Z + (g_Z * D).sum() + 0.5 * L * DD + slack * abs(f_Z) or DD == 0:
-                break  # (a step that vanished has nothing left to test)
+            if f_new <= f_Z + (g_Z * D).sum() + 0.5 * L * DD + slack * abs(f_Z):
+                break
+            if not (math.isfinite(float(DD)) and math.isfinite(float(f_new))
+                    and math.isfinite(L)):  # (NaN fails every test: it would never end)
+                raise FloatingPointError(f"FISTA's line search met a non-finite value "
+                                         f"(step {float(DD)}, objective {float(f_new)}, "
+                                         f"L {L}); check X and y for huge entries")
+            if DD == 0:
+                # the step vanished (L grew past every entry of Z): nothing left to test;
+                # go on from the L the iteration began with, not the inflated one
+                L = L_start
+                break
             if not fresh:
                 # Z's extrapolated image carries round-off that f_new's fresh one does
                 # not; near the optimum it can fail the test at every L (measured: a
