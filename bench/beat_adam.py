@@ -115,7 +115,7 @@ def bench_dataset(name, X, y, y_test, X_test, task, beta, budget, long, score,
     warm = report.warm_network
     # train_convex's own start, by itself: what the convex rounds add is the difference
     rows.append(dict(data=name, method=f"L-BFGS start (w={WARM_WIDTH}, "
-                     f"{WARM_STEPS} it)", objective=warm.objective(X, y, beta),
+                     f"{WARM_STEPS} it)", objective=report.warm_objective,
                      seconds=report.warm_seconds, test=score(warm.predict(X_test), y_test, task)))
     rows.append(dict(data=name, method=f"train_convex {device}", device=device,
                      objective=conv.objective(X, y, beta),

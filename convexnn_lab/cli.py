@@ -68,7 +68,7 @@ def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=200
     priced = report.network()
     warm = report.warm_network
     # train_convex's L-BFGS start by itself: the rounds' share of the result is the rest
-    rows.append((f"L-BFGS start of train_convex ({warm.width})", warm.objective(X, y, beta),
+    rows.append((f"L-BFGS start of train_convex ({warm.width})", report.warm_objective,
                  float("nan"), score(warm, X, y), score(warm, Xte, yte), warm.width,
                  report.warm_seconds))
     rows.append((f"convex, priced patterns ({len(report.solution.patterns)})",
