@@ -113,10 +113,12 @@ def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, 
     patterns, G = cl.sample_patterns(X, P, seed=seed, return_directions=True)
     rows = []
 
-    def add(program, method, seconds, objective, pred_test, gap=None, note=""):
+    def add(program, method, seconds, objective, pred_test, gap=None, note="", phases=None,
+            iterations=None):
         rows.append({"data": name, "program": program, "method": method, "seconds": seconds,
                      "objective": float(objective), "gap": gap,
-                     "test": score(pred_test, y_test, task), "note": note})
+                     "test": score(pred_test, y_test, task), "note": note,
+                     "phases": phases or {}, "iterations": iterations})
 
     for gated in (True, False):
         program = "gated" if gated else "relu"
@@ -129,16 +131,17 @@ def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, 
                                * (X_test @ sol.U), axis=1) if gated else
                         sol.network().predict(X_test))
             add(program, f"ours {ours} (cpu)", t, sol.objective, net_pred, sol.gap,
-                "" if sol.status == "optimal" else sol.status)
+                "" if sol.status == "optimal" else sol.status, sol.result.phases,
+                sol.iterations)
         for cname in ("CLARABEL", "SCS"):
             if not runs(cname.lower()):
                 continue
             try:
                 ref, t = timed(lambda: cl.solve_convex(X, y, beta, patterns, gated=gated,
                                                        solver="cvxpy", cvxpy_solver_name=cname))
-            except RuntimeError as exc:
+            except (RuntimeError, MemoryError) as exc:  # e.g. too big for CVXPY here
                 add(program, f"cvxpy {cname.lower()}", float("nan"), float("nan"),
-                    np.zeros(len(y_test)), note=str(exc)[:40])
+                    np.zeros(len(y_test)), note=str(exc))
                 continue
             if gated:
                 obj, _ = gated_objective(X, y, beta, patterns, ref.U)
@@ -356,7 +359,15 @@ def print_rows(rows):
     for r in rows:
         gap = "-" if r["gap"] is None else f"{r['gap']:.1e}"
         print(f"  {r['program']:7s} {r['method']:26s} {r['seconds']:8.2f} {r['objective']:12.6f} "
-              f"{r.get('rel_to_best', float('nan')):9.1e} {gap:>8s} {r['test']:6.3f}  {r['note']}")
+              f"{r.get('rel_to_best', float('nan')):9.1e} {gap:>8s} {r['test']:6.3f}  "
+              f"{r['note'][:60]}")
+    # where our solvers' time went (SolverResult.phases; "gram" is part of "newton")
+    for r in rows:
+        if r.get("phases"):
+            parts = ", ".join(f"({k} {v:.2f})" if k == "gram" else f"{k} {v:.2f}"
+                              for k, v in r["phases"].items())
+            print(f"    {r['program']} {r['method']}: {parts} s; "
+                  f"{r['iterations']} iterations")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ class SolverResult:
     ranks : int
         Processes the rows were sharded across (``solve_convex(..., distributed=True)``);
         the multipliers then hold this rank's rows.
+    phases : dict
+        Torch solvers: seconds per phase of the solve, e.g. ``{"newton": 1.2, "gram":
+        0.7, "directions": 0.6, "certificate": 0.3, "other": 0.1}`` (``solvers.phases``
+        says what each holds; "gram" is part of "newton").
     """
 
     U: np.ndarray
@@ -76,6 +80,7 @@ class SolverResult:
     route: str | None = None
     history: list = field(default_factory=list, repr=False)
     ranks: int = 1
+    phases: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         if self.status not in STATUSES:

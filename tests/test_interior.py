@@ -61,3 +61,19 @@ def test_bad_route_is_named():
     X, y, P = problem(13)
     with pytest.raises(ValueError, match="route"):
         interior_point(cl.ConvexProgram(X, y, 0.1, P), route="diagonal")
+
+
+def test_phases_add_up_to_the_solve_time_and_the_gram_lies_inside_newton():
+    X, y, P = problem(13, n=30, P=10)
+    program = cl.ConvexProgram(X, y, 0.1, P)
+    for route in ("rows", "columns"):
+        out = interior_point(program, route=route, tol=1e-6)
+        ph = out.phases
+        top = ph["newton"] + ph["directions"] + ph["certificate"] + ph["other"]
+        assert min(ph.values()) >= 0 and abs(top - out.time) <= 1e-9 * max(out.time, 1.0)
+        # "other" (setup, residuals, steps) is the rest: positive unless a phase were
+        # counted twice (it is clamped at 0, and the sum would then exceed the time)
+        assert ph["other"] > 0
+        # the n x n product is formed on the rows route only, inside the Newton systems
+        assert ("gram" in ph) == (route == "rows")
+        assert ph.get("gram", 0.0) <= ph["newton"]

@@ -35,14 +35,15 @@ def test_polish_of_nothing_fails_cleanly():
 
 def test_a_support_too_large_for_newton_is_declined_before_building_it():
     # FISTA in float32 tries the polish at a 10% gap: at CIFAR scale (4096 blocks of 3073
-    # unknowns) building the support's bases took ~300 GB and hung the solve.  Here 60
-    # blocks of 400 unknowns: declined, without allocating the 60 bases (77 MB)
+    # unknowns) building the support's bases took ~300 GB and hung the solve.  Here 200
+    # blocks of 400 unknowns on 300 rows (2.4e7 entries in the rows-side arrays of its
+    # Newton system): declined, without allocating the 200 bases (256 MB)
     import tracemalloc
 
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((8, 400))
-    program = cl.ConvexProgram(X, rng.standard_normal(8), 0.1,
-                               cl.sample_patterns(X, 60, seed=0), gated=True)
+    X = rng.standard_normal((300, 400))
+    program = cl.ConvexProgram(X, rng.standard_normal(300), 0.1,
+                               cl.sample_patterns(X, 200, seed=0), gated=True)
     W = rng.standard_normal((program.d, program.n_blocks))
     tracemalloc.start()
     try:
@@ -51,3 +52,53 @@ def test_a_support_too_large_for_newton_is_declined_before_building_it():
     finally:
         tracemalloc.stop()
     assert peak < 8e6
+
+
+def test_the_rows_side_newton_step_is_the_k_side_one():
+    # the Woodbury solve of the polish's Newton matrix (K unknowns, solved in n + s) against
+    # the dense K x K matrix it stands for, blocks of unequal width and norm
+    from convexnn_lab.solvers.polish import RIDGE_RTOL, _RowSystem
+
+    rng = np.random.default_rng(4)
+    n, widths, beta = 6, [3, 2, 4, 3], 0.3
+    spans = list(zip(np.cumsum([0] + widths[:-1]), np.cumsum(widths)))
+    K = sum(widths)
+    A, h, z = rng.standard_normal((n, K)), rng.uniform(0.5, 2, n), rng.standard_normal(K)
+    z[spans[1][0]:spans[1][1]] *= 1e-4  # a block on its way to zero: a stiff 1 / |z_j|
+    norms = np.array([np.linalg.norm(z[a:b]) for a, b in spans])
+    H = A.T @ (h[:, None] * A)
+    for (a, b), nz in zip(spans, norms):
+        H[a:b, a:b] += beta * (np.eye(b - a) / nz - np.outer(z[a:b], z[a:b]) / nz**3)
+    H[np.diag_indices(K)] += RIDGE_RTOL * np.trace(H) / K
+    r = rng.standard_normal(K)
+    x = _RowSystem(A, h, z, spans, norms, beta).solve(r)
+    assert np.linalg.norm(H @ x - r) <= 1e-10 * np.linalg.norm(r)
+
+
+def test_a_support_wider_than_the_rows_is_solved_in_the_rows(monkeypatch):
+    # 40 blocks of 3 unknowns on 12 rows, gated: K = 3 s > n + s once s > 6 blocks are
+    # active, so the Newton steps go through the rows (Woodbury); the polish still ends at
+    # the certified optimum, and equals the one whose Newton systems are K x K (two
+    # "processes": sharded rows never take the rows side)
+    from convexnn_lab import _comm
+    from convexnn_lab.solvers import polish as polish_module
+
+    class TwoRanksOfOne(_comm.Local):  # the same data, but world_size 2
+        world_size = 2
+
+    steps = []
+    solve_rows = polish_module._RowSystem.solve
+    monkeypatch.setattr(polish_module._RowSystem, "solve",
+                        lambda self, r: steps.append(1) or solve_rows(self, r))
+    program = problem(3, n=12, P=40, gated=True)
+    program = cl.ConvexProgram(program.X, program.y, 0.01, program.patterns, gated=True)
+    ref = cl.solve_convex(program.X, program.y, 0.01, program.patterns, gated=True,
+                          solver="cvxpy")
+    rough = ref.U * (1 + 1e-3 * np.random.default_rng(1).standard_normal(ref.U.shape))
+    out = polish(program, rough)
+    assert out is not None and steps  # the Newton steps were solved in the rows
+    cert = cl.certify(program, out[0])
+    assert cert.gap <= 1e-9 * cert.objective and cert.objective <= ref.objective + 1e-9
+    steps.clear()
+    dense = polish(program, rough, comm=TwoRanksOfOne())
+    assert dense is not None and not steps and np.allclose(out[0], dense[0], atol=1e-8)

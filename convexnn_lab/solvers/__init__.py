@@ -278,6 +278,8 @@ def solve_convex(
     ConvexSolution (VectorSolution for y of shape (n, c))
         Its ``status`` is "optimal" only when its certificate proves `tol`; any other
         status comes with a RuntimeWarning that says what stopped the solver.
+        ``solution.result.phases`` says where a torch solver's time went (seconds per
+        phase: Newton systems, directions, certificates, polish; ``solvers.phases``).
 
     Raises
     ------

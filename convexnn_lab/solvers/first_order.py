@@ -46,6 +46,7 @@ from ..losses import loss_parts
 from ..program import FEASIBILITY_RTOL, ConvexProgram
 from ..solution import SolverResult
 from .budget import memory_estimate
+from .phases import PhaseTimer
 from .polish import SUPPORT_RTOL, polish
 
 __all__ = ["solve"]
@@ -276,8 +277,13 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
     history = []
     state = {"iteration": 0}
     y_scale = comm.max(float(np.abs(program.y).max()))
+    timer = PhaseTimer(device)
 
     def certificate(W_, G_):
+        with timer("certificate"):
+            return _certificate(W_, G_)
+
+    def _certificate(W_, G_):
         """Objective and certified gap at W_ (the dual value in float64 numpy)."""
         pred = prog.output(W_)
         lam0 = -prog.loss_grad(pred)
@@ -308,10 +314,11 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         if signature == polished["support"]:
             return False  # same support and active rows as the last failed try
         polished["support"] = signature
-        out = polish(program, W_np, G_np, comm=comm)
-        if out is None:
-            return False
-        cert = certify(program, *program.split(out[0]), out[1], comm=comm)
+        with timer("polish"):  # the Newton polish and the certificate of its point
+            out = polish(program, W_np, G_np, comm=comm)
+            if out is None:
+                return False
+            cert = certify(program, *program.split(out[0]), out[1], comm=comm)
         if not cert.proves(tol):
             return False
         polished.update(W=out[0], Gamma=out[1])
@@ -395,6 +402,8 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             inner = min(int(inner * 1.5), _INNER_MAX)
     bar.close()
     elapsed = time.perf_counter() - start
+    phases = timer.summary(elapsed, ("certificate", "polish"))
+    phases["iterations"] = phases.pop("other")  # the rest: the iterations themselves
     W_np = W.detach().cpu().double().numpy()
     G_np = None if gated else Gamma.detach().cpu().double().numpy()
     if polished["W"] is not None:
@@ -404,4 +413,5 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
     return SolverResult(U=U, V=V, status=status, method="fista" if gated else "al",
                         iterations=iters, time=elapsed, device=str(device),
                         dtype=options.dtype, multipliers=G_np, chunk_rows=prog.chunk,
-                        streamed=prog.stream, history=history, ranks=comm.world_size)
+                        streamed=prog.stream, history=history, ranks=comm.world_size,
+                        phases=phases)

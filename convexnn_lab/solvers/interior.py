@@ -44,6 +44,7 @@ from ..losses import loss_parts
 from ..program import ConvexProgram
 from ..solution import SolverResult
 from .budget import ipm_memory_estimate, newton_route
+from .phases import PhaseTimer
 from .polish import polish
 
 __all__ = ["interior_point", "solve"]
@@ -53,6 +54,8 @@ _REFINE = 2  # refinement steps per Newton solve
 _PATIENCE = 6  # iterations without a better certified gap before stopping
 # certify an iterate once its complementarity gap is below this many times tol * objective
 _CERTIFY_FROM = 1e3
+# the phases that do not nest ("gram" lies inside "newton"); the rest is "other"
+_TOP_PHASES = ("newton", "directions", "certificate")
 
 
 # --- second-order cone algebra, column-wise on (k, B) arrays: x = (x0, x1) ----------
@@ -217,12 +220,15 @@ class _Data:
         self.nu = self.m * self.B + self.B  # degree of the cone
         self.e_q = torch.zeros((self.k, self.B), dtype=dt, device=device)
         self.e_q[0] = 1.0
-        # the rows' outer products x x^T, flattened (m, d^2): each block's cone Hessian
-        # X^T diag(c_j) X is then one GEMM row c^T XX; kept where they take less memory
-        # (and flops) than the (B, m, d) products X W_j of the other way (d <= B)
+        # the upper triangles of the rows' outer products x x^T, (m, d (d + 1) / 2): each
+        # block's cone Hessian X^T diag(c_j) X is then one GEMM row c^T XX (half the flops
+        # of the full d^2: digits, B = 200, 2.3 -> 1.2 GFlop an iteration); kept where
+        # they take less memory (and flops) than the (B, m, d) products X W_j of the other
+        # way (d <= B)
         self.XX = None
         if self.m and self.d <= self.B:
-            self.XX = (self.Xl[:, :, None] * self.Xl[:, None, :]).reshape(self.m, -1)
+            self.tri = torch.triu_indices(self.d, self.d, device=device)
+            self.XX = self.Xl[:, self.tri[0]] * self.Xl[:, self.tri[1]]
         self.A_cols = self.K_fixed = None
         if route == "columns":  # A as a matrix (n, Pd); A^T A once for the squared loss
             self.A_cols = (self.Dt[:, :, None] * self.X[:, None, :]).reshape(self.n, -1)
@@ -305,10 +311,11 @@ class _NewtonSystem:
     Block j of ``H + G^T W^-2 G`` is W_j^-2 + [0, 0; 0, X^T diag(z/s) X] = W_j^-1 T_j
     W_j^-1 with T_j = I + W_j C_j W_j (eigenvalues >= 1): T_j is factored, never W_j^-2,
     whose condition number is the square of W_j's.  The loss Hessian is added through
-    p = pair(u) on the route's space (module docstring).
+    p = pair(u) on the route's space (module docstring).  `timer` (``phases``) times the
+    rows route's n x n product as "gram".
     """
 
-    def __init__(self, prog, pt, h):
+    def __init__(self, prog, pt, h, timer):
         torch = _torch()
         self.prog, self.pt, self.h = prog, pt, h
         B, k, d, P = prog.B, prog.k, prog.d, prog.P
@@ -323,7 +330,10 @@ class _NewtonSystem:
 
         if prog.XX is not None:  # W_u^T (X^T diag(z/s) X) W_u, the Hessians by one GEMM
             Wu = Wm[:, 1:, :]
-            Hc = ((pt.z_l / pt.s_l).T @ prog.XX).view(B, d, d)
+            upper = (pt.z_l / pt.s_l).T @ prog.XX  # (B, d (d + 1) / 2)
+            Hc = torch.empty((B, d, d), dtype=upper.dtype, device=upper.device)
+            Hc[:, prog.tri[0], prog.tri[1]] = upper
+            Hc[:, prog.tri[1], prog.tri[0]] = upper
             T = Wu.transpose(1, 2) @ Hc @ Wu
             T = 0.5 * (T + T.transpose(1, 2)) + eye_k
             Q = None
@@ -348,7 +358,8 @@ class _NewtonSystem:
             # Rf_i^T side by side, then the masks in place (no (P, n, d) transpose)
             Z = prog.X @ self.Rf.permute(2, 0, 1).reshape(d, P * d)
             Z.view(prog.n, P, d).mul_((prog.Dt * self.sh[:, None])[:, :, None])
-            C = _gram(Z)
+            with timer("gram"):
+                C = _gram(Z)
             C.diagonal().add_(1.0)
         else:  # F^-1 + A^T diag(h) A, (Pd, Pd)
             C = (prog.K_fixed.clone() if prog.K_fixed is not None
@@ -463,6 +474,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
     route = route or newton_route(n, d, P, program.loss)
     if route not in ("rows", "columns"):
         raise ValueError(f"route must be 'rows' or 'columns', got {route!r}")
+    timer = PhaseTimer(device)  # where the solve's time goes (``SolverResult.phases``)
     prog = _Data(program, device, route)
     B, m = prog.B, prog.m
     e_q = prog.e_q
@@ -485,8 +497,9 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
         # prove tol: certify once the complementarity is within reach of it
         if it == max_iter or gap <= _CERTIFY_FROM * tol * abs(primal):
             # the exact cone maxima (NNLS) only pay off once the end is near
-            cert, U_cert = prog.certify(pt.U, pt.z_l,
-                                        exact=gap <= 10 * tol * abs(last_objective))
+            with timer("certificate"):
+                cert, U_cert = prog.certify(pt.U, pt.z_l,
+                                            exact=gap <= 10 * tol * abs(last_objective))
             last_objective = cert.objective
             history.append((it, cert.objective, cert.gap))
             if cert.feasible and (best is None or cert.gap < best[0].gap):
@@ -502,9 +515,11 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
                 status = "optimal"
                 break
         try:
-            newton = _NewtonSystem(prog, pt, h)
+            with timer("newton"):
+                newton = _NewtonSystem(prog, pt, h, timer)
             if it == 1:
-                pt = _starting_point(prog, newton, g)
+                with timer("directions"):
+                    pt = _starting_point(prog, newton, g)
                 continue
             # residuals of the KKT conditions
             bU = -(prog.X.T @ (prog.M * g[:, None]) - pt.z_q[1:]
@@ -517,12 +532,14 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
             lamsq_l = scal.lam_l ** 2
             # predictor (affine scaling) direction, then Mehrotra's corrector: the
             # second-order term of the complementarity and centering on sigma * mu
-            aff = newton.solve(bU, bt, bz_l, bz_q, -lamsq_l, -lamsq_q)
+            with timer("directions"):
+                aff = newton.solve(bU, bt, bz_l, bz_q, -lamsq_l, -lamsq_q)
             sigma = min(1.0, (1.0 - min(1.0, pt.max_step(aff))) ** 3)
             mu = gap / prog.nu
             bs_q = -lamsq_q - _soc_prod(scal.Winv(aff.s_q), scal.W(aff.z_q)) + sigma * mu * e_q
             bs_l = -lamsq_l - aff.s_l * aff.z_l + sigma * mu
-            direction = newton.solve(bU, bt, bz_l, bz_q, bs_l, bs_q)
+            with timer("directions"):
+                direction = newton.solve(bU, bt, bz_l, bz_q, bs_l, bs_q)
         except _Breakdown:
             status = "numerical_error"
             break
@@ -533,12 +550,15 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
         pt = pt.moved(direction, step)
     bar.close()
     if best is None:  # no feasible iterate: report the last one
-        cert, U_cert = prog.certify(pt.U, pt.z_l)
+        with timer("certificate"):
+            cert, U_cert = prog.certify(pt.U, pt.z_l)
         best = (cert, U_cert, pt.z_l, it)
     U, V = program.split(best[1].cpu().numpy())
+    elapsed = time.perf_counter() - start
     return SolverResult(U=U, V=V, status=status, method="ipm", iterations=it,
-                        time=time.perf_counter() - start, device=str(device),
-                        multipliers=prog.multipliers(best[2]), route=route, history=history)
+                        time=elapsed, device=str(device),
+                        multipliers=prog.multipliers(best[2]), route=route, history=history,
+                        phases=timer.summary(elapsed, _TOP_PHASES))
 
 
 def solve(program: ConvexProgram, options) -> SolverResult:
@@ -572,5 +592,7 @@ def solve(program: ConvexProgram, options) -> SolverResult:
                 out.history.append((out.iterations, after.objective, after.gap))
                 if after.proves(options.tol):
                     out.status = "optimal"
-        out.time += time.perf_counter() - start
+        spent = time.perf_counter() - start
+        out.time += spent
+        out.phases["polish"] = spent
     return out

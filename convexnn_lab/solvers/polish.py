@@ -22,6 +22,7 @@ the bases N_j and the multipliers.
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 
 from .._comm import LOCAL
 from ..losses import loss_parts
@@ -32,6 +33,12 @@ __all__ = ["newton_polish", "polish", "polish_multipliers"]
 # a block counts as active (in the support) above this times the largest norm; inside
 # the Newton iterations it leaves the support below COLLAPSE_RTOL
 SUPPORT_RTOL, COLLAPSE_RTOL = 1e-6, 1e-9
+# the rows side of the polish (``_RowSystem``) holds a few K x (n + blocks) arrays: at most
+# this many entries each, and each Newton step costs 2 K (n + blocks)^2 flops: at most this
+# many (about 1 s)
+POLISH_MAX_ENTRIES, POLISH_MAX_FLOPS = 2e7, 5e10
+# the Newton matrix gets this relative ridge (times its mean diagonal) on either side
+RIDGE_RTOL = 1e-14
 # a row x_k lies on block j's cone boundary when |x_k^T w_j| <= BOUNDARY_RTOL ||x_k|| ||w_j||
 BOUNDARY_RTOL = 1e-6
 
@@ -48,6 +55,11 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
         Cone signs ``2 D - 1`` per block (None: gated, no cones).
     Gamma : ndarray of shape (n, B), optional
         AL multipliers; rows with a positive multiplier count as active.
+    max_vars : int
+        Bound on the size of the system each Newton step solves: its K unknowns, or n + s
+        (s blocks) when it is solved in the rows (``_rows_side``; then also within
+        ``POLISH_MAX_ENTRIES`` and ``POLISH_MAX_FLOPS``); a larger support is declined
+        (None) before any basis is built.
 
     Blocks that collapse to zero during the Newton iterations leave the support and
     the iterations go on without them.  Rows that the polished point violates join
@@ -57,7 +69,8 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
     if norms.max() == 0:
         return None
     active = list(np.flatnonzero(norms > SUPPORT_RTOL * norms.max()))
-    if S is None and len(active) * X.shape[1] > max_vars:
+    if S is None and not _fits(X.shape[0], len(active) * X.shape[1], len(active), max_vars,
+                               comm):
         # gated: the Newton system has |support| * d unknowns; too many for a dense
         # solve (at CIFAR scale, 4096 blocks of 3073, the bases alone took ~300 GB)
         return None
@@ -91,6 +104,24 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
     return None  # still leaving a cone: the active rows were guessed wrong
 
 
+def _rows_side(n, K, blocks, comm) -> bool:
+    """Whether the Newton system of K unknowns in `blocks` blocks on n rows is solved in
+    the rows (``_RowSystem``, an (n + blocks) x (n + blocks) system): with one process,
+    when that is smaller than K (sharded rows keep the K x K system, a sum over ranks)."""
+    return comm.world_size == 1 and n + blocks < K
+
+
+def _fits(n, K, blocks, max_vars, comm):
+    """Whether a Newton system of K unknowns in `blocks` blocks on n rows is a polish:
+    the system it solves at most `max_vars` wide; on the rows side also its K x (n +
+    blocks) arrays within POLISH_MAX_ENTRIES entries and its 2 K (n + blocks)^2 product
+    within POLISH_MAX_FLOPS."""
+    if _rows_side(n, K, blocks, comm):
+        return (n + blocks <= max_vars and K * (n + blocks) <= POLISH_MAX_ENTRIES
+                and 2.0 * K * (n + blocks) ** 2 <= POLISH_MAX_FLOPS)
+    return K <= max_vars
+
+
 def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_prunes,
                comm=LOCAL):
     """Newton polish of the blocks `active`, each on the subspace of its active rows."""
@@ -106,7 +137,7 @@ def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_
         if N.shape[1]:
             bases[j] = (N, N.T @ W[:, j])
             unknowns += N.shape[1]
-            if unknowns > max_vars:
+            if not _fits(X.shape[0], unknowns, len(bases), max_vars, comm):
                 return None  # a dense Newton system that large is not a polish
     for _ in range(max_prunes):
         if not bases:
@@ -128,13 +159,18 @@ def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_
 def _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm=LOCAL):
     """Damped Newton on the support `bases` {j: (N_j, z_j)}.
 
+    The Newton system has K = sum_j dim(z_j) unknowns; with one process and n + s < K
+    (s blocks) it is solved in the rows instead (``_RowSystem``), and `max_vars` then
+    bounds n + s.
+
     Returns (collapsed, bases): collapsed is True when some block went to zero (it is
     removed from the returned bases), or None on failure.
     """
     keys = list(bases)
     A = np.hstack([(M[:, j, None] * X) @ bases[j][0] for j in keys])
-    if A.shape[1] > max_vars:
+    if not _fits(A.shape[0], A.shape[1], len(keys), max_vars, comm):
         return None
+    rows_space = _rows_side(A.shape[0], A.shape[1], len(keys), comm)
     cuts = np.cumsum([0] + [bases[j][0].shape[1] for j in keys])
     spans = list(zip(cuts[:-1], cuts[1:]))
     zvec = np.concatenate([bases[j][1] for j in keys])
@@ -147,22 +183,28 @@ def _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm=LOCAL):
     scale = max(np.linalg.norm(zvec[a:b]) for a, b in spans)
     for _ in range(max_iter):
         _, g_pred, h_pred = loss_parts(A @ zvec, y, loss)
-        # sums over rows: one all-reduce for both
-        grad, H = comm.sum(A.T @ g_pred, A.T @ (h_pred[:, None] * A))
-        small = [k for k, (a, b) in enumerate(spans)
-                 if np.linalg.norm(zvec[a:b]) < COLLAPSE_RTOL * scale]
+        if rows_space:
+            grad, H = A.T @ g_pred, None
+        else:  # sums over rows: one all-reduce for both
+            grad, H = comm.sum(A.T @ g_pred, A.T @ (h_pred[:, None] * A))
+        norms = np.array([np.linalg.norm(zvec[a:b]) for a, b in spans])
+        small = [k for k in range(len(spans)) if norms[k] < COLLAPSE_RTOL * scale]
         if small:
             keep = {keys[k]: (bases[keys[k]][0], zvec[a:b])
                     for k, (a, b) in enumerate(spans) if k not in small}
             return True, keep
-        for a, b in spans:
-            zj = zvec[a:b]
-            nz = np.linalg.norm(zj)
-            grad[a:b] += beta * zj / nz
-            H[a:b, a:b] += beta * (np.eye(b - a) / nz - np.outer(zj, zj) / nz**3)
+        for k, (a, b) in enumerate(spans):
+            grad[a:b] += beta * zvec[a:b] / norms[k]
         try:
-            step = np.linalg.solve(H + 1e-14 * np.trace(H) / len(H) * np.eye(len(H)), -grad)
-        except np.linalg.LinAlgError:
+            if rows_space:
+                step = _RowSystem(A, h_pred, zvec, spans, norms, beta).solve(-grad)
+            else:
+                for k, (a, b) in enumerate(spans):
+                    zj, nz = zvec[a:b], norms[k]
+                    H[a:b, a:b] += beta * (np.eye(b - a) / nz - np.outer(zj, zj) / nz**3)
+                H[np.diag_indices(len(H))] += RIDGE_RTOL * np.trace(H) / len(H)
+                step = np.linalg.solve(H, -grad)
+        except (np.linalg.LinAlgError, ValueError):  # singular, or not finite
             return None
         dec = -float(grad @ step)
         t = 1.0
@@ -177,6 +219,50 @@ def _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm=LOCAL):
         if dec <= 1e-28 * max(abs(f), 1.0) or (abs(f_old - f) <= 1e-16 * abs(f) and t == 1.0):
             break
     return False, {j: (bases[j][0], zvec[a:b]) for j, (a, b) in zip(keys, spans)}
+
+
+class _RowSystem:
+    """The polish's Newton matrix H = A^T diag(h) A + sum_j (beta / |z_j|) (I - e_j e_j^T)
+    (e_j = z_j / |z_j|, one block per z_j; A of shape (n, K)), solved in the rows.
+
+    With the diagonal D = blockdiag(beta / |z_j| I) + rho (rho: the ridge RIDGE_RTOL of the
+    K-space solve) and Y = blockdiag(sqrt(beta / |z_j|) e_j) of shape (K, s), H = D + U C
+    U^T for U = [A^T diag(sqrt h), Y] and C = diag(I_n, -I_s); Woodbury's identity leaves
+    one (n + s) x (n + s) system, C + U^T D^-1 U, whose last s x s block is diagonal, -rho
+    / (beta / |z_j| + rho), set exactly rather than as a difference that cancels; one
+    refinement step with H itself corrects the round-off.  Flops: 2 K (n + s)^2 against
+    K^3 / 3 and 2 n K^2 for H.
+    """
+
+    def __init__(self, A, h, zvec, spans, norms, beta):
+        n, K = A.shape
+        widths = np.array([b - a for a, b in spans])
+        dvals = beta / norms
+        trace = float(h @ np.einsum("ij,ij->i", A, A)) + float(dvals @ (widths - 1))
+        self.A, self.h = A, h
+        rho = RIDGE_RTOL * trace / K
+        self.D = np.repeat(dvals, widths) + rho
+        self.Y = np.zeros((K, len(spans)))
+        for k, (a, b) in enumerate(spans):
+            self.Y[a:b, k] = np.sqrt(dvals[k]) * zvec[a:b] / norms[k]
+        root = np.sqrt(self.D)[:, None]
+        Uh = np.hstack([(A * np.sqrt(h)[:, None]).T, self.Y]) / root  # D^-1/2 U
+        core = Uh.T @ Uh  # U^T D^-1 U, then + C^-1 (= C)
+        core[np.diag_indices(n)] += 1.0
+        core[n:, n:] = np.diag(-rho / (dvals + rho))  # Y^T D^-1 Y - I, exactly
+        self.DU = Uh / root  # D^-1 U
+        self.lu = scipy.linalg.lu_factor(core, check_finite=True)
+
+    def _apply(self, v):
+        return self.D * v - self.Y @ (self.Y.T @ v) + self.A.T @ (self.h * (self.A @ v))
+
+    def _woodbury(self, r):
+        return r / self.D - self.DU @ scipy.linalg.lu_solve(self.lu, self.DU.T @ r)
+
+    def solve(self, r):
+        """H^-1 r."""
+        x = self._woodbury(r)
+        return x + self._woodbury(r - self._apply(x))
 
 
 def polish_multipliers(program: ConvexProgram, W, Gamma=None, *, comm=LOCAL):
