@@ -126,7 +126,8 @@ def bench_dataset(name, X, y, y_test, X_test, task, beta, budget, long, score,
                      first_round_gap=report.rounds[0].gap,
                      first_round_relative_gap=report.rounds[0].gap / report.rounds[0].objective,
                      test=score(conv.predict(X_test), y_test, task),
-                     curve=[(r.seconds, r.objective) for r in report.rounds]))
+                     curve=[(r.seconds, r.objective) for r in report.rounds],
+                     phases=report.phases))
     return rows
 
 
@@ -147,6 +148,8 @@ def print_rows(rows):
                       + ("" if r["global_gap"] is None else f", global gap {r['global_gap']:.1e}"))
         print(f"  {r['method']:38s} {r['objective']:10.4f} {r['seconds']:8.1f} {grid:>7s} "
               f"{below:>14s} {r['test']:6.3f}  {status}")
+        if "phases" in r:  # where train_convex's time went (TrainingReport.phases)
+            print("    " + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items()) + " s")
 
 
 def main(argv=None):

@@ -90,6 +90,8 @@ class PricingRound:
     best_ratio: float  # largest price / beta found (> 1: a violation)
     added: int
     seconds: float  # since the start of train_convex
+    solve_seconds: float = 0.0  # this round's restricted program, solved
+    price_seconds: float = 0.0  # this round's pricing (the search, or exact pricing)
 
 
 @dataclass
@@ -122,6 +124,9 @@ class TrainingReport:
         certified gap, when the network has the run's activation and alpha.
     warm_seconds : float
         Seconds spent training it (counted in every round's ``seconds``).
+    phases : dict
+        Where the time went: the warm network, the rounds' solves and pricing, the rest
+        (each round also keeps its own ``solve_seconds`` and ``price_seconds``).
     """
 
     status: str
@@ -136,6 +141,17 @@ class TrainingReport:
     @property
     def objective(self) -> float:
         return self.solution.objective
+
+    @property
+    def phases(self) -> dict:
+        """Where the run's time went, in seconds: ``{"warm_network": ..., "solves": ...,
+        "pricing": ..., "other": ...}`` (the rounds' solves and pricing summed; "other" is
+        the rest of the last round's ``seconds``: setup, enumeration, bookkeeping)."""
+        solves = sum(r.solve_seconds for r in self.rounds)
+        pricing = sum(r.price_seconds for r in self.rounds)
+        total = self.rounds[-1].seconds if self.rounds else self.warm_seconds
+        return {"warm_network": self.warm_seconds, "solves": solves, "pricing": pricing,
+                "other": max(0.0, total - self.warm_seconds - solves - pricing)}
 
     def network(self) -> TwoLayerNetwork:
         """The trained network (its objective equals ``self.objective`` for ReLU)."""
@@ -478,6 +494,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                            **dict(kwargs, solver=_round_solver(solver, X, patterns, gated,
                                                                loss, device, comm)))
         report.solution = sol
+        solved = time.perf_counter()
         output = sol.program.output(sol.U, sol.V)
         lam = -loss_parts(output, y, loss)[1]
         if exact:
@@ -500,8 +517,11 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         violated = fresh & (ratios > 1 + PRICE_RTOL)
         best = float(ratios[fresh].max(initial=0.0))
         add = new[violated][:per_round]
+        now = time.perf_counter()
         report.rounds.append(PricingRound(k, len(patterns), sol.objective, sol.gap, best,
-                                          len(add), time.perf_counter() - start))
+                                          len(add), now - start,
+                                          solve_seconds=solved - round_start,
+                                          price_seconds=now - solved))
         if not len(add):
             proved = exact and report.global_gap <= 10 * tol * abs(sol.objective)
             report.status = ("optimal" if proved else "inaccurate" if exact

@@ -197,3 +197,18 @@ def test_pricing_runs_on_degenerate_data():
     assert len(patterns) and np.all(np.diff(ratios) <= 0)
     report = train_convex(X, y, 0.1, initial_patterns=5, max_rounds=1, seed=0)
     assert report.status == "max_rounds" and report.rounds[0].added > 0
+
+
+def test_phases_split_the_run_into_start_solves_pricing_and_the_rest():
+    X, y = data(40, seed=6)
+    report = train_convex(X, y, 0.1, max_rounds=3, seed=0)  # with the L-BFGS start
+    ph = report.phases
+    assert ph["warm_network"] == report.warm_seconds > 0
+    assert all(r.solve_seconds > 0 and r.price_seconds > 0 for r in report.rounds)
+    assert ph["solves"] == pytest.approx(sum(r.solve_seconds for r in report.rounds))
+    # the rest is positive (setup and bookkeeping) unless a phase were counted twice
+    assert ph["other"] > 0
+    assert sum(ph.values()) == pytest.approx(report.rounds[-1].seconds, rel=1e-9)
+    # a round's seconds since the start grow by at least its solve and its pricing
+    for prev, r in zip(report.rounds, report.rounds[1:]):
+        assert r.seconds - prev.seconds >= r.solve_seconds + r.price_seconds
