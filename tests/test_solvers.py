@@ -393,3 +393,26 @@ def test_auto_tries_the_interior_point_when_cvxpy_stops_short(monkeypatch):
     monkeypatch.setattr(solvers, "_run", lazy_cvxpy)
     sol = cl.solve_convex(X, y, 0.1, P)  # n * P * d = 360: auto picks CVXPY first
     assert sol.status == "optimal" and sol.result.method == "ipm"
+
+
+def test_fista_tries_a_failed_polish_again_once_the_gap_has_fallen(monkeypatch):
+    # every block stays active (small beta, few patterns), so the support never changes:
+    # a first polish that fails must not end every polish.  The first try is made to fail;
+    # FISTA alone cannot reach tol 1e-10 in 3000 iterations, the second try does
+    from convexnn_lab.solvers import first_order
+
+    rng = np.random.default_rng(7)
+    X = cl.add_bias(rng.standard_normal((30, 2)))
+    y = rng.standard_normal(30)
+    patterns = cl.sample_patterns(X, 5, seed=7)
+    real, tries = first_order.polish, []
+
+    def polish_failing_once(program, W, Gamma=None, **kw):
+        tries.append(cl.certify(program, W).gap)
+        return None if len(tries) == 1 else real(program, W, Gamma, **kw)
+
+    monkeypatch.setattr(first_order, "polish", polish_failing_once)
+    sol = cl.solve_convex(X, y, 1e-3, patterns, gated=True, solver="fista", tol=1e-10,
+                          max_iter=3000, progress=False)
+    assert sol.status == "optimal" and len(tries) == 2
+    assert tries[1] <= tries[0] / 10  # retried only once the gap had fallen tenfold

@@ -54,6 +54,8 @@ __all__ = ["solve"]
 # augmented Lagrangian schedule: initial rho, its growth when the cone violation
 # does not halve, and the inner FISTA budget (grows by 1.5x per outer step)
 _RHO0, _RHO_GROWTH, _RHO_TRIGGER, _INNER0, _INNER_MAX = 10.0, 2.0, 0.5, 100, 2000
+# a polish that failed is tried again on the same support once the gap is this much smaller
+_RETRY_FACTOR = 10.0
 
 
 class _Data:
@@ -298,12 +300,18 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         history.append((state["iteration"], objective, objective - dual))
         return objective, objective - dual
 
-    polished = {"support": None, "W": None, "Gamma": None}
+    polished = {"support": None, "gap": math.inf, "W": None, "Gamma": None}
     # relative gap from which a Newton polish is worth trying (float32 stalls earlier)
     polish_from = 1e-2 if tdtype == torch.float64 else 1e-1
 
-    def try_polish(W_t, G_t):
-        """Newton polish on the current support; True when its certificate meets tol."""
+    def try_polish(W_t, G_t, gap):
+        """Newton polish on the current support; True when its certificate meets tol.
+
+        A try on the support and active rows of the last failed one waits until the
+        relative gap has fallen by RETRY_FACTOR since then: the same support nearer the
+        optimum may converge (when every block is active from the start, the support never
+        changes, and one early failure would otherwise end every polish).
+        """
         W_np = W_t.detach().cpu().double().numpy()
         G_np = None if G_t is None else G_t.detach().cpu().double().numpy()
         norms_np = np.linalg.norm(W_np, axis=0)
@@ -311,9 +319,9 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         rows = () if G_np is None else tuple(comm.sum(
             (G_np[:, support] > SUPPORT_RTOL * comm.max(float(G_np.max()))).sum(axis=0)))
         signature = (tuple(support), rows)
-        if signature == polished["support"]:
-            return False  # same support and active rows as the last failed try
-        polished["support"] = signature
+        if signature == polished["support"] and gap > polished["gap"] / _RETRY_FACTOR:
+            return False  # as at the last failed try, and not much nearer the optimum
+        polished["support"], polished["gap"] = signature, gap
         with timer("polish"):  # the Newton polish and the certificate of its point
             out = polish(program, W_np, G_np, comm=comm)
             if out is None:
@@ -346,7 +354,8 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             bar.set_postfix(gap=f"{gap:.2e}")
             if gap <= tol * max(abs(obj), 1e-300):
                 return True
-            return gap <= polish_from * abs(obj) and try_polish(W_, None)
+            relative = gap / max(abs(obj), 1e-300)
+            return relative <= polish_from and try_polish(W_, None, relative)
 
         W, L, iters, ok = _fista(prog, W, smooth, L=L, max_iter=options.max_iter,
                                  check=check, check_every=check_every, bar=bar)
@@ -392,7 +401,8 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             stable = support == last_support
             last_support = support
             # a polish pays off only once the support has stopped moving
-            if stable and gap <= 5 * polish_from * abs(obj) and try_polish(W, Gamma):
+            if (stable and gap <= 5 * polish_from * abs(obj)
+                    and try_polish(W, Gamma, gap / max(abs(obj), 1e-300))):
                 status = "optimal"
                 break
             if viol > _RHO_TRIGGER * viol_prev:
