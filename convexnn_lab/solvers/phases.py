@@ -4,8 +4,8 @@ The torch solvers time their phases with :class:`PhaseTimer` (``bench/solvers.py
 prints them beside each row), so a claim about where the time goes has its numbers:
 
 * interior point: ``"newton"`` forming and factoring the Newton systems, of which
-  ``"gram"`` the product of the rows route (2 n^2 P d flops, module docstring of
-  ``interior``); ``"directions"`` the solves for the directions, with refinement;
+  ``"gram"`` the n x n product of the rows route (2 n^2 P d flops as a full product, of
+  which ``interior._gram`` computes 9/16 from the lower block triangle); ``"directions"`` the solves for the directions, with refinement;
   ``"certificate"`` certifying iterates; ``"polish"`` the Newton polish after a stall and
   the certificates of its point; the rest (setup, residuals, steps) is ``"other"``;
 * FISTA and the augmented Lagrangian: ``"certificate"``, ``"polish"`` (with the
