@@ -77,3 +77,33 @@ def test_phases_add_up_to_the_solve_time_and_the_gram_lies_inside_newton():
         # the n x n product is formed on the rows route only, inside the Newton systems
         assert ("gram" in ph) == (route == "rows")
         assert ph.get("gram", 0.0) <= ph["newton"]
+
+
+def test_centrality_correctors_take_fewer_steps_to_the_same_optimum():
+    # Gondzio's correctors lengthen the steps (Mehrotra alone: 21 and 19 Newton steps
+    # here, with them 15 and 16); the point they reach is the same certified optimum
+    for seed, n, P in ((0, 25, 15), (1, 60, 20)):
+        X, y, patterns = problem(seed, n=n, P=P)
+        program = cl.ConvexProgram(X, y, 0.1, patterns)
+        plain, corrected = (interior_point(program, tol=1e-8, correctors=k) for k in (0, 3))
+        assert plain.status == corrected.status == "optimal"
+        assert corrected.iterations < plain.iterations
+        a, b = (cl.certify(program, o.U, o.V, o.multipliers) for o in (plain, corrected))
+        assert a.proves(1e-8) and b.proves(1e-8)
+        assert abs(a.objective - b.objective) <= 2e-8 * a.objective
+    with pytest.raises(ValueError, match="correctors"):
+        interior_point(program, correctors=-1)
+
+
+def test_a_stall_short_of_tol_runs_the_polish_and_says_so():
+    # tol 1e-14 is beyond round-off: the interior point stalls, the Newton polish runs on
+    # its support (its time is the "polish" phase), and the status stays "stalled" with
+    # the gap it reached
+    X, y, patterns = problem(0)
+    with pytest.warns(RuntimeWarning, match="status 'stalled'"):
+        sol = cl.solve_convex(X, y, 0.1, patterns, solver="ipm", tol=1e-14, progress=False)
+    ph = sol.result.phases
+    assert sol.status == "stalled" and 0 < sol.gap <= 1e-9 * sol.objective
+    assert ph["polish"] > 0
+    top = ph["newton"] + ph["directions"] + ph["certificate"] + ph["other"] + ph["polish"]
+    assert abs(top - sol.result.time) <= 1e-9 * max(sol.result.time, 1.0)

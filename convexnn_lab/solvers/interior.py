@@ -11,7 +11,8 @@ G x + s = h, s in K``):
 with B = 2P blocks [u_1..u_P, v_1..v_P], signed slopes M = [Dt, -Dt] and signs
 S = [2D - 1, 2D - 1], both of shape (n, B) (gated ReLU: B = P, M = Dt, no S).
 
-Each iteration is a Mehrotra predictor-corrector step with Nesterov-Todd scaling.
+Each iteration is a Mehrotra predictor-corrector step with Nesterov-Todd scaling,
+lengthened by up to three of Gondzio's centrality correctors (``_correct``).
 Its Newton system ``(H + G^T W^-2 G) dx = r`` has a block-diagonal part (one
 (d+1) x (d+1) block per u_j: the cone rows give X^T diag(z/s) X) plus the loss
 Hessian, which only sees p_i = u_i - v_i through ``sum_i Dt_i * (X p_i)``.
@@ -52,6 +53,10 @@ __all__ = ["interior_point", "solve"]
 _STEP = 0.99  # fraction of the way to the boundary of the cones
 _REFINE = 2  # refinement steps per Newton solve
 _PATIENCE = 6  # iterations without a better certified gap before stopping
+# Gondzio's centrality correctors (``_correct``): at most this many per iteration, each
+# aiming at a step this much longer, pushing the complementarity products into this
+# range around sigma * mu, and kept when the step grows by this fraction of the aim
+_CORRECTORS, _ASPIRATION, _CENTRAL, _ACCEPT = 3, 0.3, (0.1, 10.0), 0.1
 # certify an iterate once its complementarity gap is below this many times tol * objective
 _CERTIFY_FROM = 1e3
 # the phases that do not nest ("gram" lies inside "newton"); the rest is "other"
@@ -93,9 +98,9 @@ def _soc_step(x, dx):
 
 
 def _lp_step(s, ds):
-    torch = _torch()
-    ratio = torch.where(ds < 0, -s / torch.where(ds < 0, ds, -1.0), math.inf)
-    return ratio.min() if ratio.numel() else s.new_tensor(math.inf)
+    """Largest alpha with s + alpha ds >= 0 (s > 0): 1 / max(-ds / s)."""
+    rate = (-ds / s).max() if s.numel() else s.new_tensor(0.0)
+    return 1.0 / rate if rate > 0 else s.new_tensor(math.inf)
 
 
 def _torch():
@@ -344,10 +349,12 @@ class _NewtonSystem:
         if int(info.max()) > 0:
             Q = cone_rows() if Q is None else Q
             LT = torch.linalg.qr(torch.cat([eye_k, Q], dim=1), mode="r")[1].transpose(1, 2)
-        self.LT = LT
-        # (block inverse)_uu = R R^T with R = (W L_T^-T)[1:]; F_i sums the blocks of
-        # pattern i: F_i = Rf_i^T Rf_i
-        Rt = torch.linalg.solve_triangular(LT, Wm, upper=False)[:, :, 1:]  # (B, k, d)
+        # the blocks' inverses W T^-1 W = R^T R with R = L_T^-1 W, (B, k, k), applied as
+        # two batched products (never formed: the square would lose the small directions
+        # of W); (block inverse)_uu = Rt^T Rt with Rt = R[:, :, 1:], and F_i sums the
+        # blocks of pattern i: F_i = Rf_i^T Rf_i
+        self.R = R = torch.linalg.solve_triangular(LT, Wm, upper=False)
+        Rt = R[:, :, 1:]  # (B, k, d)
         Rstack = Rt if prog.gated else torch.cat([Rt[:P], Rt[P:]], dim=1)
         LF, info = torch.linalg.cholesky_ex(Rstack.transpose(1, 2) @ Rstack)
         self.Rf = (torch.linalg.qr(Rstack, mode="r")[1] if int(info.max()) > 0
@@ -371,9 +378,9 @@ class _NewtonSystem:
         self.LC = _cholesky(C)
 
     def _block_solve(self, r):
-        """Bd^-1 r for r of shape (B, k)."""
-        torch = _torch()
-        return (self.Wm @ torch.cholesky_solve(self.Wm @ r[:, :, None], self.LT))[:, :, 0]
+        """Bd^-1 r = R^T (R r) for r of shape (B, k)."""
+        Rr = (self.R * r[:, None, :]).sum(dim=2)
+        return (self.R * Rr[:, :, None]).sum(dim=1)
 
     def _F_solve(self, v):
         """F_i^-1 v_i for v of shape (d, P)."""
@@ -428,8 +435,62 @@ class _NewtonSystem:
 
 
 class _Direction:
+    _PARTS = ("U", "t", "s_l", "z_l", "s_q", "z_q")
+
     def __init__(self, **parts):
         self.__dict__.update(parts)
+
+    def __add__(self, other):
+        return _Direction(**{k: getattr(self, k) + getattr(other, k) for k in self._PARTS})
+
+
+def _centrality_targets(trial, scal, target):
+    """Corrections of the complementarity products of `trial` that bring them into
+    ``_CENTRAL`` times `target` (Gondzio 1996): (m, B) for the cone rows, (k, B) for
+    the second-order cones, whose scaled product (W^-1 s) o (W z) is corrected on its
+    two eigenvalues (x0 +- |x1|)."""
+    torch = _torch()
+    lo, hi = _CENTRAL[0] * target, _CENTRAL[1] * target
+    v_l = trial.s_l * trial.z_l
+    # products far above the range are only pulled down by hi (the rest stays to the
+    # predictor-corrector direction)
+    t_l = (v_l.clamp(min=lo, max=hi) - v_l).clamp(min=-hi)
+    v_q = _soc_prod(scal.Winv(trial.s_q), scal.W(trial.z_q))
+    norm = torch.linalg.vector_norm(v_q[1:], dim=0)
+    unit = v_q[1:] / norm.clamp(min=1e-300)
+    big = (v_q[0] + norm).clamp(min=lo, max=hi)
+    small = (v_q[0] - norm).clamp(min=lo, max=hi)
+    projected = torch.cat([((big + small) / 2)[None], unit * ((big - small) / 2)])
+    return t_l, projected - v_q
+
+
+def _correct(pt, newton, direction, target, timer, correctors):
+    """Gondzio's multiple centrality correctors for the predictor-corrector `direction`.
+
+    Each one asks for a step ``_ASPIRATION`` longer than the direction allows: at that
+    trial point the complementarity products outside ``_CENTRAL`` * `target` (sigma mu)
+    are the right-hand side of one more solve with the same factors (primal and dual
+    residuals zero), and the sum is kept when its step grows.  Each costs one solve with
+    the factors at hand, a fraction of forming them.  Measured with P = 100 Gaussian
+    patterns, beta 0.1: the ReLU programs of breast_cancer and digits took 33 and 37
+    Newton steps instead of 43 and 47 (1.63 s instead of 1.78, 17.0 s instead of 21.3).
+    """
+    torch = _torch()
+    alpha = min(1.0, pt.max_step(direction))
+    for _ in range(correctors):
+        if alpha >= 1.0:
+            break
+        aim = min(1.0, alpha + _ASPIRATION)
+        t_l, t_q = _centrality_targets(pt.moved(direction, aim), newton.scal, target)
+        with timer("directions"):
+            corrector = newton.solve(torch.zeros_like(pt.U), torch.zeros_like(pt.t),
+                                     torch.zeros_like(t_l), torch.zeros_like(t_q), t_l, t_q)
+        candidate = direction + corrector
+        reach = min(1.0, pt.max_step(candidate))
+        if reach < alpha + _ACCEPT * (aim - alpha):
+            break
+        direction, alpha = candidate, reach
+    return direction
 
 
 def _starting_point(prog, newton, g):
@@ -453,7 +514,7 @@ def _starting_point(prog, newton, g):
 
 
 def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cpu",
-                   progress=False, route=None) -> SolverResult:
+                   progress=False, route=None, correctors=_CORRECTORS) -> SolverResult:
     """Solve `program` by the interior-point method (no polish); see ``solve_convex``.
 
     Parameters
@@ -461,6 +522,9 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
     program : ConvexProgram
     route : {"rows", "columns"}, optional
         Space of the reduced Newton system; default: the one with fewer flops.
+    correctors : int
+        Gondzio's centrality correctors per iteration at most (0: Mehrotra's
+        predictor-corrector alone).
 
     Returns
     -------
@@ -474,6 +538,8 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
     route = route or newton_route(n, d, P, program.loss)
     if route not in ("rows", "columns"):
         raise ValueError(f"route must be 'rows' or 'columns', got {route!r}")
+    if isinstance(correctors, bool) or not isinstance(correctors, int) or correctors < 0:
+        raise ValueError(f"correctors must be a count >= 0 (0: none), got {correctors!r}")
     timer = PhaseTimer(device)  # where the solve's time goes (``SolverResult.phases``)
     prog = _Data(program, device, route)
     B, m = prog.B, prog.m
@@ -540,6 +606,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
             bs_l = -lamsq_l - aff.s_l * aff.z_l + sigma * mu
             with timer("directions"):
                 direction = newton.solve(bU, bt, bz_l, bz_q, bs_l, bs_q)
+            direction = _correct(pt, newton, direction, sigma * mu, timer, correctors)
         except _Breakdown:
             status = "numerical_error"
             break

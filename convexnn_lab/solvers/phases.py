@@ -5,7 +5,8 @@ prints them beside each row), so a claim about where the time goes has its numbe
 
 * interior point: ``"newton"`` forming and factoring the Newton systems, of which
   ``"gram"`` the n x n product of the rows route (2 n^2 P d flops as a full product, of
-  which ``interior._gram`` computes 9/16 from the lower block triangle); ``"directions"`` the solves for the directions, with refinement;
+  which ``interior._gram`` computes 9/16 from the lower block triangle); ``"directions"``
+  the solves for the directions (with refinement and Gondzio's correctors);
   ``"certificate"`` certifying iterates; ``"polish"`` the Newton polish after a stall and
   the certificates of its point; the rest (setup, residuals, steps) is ``"other"``;
 * FISTA and the augmented Lagrangian: ``"certificate"``, ``"polish"`` (with the
