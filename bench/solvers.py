@@ -305,7 +305,8 @@ def main(argv=None):
     p.add_argument("--beta", type=float, default=1.0)
     p.add_argument("--steps", type=int, default=2000, help="Adam steps")
     p.add_argument("--synthetic", type=int, default=2000, help="rows of the synthetic set")
-    p.add_argument("--only", default=None, help="run only data sets whose name contains this")
+    p.add_argument("--only", default=None,
+                   help="run only data sets whose name contains this (comma-separated: any)")
     p.add_argument("--device", default="cpu", help="cuda: the GPU timing mode")
     p.add_argument("--scale", default="50000,3072,4096", help="n,d,P of the timing mode")
     p.add_argument("--dtype", default="float32", help="timing mode: float32 or float64")
@@ -332,7 +333,7 @@ def main(argv=None):
         print("pyscnn not installed: its rows are skipped (see the module docstring)")
     rows = []
     for name, X, y, y_test, X_test, task in datasets(args.synthetic):
-        if args.only and args.only not in name:
+        if args.only and not any(part in name for part in args.only.split(",")):
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -102,3 +102,41 @@ def test_a_support_wider_than_the_rows_is_solved_in_the_rows(monkeypatch):
     steps.clear()
     dense = polish(program, rough, comm=TwoRanksOfOne())
     assert dense is not None and not steps and np.allclose(out[0], dense[0], atol=1e-8)
+
+
+
+def test_limits_make_a_polish_on_a_support_too_large_fail_fast(monkeypatch):
+    # a block that is zero at the optimum, started at 1% of the largest: the default
+    # polish drops it on the way (it collapses) and certifies the optimum; with
+    # PolishLimits(max_prunes=1) no block may leave, so the same start fails (None), and
+    # with collapse_rtol 1e-3 (FISTA's early tries) it fails after fewer loss evaluations
+    from convexnn_lab.solvers import polish as polish_module
+
+    program = problem(3, n=40, P=15, gated=True)
+    program = cl.ConvexProgram(program.X, program.y, 0.5, program.patterns, gated=True)
+    ref = cl.solve_convex(program.X, program.y, 0.5, program.patterns, gated=True,
+                          solver="ipm", tol=1e-10, progress=False)
+    norms = np.linalg.norm(ref.U, axis=0)
+    zero = np.flatnonzero(norms <= 1e-8 * norms.max())
+    assert len(zero) and len(zero) < len(norms) - 2
+    start = ref.U.copy()
+    start[:, zero] = 0.0
+    start[:, zero[0]] = 0.01 * norms.max() * program.X[0] / np.linalg.norm(program.X[0])
+    out = polish(program, start)
+    assert out is not None and not out[0][:, zero[0]].any()
+    assert cl.certify(program, out[0]).proves(1e-9)
+    calls = []
+    real = polish_module.loss_parts
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(polish_module, "loss_parts", counted)
+    spent = []
+    for limits in (polish_module.PolishLimits(max_prunes=1),
+                   polish_module.PolishLimits(max_prunes=1, collapse_rtol=1e-3)):
+        calls.clear()
+        assert polish(program, start, limits=limits) is None
+        spent.append(len(calls))
+    assert 0 < spent[1] < spent[0]

@@ -47,7 +47,7 @@ from ..program import FEASIBILITY_RTOL, ConvexProgram
 from ..solution import SolverResult
 from .budget import memory_estimate
 from .phases import PhaseTimer
-from .polish import SUPPORT_RTOL, polish
+from .polish import DEFAULT_LIMITS, SUPPORT_RTOL, PolishLimits, newton_step_flops, polish
 
 __all__ = ["solve"]
 
@@ -56,6 +56,13 @@ __all__ = ["solve"]
 _RHO0, _RHO_GROWTH, _RHO_TRIGGER, _INNER0, _INNER_MAX = 10.0, 2.0, 0.5, 100, 2000
 # a polish that failed is tried again on the same support once the gap is this much smaller
 _RETRY_FACTOR = 10.0
+# FISTA tries an early polish (relative gap up to _EARLY_GAP instead of 1e-2) once its
+# support has held for _STABLE_ITERS iterations and its iterations have cost the flops of
+# _EARLY_STEPS of the polish's Newton steps.  That try is cheap to lose: at most
+# 2 * _EARLY_STEPS steps, and no block may fall below 1e-3 of the largest (a block on its
+# way to zero: the support is not yet the optimum's; go on iterating)
+_EARLY_GAP, _STABLE_ITERS, _EARLY_STEPS = 1e-1, 500, 5
+_EARLY_LIMITS = PolishLimits(max_steps=2 * _EARLY_STEPS, max_prunes=1, collapse_rtol=1e-3)
 
 
 class _Data:
@@ -304,8 +311,9 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
     # relative gap from which a Newton polish is worth trying (float32 stalls earlier)
     polish_from = 1e-2 if tdtype == torch.float64 else 1e-1
 
-    def try_polish(W_t, G_t, gap):
+    def try_polish(W_t, G_t, gap, early=False):
         """Newton polish on the current support; True when its certificate meets tol.
+        An `early` try is limited (``_EARLY_LIMITS``).
 
         A try on the support and active rows of the last failed one waits until the
         relative gap has fallen by RETRY_FACTOR since then: the same support nearer the
@@ -323,7 +331,8 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             return False  # as at the last failed try, and not much nearer the optimum
         polished["support"], polished["gap"] = signature, gap
         with timer("polish"):  # the Newton polish and the certificate of its point
-            out = polish(program, W_np, G_np, comm=comm)
+            out = polish(program, W_np, G_np, comm=comm,
+                         limits=_EARLY_LIMITS if early else DEFAULT_LIMITS)
             if out is None:
                 return False
             cert = certify(program, *program.split(out[0]), out[1], comm=comm)
@@ -347,6 +356,13 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             # one all-reduce for the value and the gradient
             return (*comm.sum(val, prog.adjoint(prog.loss_grad(pred))), pred)
 
+        # flops of an iteration (one product and one adjoint) over all ranks' rows (the
+        # same count on every rank, so that all of them try the same polishes), and the
+        # support's history
+        rows = comm.sum(program.n)
+        iteration_flops = 4.0 * rows * program.d * blocks
+        held = {"support": None, "since": 0}
+
         def check(W_, iteration=None):
             if iteration is not None:
                 state["iteration"] = iteration  # the history's iteration count
@@ -355,7 +371,20 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             if gap <= tol * max(abs(obj), 1e-300):
                 return True
             relative = gap / max(abs(obj), 1e-300)
-            return relative <= polish_from and try_polish(W_, None, relative)
+            if relative <= polish_from:
+                return try_polish(W_, None, relative)
+            # the support only: an early polish pays once it has stopped moving and the
+            # iterations have cost what a few Newton steps on it would
+            norms = torch.linalg.vector_norm(W_, dim=0)
+            support = (norms > SUPPORT_RTOL * norms.max()).cpu().numpy()
+            it = state["iteration"]
+            if held["support"] is None or not np.array_equal(support, held["support"]):
+                held.update(support=support, since=it)
+            active = int(support.sum())
+            return (relative <= _EARLY_GAP and it - held["since"] >= _STABLE_ITERS
+                    and it * iteration_flops >= _EARLY_STEPS * newton_step_flops(
+                        rows, active * program.d, active, comm)
+                    and try_polish(W_, None, relative, early=True))
 
         W, L, iters, ok = _fista(prog, W, smooth, L=L, max_iter=options.max_iter,
                                  check=check, check_every=check_every, bar=bar)

@@ -21,6 +21,9 @@ the bases N_j and the multipliers.
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 import scipy.linalg
 
@@ -28,7 +31,8 @@ from .._comm import LOCAL
 from ..losses import loss_parts
 from ..program import ConvexProgram
 
-__all__ = ["newton_polish", "polish", "polish_multipliers"]
+__all__ = ["DEFAULT_LIMITS", "PolishLimits", "newton_polish", "newton_step_flops", "polish",
+           "polish_multipliers"]
 
 # a block counts as active (in the support) above this times the largest norm; inside
 # the Newton iterations it leaves the support below COLLAPSE_RTOL
@@ -39,12 +43,40 @@ SUPPORT_RTOL, COLLAPSE_RTOL = 1e-6, 1e-9
 POLISH_MAX_ENTRIES, POLISH_MAX_FLOPS = 2e7, 5e10
 # the Newton matrix gets this relative ridge (times its mean diagonal) on either side
 RIDGE_RTOL = 1e-14
+# the Newton decrement (grad^T H^-1 grad, about 2 (f - f*)) is at f's resolution below
+# this times |f|, and has stopped converging once it shrinks by less than this factor
+_DEC_FLOOR, _DEC_STALL = 1e-16, 0.25
 # a row x_k lies on block j's cone boundary when |x_k^T w_j| <= BOUNDARY_RTOL ||x_k|| ||w_j||
 BOUNDARY_RTOL = 1e-6
 
 
+class PolishLimits(NamedTuple):
+    """What one polish may do before it gives up (returns None).
+
+    max_steps : Newton steps per support.
+    max_vars : bound on the size of the system each Newton step solves: its K unknowns,
+        or n + s (s blocks) when it is solved in the rows (``_rows_side``; then also
+        within ``POLISH_MAX_ENTRIES`` and ``POLISH_MAX_FLOPS``); a larger support is
+        declined before any basis is built.
+    max_prunes : supports tried: a block that collapses (norm below `collapse_rtol`
+        times the largest) leaves the support and the Newton steps start again without
+        it; 1: none may leave.
+    max_rounds : rounds of the active-set loop on the cone rows.
+    collapse_rtol : a block whose norm falls below this times the largest collapses.
+    """
+
+    max_steps: int = 60
+    max_vars: int = 6000
+    max_prunes: int = 20
+    max_rounds: int = 5
+    collapse_rtol: float = COLLAPSE_RTOL
+
+
+DEFAULT_LIMITS = PolishLimits()
+
+
 def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
-                  max_iter=60, max_vars=6000, max_prunes=20, max_rounds=5, comm=LOCAL):
+                  limits=DEFAULT_LIMITS, comm=LOCAL):
     """Polish blocks W (d, B) on their support; returns the new W or None.
 
     Parameters
@@ -55,22 +87,19 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
         Cone signs ``2 D - 1`` per block (None: gated, no cones).
     Gamma : ndarray of shape (n, B), optional
         AL multipliers; rows with a positive multiplier count as active.
-    max_vars : int
-        Bound on the size of the system each Newton step solves: its K unknowns, or n + s
-        (s blocks) when it is solved in the rows (``_rows_side``; then also within
-        ``POLISH_MAX_ENTRIES`` and ``POLISH_MAX_FLOPS``); a larger support is declined
-        (None) before any basis is built.
+    limits : PolishLimits
 
     Blocks that collapse to zero during the Newton iterations leave the support and
     the iterations go on without them.  Rows that the polished point violates join
-    their block's active set, and the polish runs again (at most `max_rounds` times).
+    their block's active set, and the polish runs again (at most
+    ``limits.max_rounds`` times).
     """
     norms = np.linalg.norm(W, axis=0)
     if norms.max() == 0:
         return None
     active = list(np.flatnonzero(norms > SUPPORT_RTOL * norms.max()))
-    if S is None and not _fits(X.shape[0], len(active) * X.shape[1], len(active), max_vars,
-                               comm):
+    if S is None and not _fits(X.shape[0], len(active) * X.shape[1], len(active),
+                               limits.max_vars, comm):
         # gated: the Newton system has |support| * d unknowns; too many for a dense
         # solve (at CIFAR scale, 4096 blocks of 3073, the bases alone took ~300 GB)
         return None
@@ -84,9 +113,8 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
                 on |= Gamma[:, j] > SUPPORT_RTOL * gmax
             rows_on[j] = on
     # a primal active-set loop: rows that the polished point leaves join the active set
-    for _ in range(max_rounds):
-        Wn = _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars,
-                        max_prunes, comm)
+    for _ in range(limits.max_rounds):
+        Wn = _polish_on(X, y, beta, M, W, active, rows_on, loss, limits, comm)
         if Wn is None:
             return None
         if S is None:
@@ -122,8 +150,15 @@ def _fits(n, K, blocks, max_vars, comm):
     return K <= max_vars
 
 
-def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_prunes,
-               comm=LOCAL):
+def newton_step_flops(n, K, blocks, comm=LOCAL) -> float:
+    """Flops of one of the polish's Newton steps: K unknowns in `blocks` blocks on n rows
+    (``_RowSystem``: 2 K (n + blocks)^2; the K x K system: 2 n K^2 + K^3 / 3)."""
+    if _rows_side(n, K, blocks, comm):
+        return 2.0 * K * (n + blocks) ** 2
+    return 2.0 * n * K ** 2 + K ** 3 / 3.0
+
+
+def _polish_on(X, y, beta, M, W, active, rows_on, loss, limits, comm=LOCAL):
     """Newton polish of the blocks `active`, each on the subspace of its active rows."""
     bases, unknowns = {}, 0
     for j in active:
@@ -137,12 +172,12 @@ def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_
         if N.shape[1]:
             bases[j] = (N, N.T @ W[:, j])
             unknowns += N.shape[1]
-            if not _fits(X.shape[0], unknowns, len(bases), max_vars, comm):
+            if not _fits(X.shape[0], unknowns, len(bases), limits.max_vars, comm):
                 return None  # a dense Newton system that large is not a polish
-    for _ in range(max_prunes):
+    for _ in range(limits.max_prunes):
         if not bases:
             return None
-        result = _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm)
+        result = _newton(X, y, beta, M, bases, loss, limits, comm)
         if result is None:
             return None
         collapsed, bases = result
@@ -156,19 +191,19 @@ def _polish_on(X, y, beta, M, W, active, rows_on, loss, max_iter, max_vars, max_
     return Wn
 
 
-def _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm=LOCAL):
+def _newton(X, y, beta, M, bases, loss, limits, comm=LOCAL):
     """Damped Newton on the support `bases` {j: (N_j, z_j)}.
 
     The Newton system has K = sum_j dim(z_j) unknowns; with one process and n + s < K
-    (s blocks) it is solved in the rows instead (``_RowSystem``), and `max_vars` then
-    bounds n + s.
+    (s blocks) it is solved in the rows instead (``_RowSystem``), and
+    ``limits.max_vars`` then bounds n + s.
 
     Returns (collapsed, bases): collapsed is True when some block went to zero (it is
     removed from the returned bases), or None on failure.
     """
     keys = list(bases)
     A = np.hstack([(M[:, j, None] * X) @ bases[j][0] for j in keys])
-    if not _fits(A.shape[0], A.shape[1], len(keys), max_vars, comm):
+    if not _fits(A.shape[0], A.shape[1], len(keys), limits.max_vars, comm):
         return None
     rows_space = _rows_side(A.shape[0], A.shape[1], len(keys), comm)
     cuts = np.cumsum([0] + [bases[j][0].shape[1] for j in keys])
@@ -181,14 +216,15 @@ def _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm=LOCAL):
 
     f = value(zvec)
     scale = max(np.linalg.norm(zvec[a:b]) for a, b in spans)
-    for _ in range(max_iter):
+    dec_prev = math.inf
+    for _ in range(limits.max_steps):
         _, g_pred, h_pred = loss_parts(A @ zvec, y, loss)
         if rows_space:
             grad, H = A.T @ g_pred, None
         else:  # sums over rows: one all-reduce for both
             grad, H = comm.sum(A.T @ g_pred, A.T @ (h_pred[:, None] * A))
         norms = np.array([np.linalg.norm(zvec[a:b]) for a, b in spans])
-        small = [k for k in range(len(spans)) if norms[k] < COLLAPSE_RTOL * scale]
+        small = [k for k in range(len(spans)) if norms[k] < limits.collapse_rtol * scale]
         if small:
             keep = {keys[k]: (bases[keys[k]][0], zvec[a:b])
                     for k, (a, b) in enumerate(spans) if k not in small}
@@ -216,8 +252,14 @@ def _newton(X, y, beta, M, bases, loss, max_iter, max_vars, comm=LOCAL):
                 break
             t *= 0.5
         zvec, f_old, f = cand, f, fc
-        if dec <= 1e-28 * max(abs(f), 1.0) or (abs(f_old - f) <= 1e-16 * abs(f) and t == 1.0):
+        # converged: the Newton decrement (about 2 (f - f*)) at round-off, or no longer
+        # shrinking once below f's resolution (quadratic convergence is over: measured on
+        # breast_cancer, 1e-21 after 5 steps, then 17 steps at 1e-28 without effect)
+        small = dec <= _DEC_FLOOR * max(abs(f), 1.0)
+        if (dec <= 1e-28 * max(abs(f), 1.0) or (small and dec > _DEC_STALL * dec_prev)
+                or (abs(f_old - f) <= 1e-16 * abs(f) and t == 1.0)):
             break
+        dec_prev = dec
     return False, {j: (bases[j][0], zvec[a:b]) for j, (a, b) in zip(keys, spans)}
 
 
@@ -296,18 +338,19 @@ def polish_multipliers(program: ConvexProgram, W, Gamma=None, *, comm=LOCAL):
     return out
 
 
-def polish(program: ConvexProgram, W, Gamma=None, *, comm=LOCAL):
+def polish(program: ConvexProgram, W, Gamma=None, *, comm=LOCAL, limits=DEFAULT_LIMITS):
     """Newton polish of blocks W (d, B) of `program` on their support.
 
     Returns (W, Gamma): the polished blocks and multipliers (n, B) of the cone rows
     (None for gated ReLU) for the certificate, or None when the polish fails (support
     or active rows guessed wrong).  With `comm`, `program` and `Gamma` hold this rank's
-    rows (see the module's docstring).
+    rows (see the module's docstring).  `limits` bound its work (``PolishLimits``).
     """
     W = np.asarray(W, dtype=np.float64)
     G = None if Gamma is None else np.asarray(Gamma, dtype=np.float64)
     Wp = newton_polish(program.X, program.y, program.beta, program.block_slopes(), W,
-                       S=program.block_signs(), Gamma=G, loss=program.loss, comm=comm)
+                       S=program.block_signs(), Gamma=G, loss=program.loss, comm=comm,
+                       limits=limits)
     if Wp is None:
         return None
     return Wp, (None if program.gated else polish_multipliers(program, Wp, G, comm=comm))
