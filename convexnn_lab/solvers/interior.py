@@ -40,6 +40,7 @@ import numpy as np
 
 from .._memory import available_memory, format_gib
 from .._progress import LazyBar
+from .._validation import check_positive_int
 from ..certificates import ZERO_BLOCK_RTOL, certify
 from ..losses import loss_parts
 from ..program import ConvexProgram
@@ -350,9 +351,9 @@ class _NewtonSystem:
             Q = cone_rows() if Q is None else Q
             LT = torch.linalg.qr(torch.cat([eye_k, Q], dim=1), mode="r")[1].transpose(1, 2)
         # the blocks' inverses W T^-1 W = R^T R with R = L_T^-1 W, (B, k, k), applied as
-        # two batched products (never formed: the square would lose the small directions
-        # of W); (block inverse)_uu = Rt^T Rt with Rt = R[:, :, 1:], and F_i sums the
-        # blocks of pattern i: F_i = Rf_i^T Rf_i
+        # R^T (R r) by broadcast products and sums (never formed: the square would lose
+        # the small directions of W); (block inverse)_uu = Rt^T Rt with Rt = R[:, :, 1:],
+        # and F_i sums the blocks of pattern i: F_i = Rf_i^T Rf_i
         self.R = R = torch.linalg.solve_triangular(LT, Wm, upper=False)
         Rt = R[:, :, 1:]  # (B, k, d)
         Rstack = Rt if prog.gated else torch.cat([Rt[:P], Rt[P:]], dim=1)
@@ -451,17 +452,16 @@ def _centrality_targets(trial, scal, target):
     two eigenvalues (x0 +- |x1|)."""
     torch = _torch()
     lo, hi = _CENTRAL[0] * target, _CENTRAL[1] * target
-    v_l = trial.s_l * trial.z_l
-    # products far above the range are only pulled down by hi (the rest stays to the
-    # predictor-corrector direction)
-    t_l = (v_l.clamp(min=lo, max=hi) - v_l).clamp(min=-hi)
+
+    def change(v):  # products far above the range are only pulled down by hi (the rest
+        return (v.clamp(min=lo, max=hi) - v).clamp(min=-hi)  # is left to the direction)
+
     v_q = _soc_prod(scal.Winv(trial.s_q), scal.W(trial.z_q))
     norm = torch.linalg.vector_norm(v_q[1:], dim=0)
     unit = v_q[1:] / norm.clamp(min=1e-300)
-    big = (v_q[0] + norm).clamp(min=lo, max=hi)
-    small = (v_q[0] - norm).clamp(min=lo, max=hi)
-    projected = torch.cat([((big + small) / 2)[None], unit * ((big - small) / 2)])
-    return t_l, projected - v_q
+    big, small = change(v_q[0] + norm), change(v_q[0] - norm)  # of the two eigenvalues
+    return change(trial.s_l * trial.z_l), torch.cat([((big + small) / 2)[None],
+                                                     unit * ((big - small) / 2)])
 
 
 def _correct(pt, newton, direction, target, timer, correctors):
@@ -472,8 +472,8 @@ def _correct(pt, newton, direction, target, timer, correctors):
     are the right-hand side of one more solve with the same factors (primal and dual
     residuals zero), and the sum is kept when its step grows.  Each costs one solve with
     the factors at hand, a fraction of forming them.  Measured with P = 100 Gaussian
-    patterns, beta 0.1: the ReLU programs of breast_cancer and digits took 33 and 37
-    Newton steps instead of 43 and 47 (1.63 s instead of 1.78, 17.0 s instead of 21.3).
+    patterns, beta 0.1 (``bench/solvers.py``): the ReLU programs of breast_cancer and
+    digits took 33 and 36 iterations instead of 43 and 47.
     """
     torch = _torch()
     alpha = min(1.0, pt.max_step(direction))
@@ -538,8 +538,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
     route = route or newton_route(n, d, P, program.loss)
     if route not in ("rows", "columns"):
         raise ValueError(f"route must be 'rows' or 'columns', got {route!r}")
-    if isinstance(correctors, bool) or not isinstance(correctors, int) or correctors < 0:
-        raise ValueError(f"correctors must be a count >= 0 (0: none), got {correctors!r}")
+    correctors = check_positive_int(correctors, "correctors", minimum=0)
     timer = PhaseTimer(device)  # where the solve's time goes (``SolverResult.phases``)
     prog = _Data(program, device, route)
     B, m = prog.B, prog.m
