@@ -104,8 +104,7 @@ def test_a_support_wider_than_the_rows_is_solved_in_the_rows(monkeypatch):
     assert dense is not None and not steps and np.allclose(out[0], dense[0], atol=1e-8)
 
 
-
-def test_limits_make_a_polish_on_a_support_too_large_fail_fast(monkeypatch):
+def test_limits_make_a_polish_fail_fast_when_a_block_should_vanish(monkeypatch):
     # a block that is zero at the optimum, started at 1% of the largest: the default
     # polish drops it on the way (it collapses) and certifies the optimum; with
     # PolishLimits(max_prunes=1) no block may leave, so the same start fails (None), and
@@ -140,3 +139,36 @@ def test_limits_make_a_polish_on_a_support_too_large_fail_fast(monkeypatch):
         assert polish(program, start, limits=limits) is None
         spent.append(len(calls))
     assert 0 < spent[1] < spent[0]
+
+
+def test_newton_stops_once_its_decrement_no_longer_shrinks(monkeypatch):
+    # from a near-optimal start the Newton steps converge quadratically; once the
+    # decrement sits at f's resolution the polish stops instead of stepping on until the
+    # value stops changing (the rule switched off: _DEC_STALL = inf); same certified point
+    from convexnn_lab.solvers import polish as polish_module
+
+    rng = np.random.default_rng(3)
+    X = cl.add_bias(rng.standard_normal((300, 8)))
+    y = np.sign(rng.standard_normal(300))
+    program = cl.ConvexProgram(X, y, 0.1, cl.sample_patterns(X, 40, seed=3), gated=True)
+    ref = cl.solve_convex(X, y, 0.1, program.patterns, gated=True, solver="ipm", tol=1e-8,
+                          progress=False)
+    start = ref.U * (1 + 1e-3 * np.random.default_rng(0).standard_normal(ref.U.shape))
+    calls = []
+    real = polish_module.loss_parts
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(polish_module, "loss_parts", counted)
+    spent, points = [], []
+    for stall in (polish_module._DEC_STALL, np.inf):
+        monkeypatch.setattr(polish_module, "_DEC_STALL", stall)
+        calls.clear()
+        out = polish(program, start)
+        assert out is not None and cl.certify(program, out[0]).proves(1e-9)
+        spent.append(len(calls))
+        points.append(out[0])
+    assert spent[0] < spent[1]
+    assert np.allclose(points[0], points[1], rtol=0, atol=1e-9 * np.abs(points[1]).max())

@@ -412,6 +412,7 @@ def test_fista_tries_a_failed_polish_again_once_the_gap_has_fallen(monkeypatch):
         return None if len(tries) == 1 else real(program, W, Gamma, **kw)
 
     monkeypatch.setattr(first_order, "polish", polish_failing_once)
+    monkeypatch.setattr(first_order, "_EARLY_GAP", 0.0)  # full tries only
     sol = cl.solve_convex(X, y, 1e-3, patterns, gated=True, solver="fista", tol=1e-10,
                           max_iter=3000, progress=False)
     assert sol.status == "optimal" and len(tries) == 2
@@ -446,3 +447,30 @@ def test_fista_polishes_early_once_its_support_has_held(monkeypatch):
     early, late = runs
     assert early.iterations < late.iterations
     assert abs(early.objective - late.objective) <= 1e-10 * late.objective
+
+
+def test_a_failed_early_polish_does_not_hold_back_the_full_one(monkeypatch):
+    # early tries are made to fail: the full polish still comes at the first check with a
+    # relative gap below 1e-2 (not a tenth of the early try's gap) and ends FISTA
+    from convexnn_lab.solvers import first_order
+
+    rng = np.random.default_rng(2)
+    X = cl.add_bias(rng.standard_normal((80, 4)))
+    y = np.sin(X @ rng.standard_normal(5)) + 0.1 * rng.standard_normal(80)
+    patterns = cl.sample_patterns(X, 12, seed=2)
+    program = cl.ConvexProgram(X, y, 0.05, patterns, gated=True)
+    real, tries = first_order.polish, []
+
+    def early_ones_fail(program_, W, Gamma=None, **kw):
+        early = kw["limits"] == first_order._EARLY_LIMITS
+        cert = cl.certify(program, W)
+        tries.append((early, cert.gap / cert.objective))
+        return None if early else real(program_, W, Gamma, **kw)
+
+    monkeypatch.setattr(first_order, "polish", early_ones_fail)
+    sol = cl.solve_convex(X, y, 0.05, patterns, gated=True, solver="fista", max_iter=5000,
+                          progress=False)
+    assert sol.status == "optimal"
+    assert tries[0][0] and not tries[-1][0]
+    first_full = next(gap for early, gap in tries if not early)
+    assert tries[0][1] / 10 < first_full <= 1e-2

@@ -147,6 +147,12 @@ def _violation(c, y_scale: float, comm=LOCAL) -> float:
     return max(worst, 0.0) / scale if scale > 0 else 0.0
 
 
+def _support(W):
+    """The blocks of W (d, B) above SUPPORT_RTOL times the largest norm: (B,) bool."""
+    norms = __import__("torch").linalg.vector_norm(W, dim=0)
+    return (norms > SUPPORT_RTOL * norms.max()).cpu().numpy()
+
+
 def _prox(W, step_beta):
     torch = __import__("torch")
     norms = torch.linalg.vector_norm(W, dim=0, keepdim=True)
@@ -307,7 +313,10 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         history.append((state["iteration"], objective, objective - dual))
         return objective, objective - dual
 
-    polished = {"support": None, "gap": math.inf, "W": None, "Gamma": None}
+    polished = {"W": None, "Gamma": None}
+    # the support and gap of the last failed try, full and early apart (a failed early
+    # try must not hold back the full one)
+    tried = {kind: {"support": None, "gap": math.inf} for kind in ("full", "early")}
     # relative gap from which a Newton polish is worth trying (float32 stalls earlier)
     polish_from = 1e-2 if tdtype == torch.float64 else 1e-1
 
@@ -315,21 +324,22 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         """Newton polish on the current support; True when its certificate meets tol.
         An `early` try is limited (``_EARLY_LIMITS``).
 
-        A try on the support and active rows of the last failed one waits until the
-        relative gap has fallen by RETRY_FACTOR since then: the same support nearer the
-        optimum may converge (when every block is active from the start, the support never
-        changes, and one early failure would otherwise end every polish).
+        A try on the support and active rows of the last failed one of its kind (full or
+        early) waits until the relative gap has fallen by RETRY_FACTOR since then: the
+        same support nearer the optimum may converge (when every block is active from the
+        start, the support never changes, and one early failure would otherwise end every
+        polish).
         """
         W_np = W_t.detach().cpu().double().numpy()
         G_np = None if G_t is None else G_t.detach().cpu().double().numpy()
-        norms_np = np.linalg.norm(W_np, axis=0)
-        support = np.flatnonzero(norms_np > SUPPORT_RTOL * norms_np.max())
+        support = np.flatnonzero(_support(W_t))
         rows = () if G_np is None else tuple(comm.sum(
             (G_np[:, support] > SUPPORT_RTOL * comm.max(float(G_np.max()))).sum(axis=0)))
         signature = (tuple(support), rows)
-        if signature == polished["support"] and gap > polished["gap"] / _RETRY_FACTOR:
+        last = tried["early" if early else "full"]
+        if signature == last["support"] and gap > last["gap"] / _RETRY_FACTOR:
             return False  # as at the last failed try, and not much nearer the optimum
-        polished["support"], polished["gap"] = signature, gap
+        last["support"], last["gap"] = signature, gap
         with timer("polish"):  # the Newton polish and the certificate of its point
             out = polish(program, W_np, G_np, comm=comm,
                          limits=_EARLY_LIMITS if early else DEFAULT_LIMITS)
@@ -375,16 +385,16 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                 return try_polish(W_, None, relative)
             # the support only: an early polish pays once it has stopped moving and the
             # iterations have cost what a few Newton steps on it would
-            norms = torch.linalg.vector_norm(W_, dim=0)
-            support = (norms > SUPPORT_RTOL * norms.max()).cpu().numpy()
+            support = _support(W_)
             it = state["iteration"]
             if held["support"] is None or not np.array_equal(support, held["support"]):
                 held.update(support=support, since=it)
             active = int(support.sum())
-            return (relative <= _EARLY_GAP and it - held["since"] >= _STABLE_ITERS
-                    and it * iteration_flops >= _EARLY_STEPS * newton_step_flops(
-                        rows, active * program.d, active, comm)
-                    and try_polish(W_, None, relative, early=True))
+            early = (relative <= _EARLY_GAP and it - held["since"] >= _STABLE_ITERS
+                     and it * iteration_flops >= _EARLY_STEPS * newton_step_flops(
+                         rows, active * program.d, active, comm))
+            # every rank decides alike (the polish makes collective calls)
+            return comm.max(float(early)) > 0 and try_polish(W_, None, relative, early=True)
 
         W, L, iters, ok = _fista(prog, W, smooth, L=L, max_iter=options.max_iter,
                                  check=check, check_every=check_every, bar=bar)
@@ -425,8 +435,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                     and _violation(c, y_scale, comm) <= FEASIBILITY_RTOL):
                 status = "optimal"
                 break
-            support = int((torch.linalg.vector_norm(W, dim=0)
-                           > SUPPORT_RTOL * torch.linalg.vector_norm(W, dim=0).max()).sum())
+            support = int(_support(W).sum())
             stable = support == last_support
             last_support = support
             # a polish pays off only once the support has stopped moving

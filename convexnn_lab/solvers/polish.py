@@ -43,9 +43,10 @@ SUPPORT_RTOL, COLLAPSE_RTOL = 1e-6, 1e-9
 POLISH_MAX_ENTRIES, POLISH_MAX_FLOPS = 2e7, 5e10
 # the Newton matrix gets this relative ridge (times its mean diagonal) on either side
 RIDGE_RTOL = 1e-14
-# the Newton decrement (grad^T H^-1 grad, about 2 (f - f*)) is at f's resolution below
-# this times |f|, and has stopped converging once it shrinks by less than this factor
-_DEC_FLOOR, _DEC_STALL = 1e-16, 0.25
+# the Newton decrement (grad^T H^-1 grad, about 2 (f - f*)) is zero below _DEC_ZERO times
+# max(|f|, 1), at f's resolution below _DEC_FLOOR times that, and has stopped converging
+# there once it shrinks by less than the factor _DEC_STALL
+_DEC_ZERO, _DEC_FLOOR, _DEC_STALL = 1e-28, 1e-16, 0.25
 # a row x_k lies on block j's cone boundary when |x_k^T w_j| <= BOUNDARY_RTOL ||x_k|| ||w_j||
 BOUNDARY_RTOL = 1e-6
 
@@ -88,6 +89,8 @@ def newton_polish(X, y, beta, M, W, *, S=None, Gamma=None, loss="squared",
     Gamma : ndarray of shape (n, B), optional
         AL multipliers; rows with a positive multiplier count as active.
     limits : PolishLimits
+        Steps, supports and the collapse threshold one polish may use (defaults:
+        ``DEFAULT_LIMITS``).
 
     Blocks that collapse to zero during the Newton iterations leave the support and
     the iterations go on without them.  Rows that the polished point violates join
@@ -252,11 +255,13 @@ def _newton(X, y, beta, M, bases, loss, limits, comm=LOCAL):
                 break
             t *= 0.5
         zvec, f_old, f = cand, f, fc
-        # converged: the Newton decrement (about 2 (f - f*)) at round-off, or no longer
-        # shrinking once below f's resolution (quadratic convergence is over: measured on
-        # breast_cancer, 1e-21 after 5 steps, then 17 steps at 1e-28 without effect)
-        small = dec <= _DEC_FLOOR * max(abs(f), 1.0)
-        if (dec <= 1e-28 * max(abs(f), 1.0) or (small and dec > _DEC_STALL * dec_prev)
+        # converged: the Newton decrement (about 2 (f - f*)) zero, or no longer shrinking
+        # once below f's resolution (quadratic convergence is over: measured on
+        # breast_cancer, 1e-21 after 5 steps, then 17 more steps with the decrement
+        # hovering at 1.0-1.6e-28, just above _DEC_ZERO, without effect)
+        unit = max(abs(f), 1.0)
+        at_resolution = dec <= _DEC_FLOOR * unit
+        if (dec <= _DEC_ZERO * unit or (at_resolution and dec > _DEC_STALL * dec_prev)
                 or (abs(f_old - f) <= 1e-16 * abs(f) and t == 1.0)):
             break
         dec_prev = dec
