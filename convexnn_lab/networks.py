@@ -17,7 +17,10 @@ from .activations import ACTIVATIONS, activate, slopes
 from .losses import data_loss
 from .patterns import unique_patterns
 
-__all__ = ["TwoLayerNetwork"]
+__all__ = ["TIE_RTOL", "TwoLayerNetwork"]
+
+# a scalar output below this times the largest |f| on X lies on the decision boundary
+TIE_RTOL = 1e-12
 
 
 @dataclass
@@ -91,14 +94,19 @@ class TwoLayerNetwork:
     def accuracy(self, X, labels) -> float:
         """Classification accuracy.
 
-        Scalar output: ``sign(f(x))`` (0 counts as +1) against -1/+1 labels.  Vector
+        Scalar output: ``sign(f(x))`` against -1/+1 labels, where 0 counts as +1, and so
+        does any |f(x)| below ``TIE_RTOL`` times the largest |f| on X: a point on a
+        neuron's hyperplane (where a ReLU solution puts points exactly) gets an output of
+        round-off size, +-1e-17, whose sign would otherwise decide its class.  Vector
         output: ``argmax_c f(x)_c`` against class indices (or one-hot rows).
         """
         X = self._check_input(X)
         labels = np.asarray(labels)
         if self.outputs == 1:
             labels = check_y(labels, X.shape[0], "labels")
-            return float(np.mean(np.where(self.predict(X) >= 0, 1.0, -1.0) == labels))
+            out = self.predict(X)
+            tie = TIE_RTOL * float(np.abs(out).max(initial=0.0))
+            return float(np.mean(np.where(out >= -tie, 1.0, -1.0) == labels))
         if labels.ndim == 2:
             labels = labels.argmax(axis=1)
         if labels.shape != (X.shape[0],):

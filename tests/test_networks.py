@@ -150,3 +150,14 @@ def test_merge_neurons_merges_what_a_solver_returns_at_a_knot_on_a_data_point():
         assert np.isclose(merged.objective(X, y, 0.1), sol.objective, rtol=1e-7)
         knots = np.sort(-merged.W1[1] / merged.W1[0])
         assert np.allclose(knots, [-3 / 7, -3 / 7, 3 / 7, 3 / 7], atol=1e-6)
+
+
+def test_an_output_of_round_off_size_counts_as_zero_in_the_accuracy():
+    # a point on a neuron's hyperplane gets +-1e-17 instead of 0: both count as +1
+    net = cl.TwoLayerNetwork(np.array([[1.0], [0.0]]), np.array([1.0]))
+    X = np.array([[2.0, 1.0], [1e-17, 1.0], [0.0, 1.0]])
+    assert net.accuracy(X, [1.0, 1.0, 1.0]) == 1.0
+    flipped = cl.TwoLayerNetwork(np.array([[1.0], [0.0]]), np.array([-1.0]))
+    assert flipped.accuracy(X, [-1.0, 1.0, 1.0]) == 1.0  # -2, -1e-17, 0
+    # a small output far above round-off keeps its sign
+    assert flipped.accuracy(np.array([[1e-6, 1.0], [2.0, 1.0]]), [-1.0, -1.0]) == 1.0
