@@ -218,7 +218,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X):
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores >= 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        check_is_fitted(self, "networks_")
+        if len(self.networks_) == 1:  # two classes: the sign, ties as the network's
+            return self.classes_[(self.networks_[0].classify(self._design(X)) > 0).astype(int)]
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]

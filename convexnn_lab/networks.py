@@ -19,7 +19,8 @@ from .patterns import unique_patterns
 
 __all__ = ["TIE_RTOL", "TwoLayerNetwork"]
 
-# a scalar output below this times the largest |f| on X lies on the decision boundary
+# a scalar output |f(x)| below this times ||x|| sum_j |a_j| ||w_j|| (the size of its
+# round-off) lies on the decision boundary
 TIE_RTOL = 1e-12
 
 
@@ -91,22 +92,33 @@ class TwoLayerNetwork:
         """Network output f(X) = sigma(X W1) w2, shape (n,) or (n, c)."""
         return self.hidden(X) @ self.w2
 
+    def classify(self, X) -> np.ndarray:
+        """Classes -1/+1 of a scalar-output network: ``sign(f(x))``, shape (n,).
+
+        0 counts as +1, and so does any |f(x)| within its round-off, ``TIE_RTOL`` times
+        ``||x|| sum_j |a_j| ||w_j||``: a point on a neuron's hyperplane (where a ReLU
+        solution puts points exactly) gets an output such as +-1e-17, whose sign would
+        otherwise decide its class.
+        """
+        X = self._check_input(X)
+        if self.outputs != 1:
+            raise ValueError(f"classify needs a scalar output; this network has "
+                             f"{self.outputs}: use predict(X).argmax(axis=1)")
+        scale = np.abs(self.w2) @ np.linalg.norm(self.W1, axis=0)
+        tie = TIE_RTOL * np.linalg.norm(X, axis=1) * scale
+        return np.where(self.predict(X) >= -tie, 1.0, -1.0)
+
     def accuracy(self, X, labels) -> float:
         """Classification accuracy.
 
-        Scalar output: ``sign(f(x))`` against -1/+1 labels, where 0 counts as +1, and so
-        does any |f(x)| below ``TIE_RTOL`` times the largest |f| on X: a point on a
-        neuron's hyperplane (where a ReLU solution puts points exactly) gets an output of
-        round-off size, +-1e-17, whose sign would otherwise decide its class.  Vector
-        output: ``argmax_c f(x)_c`` against class indices (or one-hot rows).
+        Scalar output: ``classify(X)`` against -1/+1 labels.  Vector output:
+        ``argmax_c f(x)_c`` against class indices (or one-hot rows).
         """
         X = self._check_input(X)
         labels = np.asarray(labels)
         if self.outputs == 1:
             labels = check_y(labels, X.shape[0], "labels")
-            out = self.predict(X)
-            tie = TIE_RTOL * float(np.abs(out).max(initial=0.0))
-            return float(np.mean(np.where(out >= -tie, 1.0, -1.0) == labels))
+            return float(np.mean(self.classify(X) == labels))
         if labels.ndim == 2:
             labels = labels.argmax(axis=1)
         if labels.shape != (X.shape[0],):

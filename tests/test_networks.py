@@ -152,12 +152,13 @@ def test_merge_neurons_merges_what_a_solver_returns_at_a_knot_on_a_data_point():
         assert np.allclose(knots, [-3 / 7, -3 / 7, 3 / 7, 3 / 7], atol=1e-6)
 
 
-def test_an_output_of_round_off_size_counts_as_zero_in_the_accuracy():
-    # a point on a neuron's hyperplane gets +-1e-17 instead of 0: both count as +1
-    net = cl.TwoLayerNetwork(np.array([[1.0], [0.0]]), np.array([1.0]))
-    X = np.array([[2.0, 1.0], [1e-17, 1.0], [0.0, 1.0]])
-    assert net.accuracy(X, [1.0, 1.0, 1.0]) == 1.0
-    flipped = cl.TwoLayerNetwork(np.array([[1.0], [0.0]]), np.array([-1.0]))
-    assert flipped.accuracy(X, [-1.0, 1.0, 1.0]) == 1.0  # -2, -1e-17, 0
-    # a small output far above round-off keeps its sign
-    assert flipped.accuracy(np.array([[1e-6, 1.0], [2.0, 1.0]]), [-1.0, -1.0]) == 1.0
+
+def test_an_output_of_round_off_size_counts_as_zero_when_classifying():
+    # a point on the neuron's hyperplane gets -1e-17 instead of 0: both count as +1, as
+    # in the accuracy; a small output far above round-off keeps its sign
+    net = cl.TwoLayerNetwork(np.array([[1.0], [0.0]]), np.array([-1.0]))
+    X = np.array([[2.0, 1.0], [1e-17, 1.0], [0.0, 1.0], [1e-6, 1.0]])
+    assert net.classify(X).tolist() == [-1.0, 1.0, 1.0, -1.0]
+    assert net.accuracy(X, [-1.0, 1.0, 1.0, -1.0]) == 1.0
+    with pytest.raises(ValueError, match="scalar output"):
+        cl.TwoLayerNetwork(np.eye(2), np.eye(2)).classify(X[:, :2])
