@@ -80,7 +80,7 @@ def test_phases_add_up_to_the_solve_time_and_the_gram_lies_inside_newton():
 
 
 def test_centrality_correctors_take_fewer_steps_to_the_same_optimum():
-    # Gondzio's correctors lengthen the steps (Mehrotra alone: 21 and 19 Newton steps
+    # Gondzio's correctors lengthen the steps (Mehrotra alone: 21 and 19 iterations
     # here, with them 15 and 16); the point they reach is the same certified optimum
     for seed, n, P in ((0, 25, 15), (1, 60, 20)):
         X, y, patterns = problem(seed, n=n, P=P)
@@ -96,14 +96,15 @@ def test_centrality_correctors_take_fewer_steps_to_the_same_optimum():
 
 
 def test_a_stall_short_of_tol_runs_the_polish_and_says_so():
-    # tol 1e-14 is beyond round-off: the interior point stalls, the Newton polish runs on
-    # its support (its time is the "polish" phase), and the status stays "stalled" with
-    # the gap it reached
+    # tol 1e-14 is beyond round-off: the interior point stalls (or round-off breaks a
+    # Newton system), the Newton polish runs on its support (its time is the "polish"
+    # phase), and the status says the solve fell short, with the gap it reached
     X, y, patterns = problem(0)
-    with pytest.warns(RuntimeWarning, match="status 'stalled'"):
+    with pytest.warns(RuntimeWarning, match="status '(stalled|numerical_error)'"):
         sol = cl.solve_convex(X, y, 0.1, patterns, solver="ipm", tol=1e-14, progress=False)
     ph = sol.result.phases
-    assert sol.status == "stalled" and 0 < sol.gap <= 1e-9 * sol.objective
+    assert sol.status in ("stalled", "numerical_error")
+    assert 0 < sol.gap <= 1e-9 * sol.objective
     assert ph["polish"] > 0
     top = ph["newton"] + ph["directions"] + ph["certificate"] + ph["other"] + ph["polish"]
     assert abs(top - sol.result.time) <= 1e-9 * max(sol.result.time, 1.0)

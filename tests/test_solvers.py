@@ -464,7 +464,8 @@ def test_a_failed_early_polish_does_not_hold_back_the_full_one(monkeypatch):
     def early_ones_fail(program_, W, Gamma=None, **kw):
         early = kw["limits"] == first_order._EARLY_LIMITS
         cert = cl.certify(program, W)
-        tries.append((early, cert.gap / cert.objective))
+        support = tuple(np.flatnonzero(np.linalg.norm(W, axis=0) > 1e-6 * np.abs(W).max()))
+        tries.append((early, cert.gap / cert.objective, support))
         return None if early else real(program_, W, Gamma, **kw)
 
     monkeypatch.setattr(first_order, "polish", early_ones_fail)
@@ -472,5 +473,7 @@ def test_a_failed_early_polish_does_not_hold_back_the_full_one(monkeypatch):
                           progress=False)
     assert sol.status == "optimal"
     assert tries[0][0] and not tries[-1][0]
-    first_full = next(gap for early, gap in tries if not early)
-    assert tries[0][1] / 10 < first_full <= 1e-2
+    first_full = next(t for t in tries if not t[0])
+    # on the support of the failed early try: one shared record would have held it back
+    assert first_full[2] == tries[0][2]
+    assert tries[0][1] / 10 < first_full[1] <= 1e-2

@@ -232,7 +232,7 @@ def solve_convex(
         Torch solvers: stop when ``gap <= tol * objective``; in (0, 1).
     max_iter : int
         Torch solvers: iteration limit, >= 1 (the interior-point method stops at 200
-        Newton steps at most); a solve that hits it says so in ``status``
+        iterations at most); a solve that hits it says so in ``status``
         ("max_iterations"; "stalled" when round-off stops the interior-point method
         first) and still reports its certified gap.
     device : {"cpu", "cuda", "cuda:k"}, optional

@@ -60,7 +60,9 @@ _RETRY_FACTOR = 10.0
 # support has held for _STABLE_ITERS iterations and its iterations have cost the flops of
 # _EARLY_STEPS of the polish's Newton steps.  That try is cheap to lose: at most
 # 2 * _EARLY_STEPS steps, and no block may fall below 1e-3 of the largest (a block on its
-# way to zero: the support is not yet the optimum's; go on iterating)
+# way to zero: the support is not yet the optimum's; go on iterating).  So an optimum
+# with a block below 1e-3 of the largest is always left to the full polish; in float32
+# the full polish starts at 1e-1 already, and no try is early
 _EARLY_GAP, _STABLE_ITERS, _EARLY_STEPS = 1e-1, 500, 5
 _EARLY_LIMITS = PolishLimits(max_steps=2 * _EARLY_STEPS, max_prunes=1, collapse_rtol=1e-3)
 

@@ -52,9 +52,11 @@ BOUNDARY_RTOL = 1e-6
 
 
 class PolishLimits(NamedTuple):
-    """What one polish may do before it gives up (returns None).
+    """What one polish may do: it gives up (returns None) when a support needs more
+    than `max_vars` or `max_prunes`, or the cone rows more than `max_rounds`.
 
-    max_steps : Newton steps per support.
+    max_steps : Newton steps per support and round; when they are spent, the point
+        reached is returned and the caller's certificate decides.
     max_vars : bound on the size of the system each Newton step solves: its K unknowns,
         or n + s (s blocks) when it is solved in the rows (``_rows_side``; then also
         within ``POLISH_MAX_ENTRIES`` and ``POLISH_MAX_FLOPS``); a larger support is
