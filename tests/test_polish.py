@@ -104,6 +104,20 @@ def test_a_support_wider_than_the_rows_is_solved_in_the_rows(monkeypatch):
     assert dense is not None and not steps and np.allclose(out[0], dense[0], atol=1e-8)
 
 
+def count_loss_evaluations(monkeypatch):
+    """A list that grows by one at each loss evaluation of the polish (its work)."""
+    from convexnn_lab.solvers import polish as polish_module
+
+    calls, real = [], polish_module.loss_parts
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(polish_module, "loss_parts", counted)
+    return calls
+
+
 def test_limits_make_a_polish_fail_fast_when_a_block_should_vanish(monkeypatch):
     # a block that is zero at the optimum, started at 1% of the largest: the default
     # polish drops it on the way (it collapses) and certifies the optimum; with
@@ -124,14 +138,7 @@ def test_limits_make_a_polish_fail_fast_when_a_block_should_vanish(monkeypatch):
     out = polish(program, start)
     assert out is not None and not out[0][:, zero[0]].any()
     assert cl.certify(program, out[0]).proves(1e-9)
-    calls = []
-    real = polish_module.loss_parts
-
-    def counted(*args):
-        calls.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(polish_module, "loss_parts", counted)
+    calls = count_loss_evaluations(monkeypatch)
     spent = []
     for limits in (polish_module.PolishLimits(max_prunes=1),
                    polish_module.PolishLimits(max_prunes=1, collapse_rtol=1e-3)):
@@ -154,14 +161,7 @@ def test_newton_stops_once_its_decrement_no_longer_shrinks(monkeypatch):
     ref = cl.solve_convex(X, y, 0.1, program.patterns, gated=True, solver="ipm", tol=1e-8,
                           progress=False)
     start = ref.U * (1 + 1e-3 * np.random.default_rng(0).standard_normal(ref.U.shape))
-    calls = []
-    real = polish_module.loss_parts
-
-    def counted(*args):
-        calls.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(polish_module, "loss_parts", counted)
+    calls = count_loss_evaluations(monkeypatch)
     spent, points = [], []
     for stall in (polish_module._DEC_STALL, np.inf):
         monkeypatch.setattr(polish_module, "_DEC_STALL", stall)
