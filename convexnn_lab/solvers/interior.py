@@ -54,7 +54,8 @@ __all__ = ["interior_point", "solve"]
 _STEP = 0.99  # fraction of the way to the boundary of the cones
 # refinement steps per Newton solve, stopped once the residual is this small relative to
 # the right-hand side: 1e-13 refined almost every solve twice; 1e-8 left the iterations
-# and objectives of the benchmark's programs unchanged and cut 'directions' by a third
+# and objectives of the benchmark's programs unchanged and cut the "directions" phase
+# (``SolverResult.phases``) by a third
 # (P = 100, one thread: synthetic ReLU 11.8 s -> 9.0 s, breast_cancer ReLU 1.83 -> 1.53 s);
 # 1e-4 stalled breast_cancer at its last iterations
 _REFINE, _REFINE_RTOL = 2, 1e-8
@@ -279,33 +280,39 @@ class _Data:
         much): whichever is feasible with the smaller gap.
 
         Returns (certificate, the blocks certified).  The multipliers Gamma (m, B) of the
-        cone rows bound the cone maxima.  With a tolerance `exact_for`, bounds above beta
-        are then replaced by the exact maxima (NNLS, where affordable) when the bounds
-        do not prove it but exact values could (``_could_prove``).
+        cone rows bound the cone maxima.  With a tolerance `exact_for`, when no bound
+        certificate proves it, each candidate whose exact maxima could prove it
+        (``_could_prove``) is certified again with them (NNLS, where affordable).
         """
         norms = _torch().linalg.vector_norm(U, dim=0)
         keep = norms > max(ZERO_BLOCK_RTOL * float(norms.max()), self.w_floor)
         Gamma_np = self.multipliers(Gamma)
         candidates = [U] if bool(keep.all()) else [U, U * keep]
         best = None
-        for how in (False, "auto") if exact_for is not None else (False,):
-            if how and (best[0].proves(exact_for) or not self._could_prove(best, exact_for)):
-                break
-            for W in candidates:
-                Ux, Vx = self.program.split(W.cpu().numpy())
-                cert = certify(self.program, Ux, Vx, Gamma_np, exact=how)
-                if best is None or (not cert.feasible, cert.gap) < (not best[0].feasible,
-                                                                      best[0].gap):
-                    best = (cert, W)
+
+        def consider(W, exact):
+            nonlocal best
+            Ux, Vx = self.program.split(W.cpu().numpy())
+            cert = certify(self.program, Ux, Vx, Gamma_np, exact=exact)
+            if best is None or (not cert.feasible, cert.gap) < (not best[0].feasible,
+                                                                  best[0].gap):
+                best = (cert, W)
+            return cert
+
+        bounded = [(consider(W, False), W) for W in candidates]
+        if exact_for is not None and not best[0].proves(exact_for):
+            for cert, W in bounded:
+                if self._could_prove(cert, W, exact_for):
+                    consider(W, "auto")
         return best
 
-    def _could_prove(self, best, tol):
-        """Could exact cone maxima make the certificate `best` prove `tol`?  The NNLS can
-        lower each maximum c_i no further than what a block in its cone attains,
-        ``|lambda0^T Dt_i X w| / ||w||``; if even that scaling of lambda0 leaves the gap
-        above tol, the exact values are not worth their cost (breast_cancer, P = 300:
-        0.3 s for one certificate that then did not prove tol)."""
-        cert, W = best
+    def _could_prove(self, cert, W, tol):
+        """Could exact cone maxima make `cert`, the bound certificate of the blocks W,
+        prove `tol`?  The NNLS can lower each maximum c_i no further than what a block
+        inside its cone attains, ``|lambda0^T Dt_i X w| / ||w||``; if even the dual point
+        s lambda0 scaled so that the largest of these is beta leaves the gap above tol,
+        the exact values are not worth their cost (breast_cancer, P = 300: 0.3 s for one
+        certificate that then did not prove tol)."""
         program = self.program
         if program.gated or not cert.feasible:  # gated: the maxima are exact already
             return False
@@ -378,7 +385,7 @@ class _NewtonSystem:
             T = Q.transpose(1, 2) @ Q + eye_k
         LT, info = torch.linalg.cholesky_ex(T)
         failed = torch.nonzero(info > 0)[:, 0]
-        if len(failed):  # only these blocks: the QR costs (m + k) / k times the Cholesky
+        if len(failed):  # only these blocks: the QR costs roughly (m + k) / k Choleskys
             Q = (cone_rows(failed) if Q is None else Q[failed])
             LT[failed] = torch.linalg.qr(torch.cat([eye_k[failed], Q], dim=1),
                                          mode="r")[1].transpose(1, 2)
