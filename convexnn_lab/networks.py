@@ -111,13 +111,21 @@ class TwoLayerNetwork:
     def accuracy(self, X, labels) -> float:
         """Classification accuracy.
 
-        Scalar output: ``classify(X)`` against -1/+1 labels.  Vector output:
-        ``argmax_c f(x)_c`` against class indices (or one-hot rows).
+        Scalar output: ``classify(X)`` against -1/+1 labels (other values raise: 0/1
+        labels would score the fraction of +1 predictions that are right, silently).
+        Vector output: ``argmax_c f(x)_c`` against class indices (or one-hot rows).
         """
         X = self._check_input(X)
         labels = np.asarray(labels)
         if self.outputs == 1:
             labels = check_y(labels, X.shape[0], "labels")
+            other = np.setdiff1d(np.unique(labels), [-1.0, 1.0])
+            if len(other):
+                raise ValueError(
+                    f"labels must be -1 or +1 for a scalar-output network, got the values "
+                    f"{other[:5].tolist()}{' ...' if len(other) > 5 else ''}; for 0/1 labels "
+                    "pass np.where(labels > 0, 1, -1) (a bundled Dataset: "
+                    "dataset.signed_labels())")
             return float(np.mean(self.classify(X) == labels))
         if labels.ndim == 2:
             labels = labels.argmax(axis=1)

@@ -154,7 +154,8 @@ class TrainingReport:
                 "other": max(0.0, total - self.warm_seconds - solves - pricing)}
 
     def network(self) -> TwoLayerNetwork:
-        """The trained network (its objective equals ``self.objective`` for ReLU)."""
+        """The trained network (for ReLU its objective is ``self.objective`` up to the
+        near-zero blocks it drops: see ``ConvexSolution.network``)."""
         return self.solution.network()
 
 

@@ -42,6 +42,7 @@ class SolverResult:
     method : str
         "cvxpy-clarabel", "ipm", "fista", "al", ...
     iterations : int
+        The solver's iterations (CVXPY: its conic solver's, where it reports them, else 0).
     time : float
         Seconds.
     device, dtype : str
@@ -191,7 +192,11 @@ class ConvexSolution:
         Each nonzero u_i gives a neuron ``w = u_i / sqrt(||u_i||)``,
         ``a = +sqrt(||u_i||)``, each nonzero v_i ``w = v_i / sqrt(||v_i||)``,
         ``a = -sqrt(||v_i||)`` (blocks below `tol` times the largest are dropped).
-        For the program with cones the network's objective equals ``self.objective``.
+        For the program with cones the network's objective is ``self.objective`` up to
+        the dropped blocks: with ``tol=0`` every nonzero block is kept and the two agree
+        to round-off; the default drops blocks a solver only drove near zero (an
+        interior point leaves them at ~sqrt(mu)), which can move the objective by a
+        relative amount of the order of the solver's tolerance.
 
         A gated-ReLU solution is first split by a cone decomposition: for each w_i
         the smallest ``u_i, v_i in K_i`` with ``u_i - v_i = w_i`` (Mishkin, Sahiner &

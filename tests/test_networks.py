@@ -162,3 +162,12 @@ def test_an_output_of_round_off_size_counts_as_zero_when_classifying():
     assert net.accuracy(X, [-1.0, 1.0, 1.0, -1.0]) == 1.0
     with pytest.raises(ValueError, match="scalar output"):
         cl.TwoLayerNetwork(np.eye(2), np.eye(2)).classify(X[:, :2])
+
+
+def test_accuracy_refuses_labels_other_than_plus_minus_one():
+    # 0/1 labels would silently score only the +1 predictions
+    net = cl.TwoLayerNetwork(np.array([[1.0, -1.0], [0.0, 0.0]]), np.array([1.0, -1.0]))
+    X = np.array([[1.0, 1.0], [-1.0, 1.0]])  # f(x) = x_1
+    assert net.accuracy(X, [1, -1]) == 1.0
+    with pytest.raises(ValueError, match=r"labels must be -1 or \+1.*\[0\.0\].*np\.where"):
+        net.accuracy(X, [1, 0])

@@ -279,7 +279,9 @@ def solve_convex(
         Its ``status`` is "optimal" only when its certificate proves `tol`; any other
         status comes with a RuntimeWarning that says what stopped the solver.
         ``solution.result.phases`` says where a torch solver's time went (seconds per
-        phase: Newton systems, directions, certificates, polish; ``solvers.phases``).
+        phase: Newton systems, directions, certificates, polish; the interior point's
+        "gram" lies inside "newton", so the phases can sum to more than the time;
+        ``solvers.phases``).
 
     Raises
     ------

@@ -67,5 +67,8 @@ def solve(program: ConvexProgram, options) -> SolverResult:
     multipliers = None
     if not program.gated and cons[0].dual_value is not None:
         multipliers = np.clip(np.hstack([cons[0].dual_value, cons[1].dual_value]), 0, None)
+    # the conic solver's own iteration count, where it reports one (Clarabel, SCS do)
+    stats = getattr(problem, "solver_stats", None)
+    iterations = int(getattr(stats, "num_iters", None) or 0)
     return SolverResult(U=Uv, V=Vv, status=status, method=f"cvxpy-{name.lower()}",
-                        time=elapsed, multipliers=multipliers)
+                        iterations=iterations, time=elapsed, multipliers=multipliers)
