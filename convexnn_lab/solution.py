@@ -65,6 +65,9 @@ class SolverResult:
         Torch solvers: seconds per phase of the solve, e.g. ``{"newton": 1.2, "gram":
         0.7, "directions": 0.6, "certificate": 0.3, "other": 0.1}`` (``solvers.phases``
         says what each holds; "gram" is part of "newton").
+    schedule : (float, int), optional
+        Augmented Lagrangian: its penalty rho and inner-iteration budget where it
+        stopped; a solve warm-started from this one resumes them.
     """
 
     U: np.ndarray
@@ -82,6 +85,7 @@ class SolverResult:
     history: list = field(default_factory=list, repr=False)
     ranks: int = 1
     phases: dict = field(default_factory=dict, repr=False)
+    schedule: tuple | None = None
 
     def __post_init__(self):
         if self.status not in STATUSES:

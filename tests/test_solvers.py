@@ -109,6 +109,22 @@ def test_warm_start_saves_iterations():
 
 
 
+def test_a_warm_started_augmented_lagrangian_resumes_its_penalty_schedule():
+    # restarting at rho = 10 and 100 inner iterations lost ground against one long run
+    X, y, P = problem(7, n=40, P=25)
+    with pytest.warns(RuntimeWarning, match="max_iterations"):
+        first = cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=150, progress=False)
+    with pytest.warns(RuntimeWarning, match="max_iterations"):
+        more = cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=150, warm_start=first,
+                               progress=False)
+    assert first.status == more.status == "max_iterations"
+    (rho0, inner0), (rho1, inner1) = first.result.schedule, more.result.schedule
+    assert rho1 >= rho0 and inner1 > inner0  # a restart would end at inner0 again
+    assert more.objective < first.objective
+    gated = cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", progress=False)
+    assert gated.result.schedule is None
+
+
 @pytest.mark.parametrize("gated", [True, False])
 def test_warm_start_on_other_patterns_carries_the_shared_blocks(gated):
     X, y, P = problem(6, n=40, P=25)

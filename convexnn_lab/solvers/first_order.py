@@ -404,10 +404,9 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         if ok or check(W):
             status = "optimal"
     else:
-        rho = _RHO0
+        rho, inner = options.warm_schedule or (_RHO0, _INNER0)
         viol_prev = math.inf
         last_support = -1
-        inner = _INNER0
         while iters < options.max_iter:
             def smooth(W_, need_grad=True, image=None, G_=Gamma, rho_=rho):
                 # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2, from the
@@ -464,4 +463,4 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                         iterations=iters, time=elapsed, device=str(device),
                         dtype=options.dtype, multipliers=G_np, chunk_rows=prog.chunk,
                         streamed=prog.stream, history=history, ranks=comm.world_size,
-                        phases=phases)
+                        phases=phases, schedule=None if gated else (rho, inner))
