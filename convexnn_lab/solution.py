@@ -67,7 +67,7 @@ class SolverResult:
         says what each holds; "gram" is part of "newton").
     schedule : (float, int), optional
         Augmented Lagrangian: its penalty rho and inner-iteration budget where it
-        stopped; a solve warm-started from this one resumes them.
+        stopped; a solve warm-started from this one on the same patterns resumes them.
     """
 
     U: np.ndarray

@@ -121,6 +121,12 @@ def test_a_warm_started_augmented_lagrangian_resumes_its_penalty_schedule():
     (rho0, inner0), (rho1, inner1) = first.result.schedule, more.result.schedule
     assert rho1 >= rho0 and inner1 > inner0  # a restart would end at inner0 again
     assert more.objective < first.objective
+    # other patterns (column generation) start the schedule afresh, as a cold solve does
+    with pytest.warns(RuntimeWarning, match="max_iterations"):
+        other = cl.solve_convex(X, y, 0.1, P[:20], solver="al", max_iter=150,
+                                warm_start=first, progress=False)
+        cold = cl.solve_convex(X, y, 0.1, P[:20], solver="al", max_iter=150, progress=False)
+    assert other.result.schedule[1] == cold.result.schedule[1] == inner0
     gated = cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", progress=False)
     assert gated.result.schedule is None
 

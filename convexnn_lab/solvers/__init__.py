@@ -242,9 +242,9 @@ def solve_convex(
         Torch solvers' working precision (the certificate is computed in float64 on the
         weights returned).
     warm_start : ConvexSolution, optional
-        FISTA and the AL: start from this solution on the same X, multipliers too (the
-        AL also resumes its penalty rho and inner budget, ``result.schedule``).  Its
-        patterns may differ: the blocks of the patterns it shares are carried over, the
+        FISTA and the AL: start from this solution on the same X, multipliers too (on
+        the same patterns the AL also resumes its penalty rho and inner budget,
+        ``result.schedule``).  Its patterns may differ: the blocks of the patterns it shares are carried over, the
         others start at zero (:func:`carry_over`).  The interior-point method and CVXPY
         ignore it.
     progress : bool
@@ -460,10 +460,14 @@ def _with_warm_start(options, warm_start, program, method) -> SolveOptions:
         return options  # CVXPY and the interior point do not warm start
     from dataclasses import replace
 
-    # the augmented Lagrangian resumes its penalty and inner budget: restarting them at
-    # rho = 10 and 100 inner iterations lost ground (breast_cancer, P = 50, beta 0.01: 500
-    # + 500 warm-started iterations ended at 8.58, 1000 in one run at 6.59; resumed: 5.48)
-    schedule = warm_start.result.schedule if method == "al" else None
+    # on the same patterns the augmented Lagrangian resumes its penalty and inner budget:
+    # restarting them at rho = 10 and 100 inner iterations lost ground (breast_cancer, P =
+    # 50, beta 0.01: 500 + 500 warm-started iterations ended at 8.58, 1000 in one run at
+    # 6.59; resumed: 5.48).  New patterns (column generation) restart it: their blocks and
+    # multipliers start at zero, where a grown rho would only shorten the steps
+    same = np.array_equal(np.asarray(warm_start.program.patterns, dtype=bool),
+                          np.asarray(program.patterns, dtype=bool))
+    schedule = warm_start.result.schedule if method == "al" and same else None
     return replace(options, warm_start=carry_over(warm_start, program.patterns),
                    warm_schedule=schedule)
 
