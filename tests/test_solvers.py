@@ -125,6 +125,7 @@ def test_a_warm_started_augmented_lagrangian_resumes_its_penalty_schedule():
     with pytest.warns(RuntimeWarning, match="max_iterations"):
         other = cl.solve_convex(X, y, 0.1, P[:20], solver="al", max_iter=150,
                                 warm_start=first, progress=False)
+    with pytest.warns(RuntimeWarning, match="max_iterations"):
         cold = cl.solve_convex(X, y, 0.1, P[:20], solver="al", max_iter=150, progress=False)
     assert other.result.schedule[1] == cold.result.schedule[1] == inner0
     gated = cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", progress=False)
