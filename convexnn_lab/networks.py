@@ -111,8 +111,8 @@ class TwoLayerNetwork:
     def accuracy(self, X, labels) -> float:
         """Classification accuracy.
 
-        Scalar output: ``classify(X)`` against -1/+1 labels (other values raise: 0/1
-        labels would score the fraction of +1 predictions that are right, silently).
+        Scalar output: ``classify(X)`` against -1/+1 labels (other values raise: with 0/1
+        labels it would silently count only the +1 predictions on label-1 points).
         Vector output: ``argmax_c f(x)_c`` against class indices (or one-hot rows).
         """
         X = self._check_input(X)

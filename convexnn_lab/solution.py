@@ -66,8 +66,9 @@ class SolverResult:
         0.7, "directions": 0.6, "certificate": 0.3, "other": 0.1}`` (``solvers.phases``
         says what each holds; "gram" is part of "newton").
     schedule : (float, int), optional
-        Augmented Lagrangian: its penalty rho and inner-iteration budget where it
-        stopped; a solve warm-started from this one on the same patterns resumes them.
+        Augmented Lagrangian: the penalty rho and inner-iteration budget its next outer
+        step would have used; a solve of the same program warm-started from this one
+        resumes them (``solve_convex``'s `warm_start`).
     """
 
     U: np.ndarray

@@ -112,22 +112,26 @@ def test_warm_start_saves_iterations():
 def test_a_warm_started_augmented_lagrangian_resumes_its_penalty_schedule():
     # restarting at rho = 10 and 100 inner iterations lost ground against one long run
     X, y, P = problem(7, n=40, P=25)
-    with pytest.warns(RuntimeWarning, match="max_iterations"):
-        first = cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=150, progress=False)
-    with pytest.warns(RuntimeWarning, match="max_iterations"):
-        more = cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=150, warm_start=first,
-                               progress=False)
-    assert first.status == more.status == "max_iterations"
-    (rho0, inner0), (rho1, inner1) = first.result.schedule, more.result.schedule
-    assert rho1 >= rho0 and inner1 > inner0  # a restart would end at inner0 again
+
+    def al(beta=0.1, patterns=P, **kw):
+        with pytest.warns(RuntimeWarning, match="max_iterations"):
+            return cl.solve_convex(X, y, beta, patterns, solver="al", progress=False, **kw)
+
+    first = al(max_iter=150)
+    more = al(max_iter=150, warm_start=first)
+    inner0, inner1 = first.result.schedule[1], more.result.schedule[1]
+    assert inner1 > inner0  # a restart would end at inner0 again
     assert more.objective < first.objective
-    # other patterns (column generation) start the schedule afresh, as a cold solve does
-    with pytest.warns(RuntimeWarning, match="max_iterations"):
-        other = cl.solve_convex(X, y, 0.1, P[:20], solver="al", max_iter=150,
-                                warm_start=first, progress=False)
-    with pytest.warns(RuntimeWarning, match="max_iterations"):
-        cold = cl.solve_convex(X, y, 0.1, P[:20], solver="al", max_iter=150, progress=False)
-    assert other.result.schedule[1] == cold.result.schedule[1] == inner0
+    # the penalty too: a continuation's first outer step runs at the rho it was left at
+    first.result.schedule = (80.0, 100)
+    assert al(max_iter=1, warm_start=first).result.schedule == (80.0, 150)
+    # another program starts afresh, as a cold solve does: other patterns (column
+    # generation), another beta (a path, where a resumed rho only grew)
+    for beta, patterns in ((0.1, P[:20]), (0.2, P)):
+        other = al(beta, patterns, max_iter=150, warm_start=first)
+        cold = al(beta, patterns, max_iter=150)
+        assert other.result.schedule[1] == cold.result.schedule[1] == inner0
+        assert other.result.schedule[0] < 80.0  # rho from 10, not the 80 it was left at
     gated = cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista", progress=False)
     assert gated.result.schedule is None
 

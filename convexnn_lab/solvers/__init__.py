@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._comm import LOCAL
 from .._memory import available_memory
 from .._threads import torch_threads
 from .._validation import (
@@ -242,11 +243,11 @@ def solve_convex(
         Torch solvers' working precision (the certificate is computed in float64 on the
         weights returned).
     warm_start : ConvexSolution, optional
-        FISTA and the AL: start from this solution on the same X, multipliers too (on
-        the same patterns the AL also resumes its penalty rho and inner budget,
-        ``result.schedule``).  Its patterns may differ: the blocks of the patterns it shares are carried over, the
-        others start at zero (:func:`carry_over`).  The interior-point method and CVXPY
-        ignore it.
+        FISTA and the AL: start from this solution on the same X, multipliers too (when
+        it solved this same program, the AL also resumes its penalty rho and inner
+        budget, ``result.schedule``: a continuation).  Its patterns may differ: the
+        blocks of the patterns it shares are carried over, the others start at zero
+        (:func:`carry_over`).  The interior-point method and CVXPY ignore it.
     progress : bool
         Torch solvers: a progress bar for solves longer than a second.
     chunk_rows : int, optional
@@ -358,7 +359,7 @@ def solve_convex(
     if chunk_rows is not None and method != "fista":
         raise ValueError(f"chunk_rows applies to solver='fista' (the gated program), not "
                          f"{method!r}")
-    options = _with_warm_start(options, warm_start, program, method)
+    options = _with_warm_start(options, warm_start, program, method, comm)
     chosen = method
     if solver == "auto" and method == "ipm":
         solution = wrap(program, _run("ipm", program, options), tol=options.tol)
@@ -443,7 +444,14 @@ def _options(*, tol, max_iter, device, dtype, progress, chunk_rows, cvxpy_solver
                         threads=check_positive_int(threads, "threads"))
 
 
-def _with_warm_start(options, warm_start, program, method) -> SolveOptions:
+def _same_program(a: ConvexProgram, b: ConvexProgram) -> bool:
+    """Are `a` and `b` the same program (data, patterns, beta, loss, activation)?"""
+    return (a.beta == b.beta and a.loss == b.loss and a.activation == b.activation
+            and a.alpha == b.alpha and a.gated == b.gated and np.array_equal(a.X, b.X)
+            and np.array_equal(a.y, b.y) and np.array_equal(a.patterns, b.patterns))
+
+
+def _with_warm_start(options, warm_start, program, method, comm=None) -> SolveOptions:
     if warm_start is None:
         return options
     if not isinstance(warm_start, ConvexSolution):
@@ -460,14 +468,16 @@ def _with_warm_start(options, warm_start, program, method) -> SolveOptions:
         return options  # CVXPY and the interior point do not warm start
     from dataclasses import replace
 
-    # on the same patterns the augmented Lagrangian resumes its penalty and inner budget:
-    # restarting them at rho = 10 and 100 inner iterations lost ground (breast_cancer, P =
-    # 50, beta 0.01: 500 + 500 warm-started iterations ended at 8.58, 1000 in one run at
-    # 6.59; resumed: 5.48).  New patterns (column generation) restart it: their blocks and
-    # multipliers start at zero, where a grown rho would only shorten the steps
-    same = np.array_equal(np.asarray(warm_start.program.patterns, dtype=bool),
-                          np.asarray(program.patterns, dtype=bool))
-    schedule = warm_start.result.schedule if method == "al" and same else None
+    # continuing the same program, the augmented Lagrangian resumes its penalty and inner
+    # budget: restarting them at rho = 10 and 100 inner iterations lost ground
+    # (breast_cancer, P = 50, beta 0.01: 500 + 500 warm-started iterations ended at 8.58,
+    # 1000 in one run at 6.59; resumed: 5.48).  Any other program restarts them: along a
+    # path of beta a resumed rho only grew (to 3e8) and two solves of five lost their
+    # certificate, and new patterns (column generation) start at zero.  Every rank decides
+    # alike (each compares its own rows)
+    same = _same_program(warm_start.program, program)
+    schedule = (warm_start.result.schedule
+                if method == "al" and (comm or LOCAL).max(float(not same)) == 0 else None)
     return replace(options, warm_start=carry_over(warm_start, program.patterns),
                    warm_schedule=schedule)
 

@@ -405,6 +405,8 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             status = "optimal"
     else:
         rho, inner = options.warm_schedule or (_RHO0, _INNER0)
+        if options.warm_schedule is not None:  # as after each growth of rho
+            L = max(L, rho * x_norm2)
         viol_prev = math.inf
         last_support = -1
         while iters < options.max_iter:
