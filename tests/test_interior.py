@@ -32,6 +32,25 @@ def test_interior_point_routes_agree_and_ignore_zero_rows():
     assert not outs[0].multipliers[4].any()
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(loss="logistic"),
+                                dict(activation="leaky_relu", alpha=0.2),
+                                dict(activation="absolute")])
+def test_gated_routes_agree(kw):
+    # gated ReLU's rows route forms its n x n system from two (n, P) Gram matrices and
+    # X X^T (the blocks' F_i are a multiple of I plus rank one), the columns route from
+    # the blocks themselves: the same optimum, with the loss Hessian and the slopes
+    X, y, P = problem(13, n=40, P=12)
+    target = np.where(y > 0, 1.0, -1.0) if kw.get("loss") == "logistic" else y
+    program = cl.ConvexProgram(X, target, 0.05, P, gated=True, **kw)
+    outs = [interior_point(program, route=r, tol=1e-7) for r in ("rows", "columns")]
+    for out in outs:
+        assert out.status == "optimal"
+    objectives = [program.objective(out.U) for out in outs]
+    assert abs(objectives[0] - objectives[1]) <= 1e-6 * objectives[1]
+    assert np.allclose(outs[0].U, outs[1].U, atol=1e-4)
+    assert outs[0].iterations == outs[1].iterations
+
+
 def test_interior_point_limit_is_reported_with_a_true_gap():
     X, y, P = problem(11)
     ref = cl.solve_convex(X, y, 0.1, P, solver="cvxpy")

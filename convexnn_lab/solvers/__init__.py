@@ -100,7 +100,7 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
     """
     if n * P <= AUTO_FAST_SIZE and (gated or n * P * d <= AUTO_FAST_CONES):
         return "cvxpy"
-    if (dtype == "float64" and newton_flops(n, d, P, loss) <= IPM_MAX_FLOPS
+    if (dtype == "float64" and newton_flops(n, d, P, loss, gated) <= IPM_MAX_FLOPS
             and ipm_memory_estimate(n, d, P, gated=gated) <= 0.25 * memory):
         return "ipm"
     return "fista" if gated else "al"

@@ -35,26 +35,32 @@ def cvxpy_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
 def ipm_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
     """Bytes (float64) the interior-point method holds, for its cheaper route."""
     B = P if gated else 2 * P
-    rows = n * n + n * P * d  # the n x n system and Dt_i * X Rf_i^T
+    # the n x n system and Dt_i * X Rf_i^T (gated: X X^T and two (n, P) factors instead)
+    rows = 2 * n * n + 3 * n * P if gated else n * n + n * P * d
     cols = (P * d) ** 2 + n * P * d  # the Pd x Pd system and A
     cones = 0 if gated else 2 * B * n * (d + 1) + 6 * n * B  # Q (B, n, d+1); s, z
     return 8 * (min(rows, cols) + cones + 4 * n * d + 6 * B * (d + 1) ** 2)
 
 
-def _route_flops(n: int, d: int, P: int, loss: str) -> dict:
+def _route_flops(n: int, d: int, P: int, loss: str, gated: bool) -> dict:
     """Cost of one reduced Newton system in each space, in matrix-product flops (a
-    Cholesky flop counts twice: it runs at about half the rate of a product here)."""
-    return {"rows": 2.0 * n * n * P * d + 2 * n ** 3 / 3,
+    Cholesky flop counts twice: it runs at about half the rate of a product here).
+    Without cone rows (gated) the n x n system is two (n, P) Gram matrices
+    (``interior._NewtonSystem._hadamard_gram``) instead of one (n, Pd)."""
+    gram = 4.0 * n * n * P if gated else 2.0 * n * n * P * d
+    return {"rows": gram + 2 * n ** 3 / 3,
             "columns": 2 * (P * d) ** 3 / 3
             + (0.0 if loss == "squared" else 2.0 * n * (P * d) ** 2)}
 
 
-def newton_route(n: int, d: int, P: int, loss: str) -> str:
+def newton_route(n: int, d: int, P: int, loss: str, gated: bool = False) -> str:
     """'rows' (n x n system) or 'columns' ((P d) x (P d) system): fewer flops."""
-    flops = _route_flops(n, d, P, loss)
+    flops = _route_flops(n, d, P, loss, gated)
     return min(flops, key=flops.get)
 
 
-def newton_flops(n: int, d: int, P: int, loss: str = "squared") -> float:
-    """Flops of one Newton system on the cheaper route (the blocks add 4 n P d^2)."""
-    return min(_route_flops(n, d, P, loss).values()) + 4.0 * n * P * d * d
+def newton_flops(n: int, d: int, P: int, loss: str = "squared", gated: bool = False) -> float:
+    """Flops of one Newton system on the cheaper route (the blocks add 4 n P d^2; gated,
+    without cone rows, P d^3)."""
+    blocks = P * d ** 3 if gated else 4.0 * n * P * d * d
+    return min(_route_flops(n, d, P, loss, gated).values()) + blocks

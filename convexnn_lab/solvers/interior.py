@@ -21,8 +21,9 @@ Eliminating each block for fixed p_i leaves
     (F^-1 + A^T diag(h) A) p = F^-1 a,     A p = sum_i Dt_i * (X p_i),
 
 with F = blockdiag(F_i) (P blocks of d x d).  It is solved in whichever space is
-smaller: the n rows (Woodbury: an n x n Cholesky, ``2 n^2 P d`` flops to form) or
-the P*d columns (a (Pd) x (Pd) Cholesky; for the squared loss A^T A is formed once).
+smaller: the n rows (Woodbury: an n x n Cholesky, ``2 n^2 P d`` flops to form; gated
+ReLU, whose F_i are a multiple of I plus rank one, ``4 n^2 P``) or the P*d columns
+(a (Pd) x (Pd) Cholesky; for the squared loss A^T A is formed once).
 The P matrices D_i X are still never stored: A acts as a mask on X p.
 
 The iterates stay strictly inside the cones, the multipliers z of the cone rows are
@@ -240,7 +241,9 @@ class _Data:
         if self.m and self.d <= self.B:
             self.tri = torch.triu_indices(self.d, self.d, device=device)
             self.XX = self.Xl[:, self.tri[0]] * self.Xl[:, self.tri[1]]
-        self.A_cols = self.K_fixed = None
+        self.A_cols = self.K_fixed = self.K = None
+        if route == "rows" and self.gated:  # X X^T for ``_NewtonSystem._hadamard_gram``
+            self.K = self.X @ self.X.T
         if route == "columns":  # A as a matrix (n, Pd); A^T A once for the squared loss
             self.A_cols = (self.Dt[:, :, None] * self.X[:, None, :]).reshape(self.n, -1)
             if self.loss == "squared":
@@ -398,7 +401,10 @@ class _NewtonSystem:
         LF, info = torch.linalg.cholesky_ex(Rstack.transpose(1, 2) @ Rstack)
         self.Rf = (torch.linalg.qr(Rstack, mode="r")[1] if int(info.max()) > 0
                    else LF.transpose(1, 2))  # (P, d, d)
-        if prog.route == "rows":  # Woodbury: I + sqrt(h) A F A^T sqrt(h), (n, n)
+        if prog.route == "rows" and prog.gated:
+            self.sh = h.sqrt()
+            C = self._hadamard_gram(timer)
+        elif prog.route == "rows":  # Woodbury: I + sqrt(h) A F A^T sqrt(h), (n, n)
             self.sh = h.sqrt()
             # Z = [Dt_1 X Rf_1^T, ..., Dt_P X Rf_P^T] scaled by sqrt(h): one GEMM with the
             # Rf_i^T side by side, then the masks in place (no (P, n, d) transpose)
@@ -415,6 +421,26 @@ class _NewtonSystem:
             diag = torch.arange(P, device=Wm.device)
             C.view(P, d, P, d)[diag, :, diag, :] += Rinv @ Rinv.transpose(1, 2)
         self.LC = _cholesky(C)
+
+    def _hadamard_gram(self, timer):
+        """Gated ReLU, rows route: I + sqrt(h) A F A^T sqrt(h) without the (n, Pd)
+        products.  Without cone rows F_i is the (u, u) block of W_i^2, eta_i^2 (I + 2 w_i
+        w_i^T) (w_i: the scaling point without its first entry, since w0^2 - |w|^2 = 1),
+        so with S = diag(sqrt(h)) Dt (n, P)
+
+            sum_i S_i X F_i X^T S_i = (X X^T) o (S diag(eta^2) S^T) + V V^T,
+            V_i = sqrt(2) eta_i S_i * (X w_i),
+
+        two (n, P) Gram matrices: 2 n^2 P flops where the general form takes 2 n^2 P d.
+        """
+        prog, scal = self.prog, self.scal
+        S = prog.Dt * self.sh[:, None]
+        V = S * (prog.X @ scal.w[1:]) * (math.sqrt(2.0) * scal.eta)
+        with timer("gram"):
+            C = prog.K * _gram(S * scal.eta)
+            C += _gram(V)
+        C.diagonal().add_(1.0)
+        return C
 
     def _block_solve(self, r):
         """Bd^-1 r = R^T (R r) for r of shape (B, k)."""
@@ -577,7 +603,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
     torch = _torch()
     start = time.perf_counter()
     n, d, P = program.n, program.d, program.P
-    route = route or newton_route(n, d, P, program.loss)
+    route = route or newton_route(n, d, P, program.loss, program.gated)
     if route not in ("rows", "columns"):
         raise ValueError(f"route must be 'rows' or 'columns', got {route!r}")
     correctors = check_positive_int(correctors, "correctors", minimum=0)
