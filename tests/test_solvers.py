@@ -136,6 +136,23 @@ def test_a_warm_started_augmented_lagrangian_resumes_its_penalty_schedule():
     assert gated.result.schedule is None
 
 
+def test_the_augmented_lagrangian_keeps_its_best_certified_point():
+    # its iterates are not monotone: one step from an optimum used to return a worse point
+    X, y, P = problem(7, n=40, P=25)
+    opt = cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False)
+    assert opt.status == "optimal"
+    again = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=opt, progress=False)
+    assert again.status == "optimal" and again.iterations == 0
+    assert again.objective == opt.objective
+    # a tolerance it cannot meet in one step: the step is taken, the better point returned
+    with pytest.warns(RuntimeWarning, match="max_iterations"):
+        step = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=opt, tol=1e-14,
+                               max_iter=1, progress=False)
+    (_, _, before), (it, _, after) = step.result.history  # the warm start, the step
+    assert step.iterations == it == 1 and after > before
+    assert step.objective == opt.objective and step.gap == opt.gap
+
+
 @pytest.mark.parametrize("gated", [True, False])
 def test_warm_start_on_other_patterns_carries_the_shared_blocks(gated):
     X, y, P = problem(6, n=40, P=25)

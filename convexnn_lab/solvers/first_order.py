@@ -409,7 +409,22 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             L = max(L, rho * x_norm2)
         viol_prev = math.inf
         last_support = -1
-        while iters < options.max_iter:
+        # the AL's iterates are not monotone: keep the feasible one with the smallest
+        # certified gap (a warm start included), returned when the last is worse
+        best = {"gap": math.inf, "W": None, "Gamma": None}
+
+        def keep_if_best(W_, G_, gap_):
+            if gap_ < best["gap"]:
+                best.update(gap=gap_, W=W_.clone(), Gamma=G_.clone())
+
+        if options.warm_start is not None:
+            c = prog.S * (prog.X @ W)
+            obj, gap = certificate(W, Gamma)
+            if _violation(c, y_scale, comm) <= FEASIBILITY_RTOL:
+                keep_if_best(W, Gamma, gap)
+                if gap <= tol * max(abs(obj), 1e-300):  # it is optimal already
+                    status = "optimal"
+        while status != "optimal" and iters < options.max_iter:
             def smooth(W_, need_grad=True, image=None, G_=Gamma, rho_=rho):
                 # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2, from the
                 # image X W and one adjoint (the program with cones is never chunked)
@@ -434,10 +449,11 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             # a block outside its cone maps to a neuron with another pattern: the
             # network may then beat the program, so the gap only counts once the
             # blocks are feasible (to round-off)
-            if (gap <= tol * max(abs(obj), 1e-300)
-                    and _violation(c, y_scale, comm) <= FEASIBILITY_RTOL):
-                status = "optimal"
-                break
+            if _violation(c, y_scale, comm) <= FEASIBILITY_RTOL:
+                keep_if_best(W, Gamma, gap)
+                if gap <= tol * max(abs(obj), 1e-300):
+                    status = "optimal"
+                    break
             support = int(_support(W).sum())
             stable = support == last_support
             last_support = support
@@ -451,6 +467,11 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                 L = max(L, rho * x_norm2)
             viol_prev = viol
             inner = min(int(inner * 1.5), _INNER_MAX)
+        if status != "optimal" and best["W"] is not None:
+            # the last certificate (history[-1]) is the last iterate's
+            feasible = _violation(prog.S * (prog.X @ W), y_scale, comm) <= FEASIBILITY_RTOL
+            if not feasible or history[-1][2] > best["gap"]:
+                W, Gamma = best["W"], best["Gamma"]
     bar.close()
     elapsed = time.perf_counter() - start
     phases = timer.summary(elapsed, ("certificate", "polish"))
