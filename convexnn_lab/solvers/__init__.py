@@ -225,7 +225,9 @@ def solve_convex(
         P*d up to a few thousand).  "fista": accelerated proximal gradient in torch,
         gated ReLU only.  "al": augmented Lagrangian in torch for the cone-constrained
         program.  FISTA and the AL need O(n P) memory, scale to GPU sizes, and finish
-        with a Newton polish on the support.  "auto": the rule of :func:`choose_solver`.
+        with a Newton polish on the support; the AL returns its feasible iterate with the
+        smallest certified gap (its iterates are not monotone).  "auto": the rule of
+        :func:`choose_solver`.
     cvxpy_solver_name : str, optional
         Override the CVXPY solver (e.g. "SCS").
     verbose : bool
@@ -418,7 +420,8 @@ def _stop_message(solution: ConvexSolution, tol: float) -> str:
     if result.method.startswith("cvxpy"):
         return (f"CVXPY ({result.method}) ended with status {solution.status!r}: {why}; try "
                 "solver='ipm', or cvxpy_solver_name='SCS'")
-    return (f"solver={result.method!r} stopped after {result.iterations} iterations with "
+    its = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
+    return (f"solver={result.method!r} stopped after {its} with "
             f"status {solution.status!r}: {why}; raise max_iter, or use solver='cvxpy'")
 
 

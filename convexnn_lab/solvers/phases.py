@@ -5,7 +5,8 @@ prints them beside each row), so a claim about where the time goes has its numbe
 
 * interior point: ``"newton"`` forming and factoring the Newton systems, of which
   ``"gram"`` the n x n product of the rows route (2 n^2 P d flops as a full product, of
-  which ``interior._gram`` computes 9/16 from the lower block triangle); ``"directions"``
+  which ``interior._gram`` computes 9/16 from the lower block triangle; gated ReLU: two
+  n x P products, ``interior._NewtonSystem._hadamard_gram``); ``"directions"``
   the solves for the directions (with refinement and Gondzio's correctors);
   ``"certificate"`` certifying iterates; ``"polish"`` the Newton polish after a stall and
   the certificates of its point; the rest (setup, residuals, steps) is ``"other"``;
