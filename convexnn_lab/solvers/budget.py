@@ -35,8 +35,9 @@ def cvxpy_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
 def ipm_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
     """Bytes (float64) the interior-point method holds, for its cheaper route."""
     B = P if gated else 2 * P
-    # the n x n system and Dt_i * X Rf_i^T (gated: X X^T and two (n, P) factors instead)
-    rows = 2 * n * n + 3 * n * P if gated else n * n + n * P * d
+    # the n x n system and Dt_i * X Rf_i^T (gated, d > 2: X X^T, a Gram temporary and two
+    # (n, P) factors instead)
+    rows = 3 * n * n + 4 * n * P if gated and d > 2 else n * n + n * P * d
     cols = (P * d) ** 2 + n * P * d  # the Pd x Pd system and A
     cones = 0 if gated else 2 * B * n * (d + 1) + 6 * n * B  # Q (B, n, d+1); s, z
     return 8 * (min(rows, cols) + cones + 4 * n * d + 6 * B * (d + 1) ** 2)
@@ -45,9 +46,9 @@ def ipm_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
 def _route_flops(n: int, d: int, P: int, loss: str, gated: bool) -> dict:
     """Cost of one reduced Newton system in each space, in matrix-product flops (a
     Cholesky flop counts twice: it runs at about half the rate of a product here).
-    Without cone rows (gated) the n x n system is two (n, P) Gram matrices
+    Without cone rows (gated, d > 2) the n x n system is two (n, P) Gram matrices
     (``interior._NewtonSystem._hadamard_gram``) instead of one (n, Pd)."""
-    gram = 4.0 * n * n * P if gated else 2.0 * n * n * P * d
+    gram = 2.0 * n * n * P * (min(2, d) if gated else d)
     return {"rows": gram + 2 * n ** 3 / 3,
             "columns": 2 * (P * d) ** 3 / 3
             + (0.0 if loss == "squared" else 2.0 * n * (P * d) ** 2)}

@@ -410,12 +410,15 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         viol_prev = math.inf
         last_support = -1
         # the AL's iterates are not monotone: keep the feasible one with the smallest
-        # certified gap (a warm start included), returned when the last is worse
-        best = {"gap": math.inf, "W": None, "Gamma": None}
+        # certified gap (a warm start included), returned in place of a last iterate
+        # that is feasible and worse.  A last iterate outside its cones (the AL's usual
+        # state short of tol) is returned as before: it has moved on from the warm start
+        # (in column generation, onto the new patterns, whose blocks start at zero)
+        best = {"gap": math.inf, "W": None, "Gamma": None, "schedule": None}
 
         def keep_if_best(W_, G_, gap_):
             if gap_ < best["gap"]:
-                best.update(gap=gap_, W=W_.clone(), Gamma=G_.clone())
+                best.update(gap=gap_, W=W_.clone(), Gamma=G_.clone(), schedule=(rho, inner))
 
         if options.warm_start is not None:
             c = prog.S * (prog.X @ W)
@@ -470,8 +473,8 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         if status != "optimal" and best["W"] is not None:
             # the last certificate (history[-1]) is the last iterate's
             feasible = _violation(prog.S * (prog.X @ W), y_scale, comm) <= FEASIBILITY_RTOL
-            if not feasible or history[-1][2] > best["gap"]:
-                W, Gamma = best["W"], best["Gamma"]
+            if feasible and history[-1][2] > best["gap"]:
+                W, Gamma, (rho, inner) = best["W"], best["Gamma"], best["schedule"]
     bar.close()
     elapsed = time.perf_counter() - start
     phases = timer.summary(elapsed, ("certificate", "polish"))

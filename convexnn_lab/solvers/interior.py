@@ -242,7 +242,10 @@ class _Data:
             self.tri = torch.triu_indices(self.d, self.d, device=device)
             self.XX = self.Xl[:, self.tri[0]] * self.Xl[:, self.tri[1]]
         self.A_cols = self.K_fixed = self.K = None
-        if route == "rows" and self.gated:  # X X^T for ``_NewtonSystem._hadamard_gram``
+        # gated ReLU: the n x n system from two (n, P) Gram matrices and X X^T
+        # (``_NewtonSystem._hadamard_gram``), fewer flops than the general form once d > 2
+        self.hadamard = route == "rows" and self.gated and self.d > 2
+        if self.hadamard:
             self.K = self.X @ self.X.T
         if route == "columns":  # A as a matrix (n, Pd); A^T A once for the squared loss
             self.A_cols = (self.Dt[:, :, None] * self.X[:, None, :]).reshape(self.n, -1)
@@ -401,7 +404,7 @@ class _NewtonSystem:
         LF, info = torch.linalg.cholesky_ex(Rstack.transpose(1, 2) @ Rstack)
         self.Rf = (torch.linalg.qr(Rstack, mode="r")[1] if int(info.max()) > 0
                    else LF.transpose(1, 2))  # (P, d, d)
-        if prog.route == "rows" and prog.gated:
+        if prog.hadamard:
             self.sh = h.sqrt()
             C = self._hadamard_gram(timer)
         elif prog.route == "rows":  # Woodbury: I + sqrt(h) A F A^T sqrt(h), (n, n)
@@ -437,7 +440,7 @@ class _NewtonSystem:
         S = prog.Dt * self.sh[:, None]
         V = S * (prog.X @ scal.w[1:]) * (math.sqrt(2.0) * scal.eta)
         with timer("gram"):
-            C = prog.K * _gram(S * scal.eta)
+            C = _gram(S * scal.eta).mul_(prog.K)
             C += _gram(V)
         C.diagonal().add_(1.0)
         return C
