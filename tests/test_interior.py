@@ -32,9 +32,9 @@ def test_interior_point_routes_agree_and_ignore_zero_rows():
     assert not outs[0].multipliers[4].any()
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(loss="logistic"),
-                                dict(activation="leaky_relu", alpha=0.2),
-                                dict(activation="absolute")])
+@pytest.mark.parametrize("kw", [{}, {"loss": "logistic"},
+                                {"activation": "leaky_relu", "alpha": 0.2},
+                                {"activation": "absolute"}])
 def test_gated_routes_agree(kw):
     # gated ReLU's rows route forms its n x n system from two (n, P) Gram matrices and
     # X X^T (the blocks' F_i are a multiple of I plus rank one), the columns route from
