@@ -81,6 +81,19 @@ def test_interior_point_gated_and_logistic_match_cvxpy():
         assert sol.objective <= ref.objective + 1e-5 * abs(ref.objective)
 
 
+def test_logistic_steps_are_shortened_where_the_quadratic_model_fails():
+    # full Newton steps overshot here: the objective went from 118 to 863 in one step and
+    # on to 1e19, "stalled" (a reader's sweep of random logistic programs found it)
+    rng = np.random.default_rng(4)
+    X = cl.add_bias(rng.standard_normal((300, 2)))
+    y = np.where(rng.standard_normal(300) >= 0, 1.0, -1.0)
+    P = cl.sample_patterns(X, 60, seed=4)
+    ref = cl.solve_convex(X, y, 0.05, P, gated=True, solver="cvxpy", loss="logistic")
+    sol = cl.solve_convex(X, y, 0.05, P, gated=True, solver="ipm", loss="logistic")
+    assert sol.status == "optimal"
+    assert abs(sol.objective - ref.objective) <= 1e-6 * ref.objective
+
+
 def test_bad_route_is_named():
     X, y, P = problem(13)
     with pytest.raises(ValueError, match="route"):

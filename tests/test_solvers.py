@@ -122,9 +122,11 @@ def test_a_warm_started_augmented_lagrangian_resumes_its_penalty_schedule():
     inner0, inner1 = first.result.schedule[1], more.result.schedule[1]
     assert inner1 > inner0  # a restart would end at inner0 again
     assert more.objective < first.objective
-    # the penalty too: a continuation's first outer step runs at the rho it was left at
-    first.result.schedule = (80.0, 100)
-    assert al(max_iter=1, warm_start=first).result.schedule == (80.0, 150)
+    # the penalty too: a continuation's first outer step runs at the rho it was left at;
+    # an inner solve cut short by max_iter leaves the inner budget where it was
+    first.result.schedule = (80.0, 200)
+    assert al(max_iter=1, warm_start=first).result.schedule == (80.0, 200)
+    assert al(max_iter=250, warm_start=first).result.schedule[1] == 300
     # another program starts afresh, as a cold solve does: other patterns (column
     # generation), another beta (a path, where a resumed rho only grew)
     for beta, patterns in ((0.1, P[:20]), (0.2, P)):
@@ -136,21 +138,27 @@ def test_a_warm_started_augmented_lagrangian_resumes_its_penalty_schedule():
     assert gated.result.schedule is None
 
 
-def test_the_augmented_lagrangian_keeps_its_best_certified_point():
-    # its iterates are not monotone: one step from an optimum used to return a worse point
+def test_a_warm_started_augmented_lagrangian_stops_on_an_optimum_and_moves_on_otherwise():
     X, y, P = problem(7, n=40, P=25)
     opt = cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False)
     assert opt.status == "optimal"
     again = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=opt, progress=False)
     assert again.status == "optimal" and again.iterations == 0
     assert again.objective == opt.objective
-    # a tolerance it cannot meet in one step: the step is taken, the better point returned
+    # from a point that is not optimal, short warm-started calls go on from each other:
+    # handing back a warm start that beat the run made this loop repeat itself exactly
+    ds = cl.load_dataset("breast_cancer", seed=0)
+    X, y = cl.add_bias(ds.X_train), ds.signed_labels()[0]
+    P = cl.sample_patterns(X, 100, seed=0)
     with pytest.warns(RuntimeWarning, match="max_iterations"):
-        step = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=opt, tol=1e-14,
-                               max_iter=1, progress=False)
-    (_, _, before), (it, _, after) = step.result.history  # the warm start, the step
-    assert step.iterations == it == 1 and after > before
-    assert step.objective == opt.objective and step.gap == opt.gap
+        sol = cl.solve_convex(X, y, 0.1, P, solver="ipm", max_iter=12, progress=False)
+    objectives = []
+    for _ in range(3):
+        with pytest.warns(RuntimeWarning, match="max_iterations"):
+            sol = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=sol, max_iter=200,
+                                  progress=False)
+        objectives.append(sol.objective)
+    assert objectives[2] < objectives[1] < objectives[0]
 
 
 @pytest.mark.parametrize("gated", [True, False])

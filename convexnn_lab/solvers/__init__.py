@@ -225,10 +225,11 @@ def solve_convex(
         P*d up to a few thousand).  "fista": accelerated proximal gradient in torch,
         gated ReLU only.  "al": augmented Lagrangian in torch for the cone-constrained
         program.  FISTA and the AL need O(n P) memory, scale to GPU sizes, and finish
-        with a Newton polish on the support; the AL stops at once on a warm start that
-        proves `tol`, and its iterates are not monotone: a last iterate inside its cones
-        but with a larger certified gap than an earlier one (or the warm start) gives way
-        to that one.  "auto": the rule of :func:`choose_solver`.
+        with a Newton polish on the support.  The AL stops at once on a warm start that
+        proves `tol`; otherwise a warm start is only where it starts: its iterates leave
+        the cones and are not monotone, so a short run can end worse than its warm start
+        (its last iterate inside the cones but with a larger certified gap than an earlier
+        one gives way to that one).  "auto": the rule of :func:`choose_solver`.
     cvxpy_solver_name : str, optional
         Override the CVXPY solver (e.g. "SCS").
     verbose : bool

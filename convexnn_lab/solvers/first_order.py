@@ -409,24 +409,23 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             L = max(L, rho * x_norm2)
         viol_prev = math.inf
         last_support = -1
-        # the AL's iterates are not monotone: keep the feasible one with the smallest
-        # certified gap (a warm start included), returned in place of a last iterate
-        # that is feasible and worse.  A last iterate outside its cones (the AL's usual
-        # state short of tol) is returned as before: it has moved on from the warm start
-        # (in column generation, onto the new patterns, whose blocks start at zero)
-        best = {"gap": math.inf, "W": None, "Gamma": None, "schedule": None}
+        # the AL's iterates are not monotone: keep its own feasible iterate with the
+        # smallest certified gap, returned in place of a last iterate that is feasible
+        # and worse.  A last iterate outside its cones (the AL's usual state short of
+        # tol) is returned as it is, and so is one worse than the warm start: handing the
+        # warm start back made a loop of short warm-started calls repeat itself exactly
+        best = {"gap": math.inf, "W": None, "Gamma": None}
 
         def keep_if_best(W_, G_, gap_):
             if gap_ < best["gap"]:
-                best.update(gap=gap_, W=W_.clone(), Gamma=G_.clone(), schedule=(rho, inner))
+                best.update(gap=gap_, W=W_.clone(), Gamma=G_.clone())
 
-        if options.warm_start is not None:
+        if options.warm_start is not None:  # stop at once if it is optimal already
             c = prog.S * (prog.X @ W)
             obj, gap = certificate(W, Gamma)
-            if _violation(c, y_scale, comm) <= FEASIBILITY_RTOL:
-                keep_if_best(W, Gamma, gap)
-                if gap <= tol * max(abs(obj), 1e-300):  # it is optimal already
-                    status = "optimal"
+            if (_violation(c, y_scale, comm) <= FEASIBILITY_RTOL
+                    and gap <= tol * max(abs(obj), 1e-300)):
+                status = "optimal"
         while status != "optimal" and iters < options.max_iter:
             def smooth(W_, need_grad=True, image=None, G_=Gamma, rho_=rho):
                 # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2, from the
@@ -469,12 +468,13 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                 rho *= _RHO_GROWTH
                 L = max(L, rho * x_norm2)
             viol_prev = viol
-            inner = min(int(inner * 1.5), _INNER_MAX)
+            if k >= inner:  # not when max_iter cut the inner solve short
+                inner = min(int(inner * 1.5), _INNER_MAX)
         if status != "optimal" and best["W"] is not None:
             # the last certificate (history[-1]) is the last iterate's
             feasible = _violation(prog.S * (prog.X @ W), y_scale, comm) <= FEASIBILITY_RTOL
             if feasible and history[-1][2] > best["gap"]:
-                W, Gamma, (rho, inner) = best["W"], best["Gamma"], best["schedule"]
+                W, Gamma = best["W"], best["Gamma"]
     bar.close()
     elapsed = time.perf_counter() - start
     phases = timer.summary(elapsed, ("certificate", "polish"))

@@ -26,6 +26,9 @@ ReLU, whose F_i are a multiple of I plus rank one, ``4 n^2 P``) or the P*d colum
 (a (Pd) x (Pd) Cholesky; for the squared loss A^T A is formed once).
 The P matrices D_i X are still never stored: A acts as a mask on X p.
 
+For a loss other than the squared one the Newton system holds its quadratic model, and a
+step is shortened until that model is accurate along it (``_trusted_step``).
+
 The iterates stay strictly inside the cones, the multipliers z of the cone rows are
 the Gamma of the certificate (``certificates``), and the solver stops on the same
 certified duality gap as the first-order solvers, once the blocks meet their cones.
@@ -60,6 +63,7 @@ _STEP = 0.99  # fraction of the way to the boundary of the cones
 # breast_cancer ReLU 1.83 -> 1.53 s); 1e-4 stalled breast_cancer at its last iterations
 _REFINE, _REFINE_RTOL = 2, 1e-8
 _PATIENCE = 6  # iterations without a better certified gap before stopping
+_HALVINGS = 60  # at most this many halvings of a step the loss's model does not trust
 # Gondzio's centrality correctors (``_correct``): at most this many per iteration, each
 # aiming at a step this much longer, pushing the complementarity products into this
 # range around sigma * mu, and kept when the step grows by this fraction of the aim
@@ -584,6 +588,27 @@ def _starting_point(prog, newton, g):
     return _Point(d.U, d.t, s_l, z_l, s_q, z_q)
 
 
+def _trusted_step(prog, U, dU, step, f, g, h):
+    """The step along dU, halved until the loss's quadratic model (value f, gradient g,
+    Hessian diagonal h at U, as the Newton system used them) is off by at most half the
+    change it predicts.  For the squared loss the model is exact; for the logistic loss
+    full steps overshot where h is small: on random 300-point problems (d = 3, gated,
+    beta 0.05 or 0.02, 60 patterns) the objective jumped from 118 to 863 in one step and
+    then grew to 1e19 (5 of 80 programs; with the check 0 of 80, and 967 iterations in
+    all against 1215).  Near the optimum the model is accurate and full steps pass."""
+    pred = prog.forward(U)
+    dpred = prog.forward(dU)
+    slope = float(g @ dpred)
+    curvature = float((h * dpred * dpred).sum())
+    for _ in range(_HALVINGS):
+        model = step * slope + 0.5 * step * step * curvature
+        actual = float(prog.loss_parts(pred + step * dpred)[0]) - float(f)
+        if actual - model <= 0.5 * abs(model) + 1e-12 * abs(float(f)):
+            break
+        step *= 0.5
+    return step
+
+
 def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cpu",
                    progress=False, route=None, correctors=_CORRECTORS) -> SolverResult:
     """Solve `program` by the interior-point method (no polish); see ``solve_convex``.
@@ -681,6 +706,8 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
             status = "numerical_error"
             break
         step = min(1.0, _STEP * pt.max_step(direction))
+        if program.loss != "squared":  # the Newton system saw a quadratic model of f
+            step = _trusted_step(prog, pt.U, direction.U, step, f, g, h)
         if not step > 1e-12:
             status = "stalled"
             break
