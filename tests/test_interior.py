@@ -89,9 +89,10 @@ def test_logistic_steps_are_shortened_where_the_quadratic_model_fails():
     y = np.where(rng.standard_normal(300) >= 0, 1.0, -1.0)
     P = cl.sample_patterns(X, 60, seed=4)
     ref = cl.solve_convex(X, y, 0.05, P, gated=True, solver="cvxpy", loss="logistic")
-    sol = cl.solve_convex(X, y, 0.05, P, gated=True, solver="ipm", loss="logistic")
-    assert sol.status == "optimal"
-    assert abs(sol.objective - ref.objective) <= 1e-6 * ref.objective
+    program = cl.ConvexProgram(X, y, 0.05, P, gated=True, loss="logistic")
+    out = interior_point(program, tol=1e-6)  # no polish to make up for a stall
+    assert out.status == "optimal"
+    assert abs(program.objective(out.U) - ref.objective) <= 1e-6 * ref.objective
 
 
 def test_bad_route_is_named():

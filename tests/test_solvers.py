@@ -126,7 +126,7 @@ def test_a_warm_started_augmented_lagrangian_resumes_its_penalty_schedule():
     # an inner solve cut short by max_iter leaves the inner budget where it was
     first.result.schedule = (80.0, 200)
     assert al(max_iter=1, warm_start=first).result.schedule == (80.0, 200)
-    assert al(max_iter=250, warm_start=first).result.schedule[1] == 300
+    assert al(max_iter=250, warm_start=first).result.schedule == (80.0, 300)
     # another program starts afresh, as a cold solve does: other patterns (column
     # generation), another beta (a path, where a resumed rho only grew)
     for beta, patterns in ((0.1, P[:20]), (0.2, P)):
@@ -152,13 +152,27 @@ def test_a_warm_started_augmented_lagrangian_stops_on_an_optimum_and_moves_on_ot
     P = cl.sample_patterns(X, 100, seed=0)
     with pytest.warns(RuntimeWarning, match="max_iterations"):
         sol = cl.solve_convex(X, y, 0.1, P, solver="ipm", max_iter=12, progress=False)
-    objectives = []
+    objectives, gaps = [], []
     for _ in range(3):
         with pytest.warns(RuntimeWarning, match="max_iterations"):
             sol = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=sol, max_iter=200,
                                   progress=False)
         objectives.append(sol.objective)
-    assert objectives[2] < objectives[1] < objectives[0]
+        gaps.append(sol.gap)
+    assert objectives[2] < objectives[1] < objectives[0] and gaps[2] < gaps[0]
+
+
+def test_the_augmented_lagrangian_returns_its_best_feasible_iterate_for_a_worse_last_one():
+    X, y, P = problem(6, n=40, P=25)
+    opt = cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False)
+    with pytest.warns(RuntimeWarning, match="max_iterations"):
+        sol = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=opt, tol=1e-13,
+                              max_iter=700, progress=False)
+    _, *run = sol.result.history  # the warm start's certificate, then each outer step's
+    best = min(run[:-1], key=lambda entry: entry[2])
+    assert best[2] < run[-1][2]  # the last outer step ended feasible but worse
+    assert sol.certificate.feasible
+    assert sol.objective == pytest.approx(best[1], rel=1e-12) and sol.gap < run[-1][2]
 
 
 @pytest.mark.parametrize("gated", [True, False])

@@ -464,12 +464,13 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                     and try_polish(W, Gamma, gap / max(abs(obj), 1e-300))):
                 status = "optimal"
                 break
+            if k < inner:  # max_iter cut the inner solve short: leave the schedule
+                continue
             if viol > _RHO_TRIGGER * viol_prev:
                 rho *= _RHO_GROWTH
                 L = max(L, rho * x_norm2)
             viol_prev = viol
-            if k >= inner:  # not when max_iter cut the inner solve short
-                inner = min(int(inner * 1.5), _INNER_MAX)
+            inner = min(int(inner * 1.5), _INNER_MAX)
         if status != "optimal" and best["W"] is not None:
             # the last certificate (history[-1]) is the last iterate's
             feasible = _violation(prog.S * (prog.X @ W), y_scale, comm) <= FEASIBILITY_RTOL

@@ -63,7 +63,6 @@ _STEP = 0.99  # fraction of the way to the boundary of the cones
 # breast_cancer ReLU 1.83 -> 1.53 s); 1e-4 stalled breast_cancer at its last iterations
 _REFINE, _REFINE_RTOL = 2, 1e-8
 _PATIENCE = 6  # iterations without a better certified gap before stopping
-_HALVINGS = 60  # at most this many halvings of a step the loss's model does not trust
 # Gondzio's centrality correctors (``_correct``): at most this many per iteration, each
 # aiming at a step this much longer, pushing the complementarity products into this
 # range around sigma * mu, and kept when the step grows by this fraction of the aim
@@ -588,25 +587,29 @@ def _starting_point(prog, newton, g):
     return _Point(d.U, d.t, s_l, z_l, s_q, z_q)
 
 
-def _trusted_step(prog, U, dU, step, f, g, h):
-    """The step along dU, halved until the loss's quadratic model (value f, gradient g,
-    Hessian diagonal h at U, as the Newton system used them) is off by at most half the
-    change it predicts.  For the squared loss the model is exact; for the logistic loss
-    full steps overshot where h is small: on random 300-point problems (d = 3, gated,
-    beta 0.05 or 0.02, 60 patterns) the objective jumped from 118 to 863 in one step and
-    then grew to 1e19 (5 of 80 programs; with the check 0 of 80, and 967 iterations in
-    all against 1215).  Near the optimum the model is accurate and full steps pass."""
-    pred = prog.forward(U)
+def _trusted_step(prog, pred, dU, step, f, g, h):
+    """The step along dU (predictions `pred` now), halved until the loss's quadratic model
+    (value f, gradient g, Hessian diagonal h at `pred`, as the Newton system used them)
+    is off by at most half its predicted change or half its second-order term, whichever
+    is larger (the model's error is third order, so the steps near the optimum pass).
+    Returns 0 when no step above 1e-12 passes.
+
+    For the squared loss the model is exact; for the logistic loss full steps overshot
+    where h is small: on random 300-point problems (d = 3, gated, beta 0.05 or 0.02, 60
+    patterns) the objective jumped from 118 to 863 in one step and grew to 1e19 ("stalled"
+    in 5 of 80 programs; with the check, none).
+    """
     dpred = prog.forward(dU)
     slope = float(g @ dpred)
     curvature = float((h * dpred * dpred).sum())
-    for _ in range(_HALVINGS):
-        model = step * slope + 0.5 * step * step * curvature
+    while step > 1e-12:
+        second = 0.5 * step * step * curvature
+        model = step * slope + second
         actual = float(prog.loss_parts(pred + step * dpred)[0]) - float(f)
-        if actual - model <= 0.5 * abs(model) + 1e-12 * abs(float(f)):
-            break
+        if actual - model <= 0.5 * max(abs(model), second) + 1e-12 * abs(float(f)):
+            return step
         step *= 0.5
-    return step
+    return 0.0
 
 
 def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cpu",
@@ -650,7 +653,8 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
     status = "max_iterations"
     it = 0
     for it in range(1, max_iter + 1):
-        f, g, h = prog.loss_parts(prog.forward(pt.U))
+        pred = prog.forward(pt.U)
+        f, g, h = prog.loss_parts(pred)
         gap = float((pt.s_q * pt.z_q).sum() + (pt.s_l * pt.z_l).sum())
         primal = float(f) + program.beta * float(torch.linalg.vector_norm(pt.U, dim=0).sum())
         bar.update(1)
@@ -707,7 +711,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
             break
         step = min(1.0, _STEP * pt.max_step(direction))
         if program.loss != "squared":  # the Newton system saw a quadratic model of f
-            step = _trusted_step(prog, pt.U, direction.U, step, f, g, h)
+            step = _trusted_step(prog, pred, direction.U, step, f, g, h)
         if not step > 1e-12:
             status = "stalled"
             break
