@@ -437,7 +437,8 @@ class _NewtonSystem:
             sum_i S_i X F_i X^T S_i = (X X^T) o (S diag(eta^2) S^T) + V V^T,
             V_i = sqrt(2) eta_i S_i * (X w_i),
 
-        two (n, P) Gram matrices: 2 n^2 P flops where the general form takes 2 n^2 P d.
+        two (n, P) Gram matrices: 4 n^2 P flops as full products, where the general form
+        takes 2 n^2 P d.
         """
         prog, scal = self.prog, self.scal
         S = prog.Dt * self.sh[:, None]
@@ -628,8 +629,9 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
     Returns
     -------
     SolverResult
-        status "optimal", "max_iterations", "stalled" (round-off stopped progress short
-        of tol) or "numerical_error"; multipliers Gamma (n, 2P) of the cone rows.
+        status "optimal", "max_iterations", "stalled" (round-off, or a loss whose
+        quadratic model no step above 1e-12 could trust, stopped progress short of tol)
+        or "numerical_error"; multipliers Gamma (n, 2P) of the cone rows.
     """
     torch = _torch()
     start = time.perf_counter()
