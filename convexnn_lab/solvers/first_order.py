@@ -451,7 +451,8 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             # a block outside its cone maps to a neuron with another pattern: the
             # network may then beat the program, so the gap only counts once the
             # blocks are feasible (to round-off)
-            if _violation(c, y_scale, comm) <= FEASIBILITY_RTOL:
+            last_feasible = _violation(c, y_scale, comm) <= FEASIBILITY_RTOL
+            if last_feasible:
                 keep_if_best(W, Gamma, gap)
                 if gap <= tol * max(abs(obj), 1e-300):
                     status = "optimal"
@@ -471,11 +472,11 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                 L = max(L, rho * x_norm2)
             viol_prev = viol
             inner = min(int(inner * 1.5), _INNER_MAX)
-        if status != "optimal" and best["W"] is not None:
-            # the last certificate (history[-1]) is the last iterate's
-            feasible = _violation(prog.S * (prog.X @ W), y_scale, comm) <= FEASIBILITY_RTOL
-            if feasible and history[-1][2] > best["gap"]:
-                W, Gamma = best["W"], best["Gamma"]
+        # (a kept point means the loop ran: the last certificate, history[-1], and
+        # last_feasible are the last iterate's)
+        if (status != "optimal" and best["W"] is not None and last_feasible
+                and history[-1][2] > best["gap"]):
+            W, Gamma = best["W"], best["Gamma"]
     bar.close()
     elapsed = time.perf_counter() - start
     phases = timer.summary(elapsed, ("certificate", "polish"))
