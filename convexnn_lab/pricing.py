@@ -73,11 +73,6 @@ NEIGHBOR_STEPS = (0.1, 0.3)
 WARM_WIDTH = 100
 WARM_STEPS = 1000
 
-# a round's program, with cones, goes to the interior point up to this many flops a
-# Newton system (4x solve_convex's IPM_MAX_FLOPS; digits, n = 1347, d = 65: about 770
-# patterns), beyond which "auto" takes the augmented Lagrangian
-ROUND_IPM_FLOPS = 2e11
-
 
 @dataclass(frozen=True)
 class PricingRound:
@@ -317,10 +312,8 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
 
 def _round_solver(solver, X, patterns, gated, loss, device, comm):
     """The solver of one round: "ipm" where "auto" would pick the interior point (a stall
-    then keeps its best certified point instead of re-solving with CVXPY) or, with cones,
-    the augmented Lagrangian while a Newton system costs at most ``ROUND_IPM_FLOPS`` and
-    the interior point's memory fits; otherwise `solver` unchanged (always, when
-    distributed).
+    then keeps its best certified point instead of re-solving with CVXPY); otherwise
+    `solver` unchanged (always, when distributed).
 
     Where ``solve_convex``'s "auto" picks the interior point and it stalls short of tol,
     "auto" re-solves with CVXPY, which on a round's program can take a minute (measured:
@@ -334,19 +327,10 @@ def _round_solver(solver, X, patterns, gated, loss, device, comm):
         return solver
     from ._memory import available_memory
     from .solvers import choose_solver
-    from .solvers.budget import ipm_memory_estimate, newton_flops
 
-    dev = check_device(device)
     n, d, P = len(X), X.shape[1], len(patterns)
-    memory = available_memory(dev)
-    method = choose_solver(n, d, P, gated=gated, loss=loss, memory=memory)
-    if (method == "al" and newton_flops(n, d, P, loss) <= ROUND_IPM_FLOPS
-            and ipm_memory_estimate(n, d, P, gated=False) <= 0.25 * memory):
-        # past IPM_MAX_FLOPS "auto" takes the augmented Lagrangian, which can run its
-        # 20,000 iterations without reaching tol (measured: digits, round 4, 218
-        # patterns, 1.16 IPM_MAX_FLOPS: no round in 8 minutes, where the interior point
-        # took 34 s for 178)
-        return "ipm"
+    method = choose_solver(n, d, P, gated=gated, loss=loss,
+                           memory=available_memory(check_device(device)))
     return "ipm" if method == "ipm" else "auto"
 
 

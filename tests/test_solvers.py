@@ -69,6 +69,20 @@ def test_iteration_limit_is_reported_not_hidden():
     assert sol.gap >= sol.objective - ref.objective - 1e-9 > 0
 
 
+def test_a_stop_advises_only_the_exact_methods_that_fit(monkeypatch):
+    from convexnn_lab.solvers import conic
+
+    X, y, P = problem(4)
+    with pytest.warns(RuntimeWarning, match="or use solver='ipm' or 'cvxpy'$"):
+        cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=5, progress=False)
+    # a program CVXPY could not build (digits' ReLU program with P = 300 needs 29 GiB)
+    monkeypatch.setattr(conic, "fits", lambda program: False)
+    with pytest.warns(RuntimeWarning, match="raise max_iter, or use solver='ipm'$"):
+        cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=5, progress=False)
+    with pytest.warns(RuntimeWarning, match="raise max_iter$"):
+        cl.solve_convex(X, y, 0.1, P, solver="ipm", max_iter=2, progress=False)
+
+
 # 66 patterns of 30 points (bit j of a code: point j, the first point the highest bit),
 # the first round of a train_convex run: FISTA's line search compared a value of the
 # extrapolated point Z computed from its extrapolated image with a fresh one, and the
@@ -280,6 +294,17 @@ def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
         warnings.simplefilter("error")  # the stall is handled, not warned about
         sol = cl.solve_convex(X, y, 1.0, P, progress=False)
     assert sol.solver.startswith("cvxpy") and sol.status == "optimal"
+    # where CVXPY would not fit in memory, "auto" returns the stalled interior point's
+    # point, and says so (it used to raise CVXPY's MemoryError, losing that point)
+    from convexnn_lab.solvers import conic
+
+    monkeypatch.setattr(conic, "fits", lambda program: False)
+    with pytest.warns(RuntimeWarning, match="stopped after"):
+        kept = cl.solve_convex(X, y, 1.0, P, progress=False)
+    assert kept.solver.startswith("ipm") and kept.status == "stalled"
+    assert kept.iterations == 3  # the interior point's own (max_iter=3) point
+    monkeypatch.undo()
+    monkeypatch.setattr(interior, "interior_point", stalled)
     with pytest.warns(RuntimeWarning, match="stopped after"):  # asked for by name: reported
         assert cl.solve_convex(X, y, 1.0, P, solver="ipm", progress=False).status == "stalled"
     # float32 asked for: "auto" does not pick the float64-only interior-point method
@@ -298,6 +323,13 @@ def test_choose_solver_rule():
     assert cl.choose_solver(1347, 65, 30, gated=True, loss="squared", dtype="float32") == "fista"
     assert cl.choose_solver(50_000, 3072, 4096, gated=True, loss="squared") == "fista"
     assert cl.choose_solver(50_000, 3072, 4096, gated=False, loss="squared") == "al"
+    # with the cones, the interior point past IPM_MAX_FLOPS while it is expected to beat
+    # the augmented Lagrangian's 20,000 iterations (digits' size, P = 300: 51 iterations,
+    # certified, where the AL stops short of tol); gated, FISTA converges: the flops rule
+    big = dict(loss="squared", memory=64e9)
+    assert cl.choose_solver(1347, 65, 300, gated=False, **big) == "ipm"
+    assert cl.choose_solver(20_000, 65, 300, gated=False, **big) == "al"
+    assert cl.choose_solver(20_000, 65, 300, gated=True, **big) == "fista"
     # the interior point's memory must fit a quarter of what is free
     assert cl.choose_solver(1347, 65, 30, gated=False, loss="squared", memory=1e6) == "al"
 

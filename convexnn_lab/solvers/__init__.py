@@ -42,7 +42,13 @@ from ..certificates import certify
 from ..losses import check_loss
 from ..program import ConvexProgram
 from ..solution import STATUSES, ConvexSolution, SolverResult, VectorSolution
-from .budget import IPM_MAX_FLOPS, ipm_memory_estimate, newton_flops
+from . import conic
+from .budget import (
+    IPM_MAX_FLOPS,
+    ipm_beats_al,
+    ipm_memory_estimate,
+    newton_flops,
+)
 
 __all__ = ["AUTO_FAST_CONES", "AUTO_FAST_SIZE", "SOLVERS", "STATUSES", "SolveOptions",
            "carry_over", "choose_solver",
@@ -91,17 +97,21 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
        the interior point's 1.5 s on breast_cancer, n = 426, d = 32, P = 20); where
        CVXPY stops short of tol, ``solve_convex`` tries "ipm" and keeps the better
        certificate;
-    2. float64, one Newton system of at most ``IPM_MAX_FLOPS`` (5e10) flops, and the
-       interior point's memory within a quarter of `memory` (bytes free on the device):
-       "ipm" (if it stalls short of tol, ``solve_convex`` falls back on "cvxpy");
+    2. float64, the interior point's memory within a quarter of `memory` (bytes free on
+       the device), and one iteration of at most ``IPM_MAX_FLOPS`` (5e10) flops or, with
+       the cones, 50 iterations expected to take less time than the augmented
+       Lagrangian's default 20,000 (``budget.ipm_beats_al``; for the n x n route, n below
+       about 5,000, whatever P): "ipm" (if it stalls short of tol, ``solve_convex`` falls
+       back on "cvxpy" where CVXPY's memory allows);
     3. otherwise the first-order methods, O(n P) memory: "fista" (gated) or "al" (cones).
 
     A pure function of its arguments (``solve_convex`` passes the free memory).
     """
     if n * P <= AUTO_FAST_SIZE and (gated or n * P * d <= AUTO_FAST_CONES):
         return "cvxpy"
-    if (dtype == "float64" and newton_flops(n, d, P, loss, gated) <= IPM_MAX_FLOPS
-            and ipm_memory_estimate(n, d, P, gated=gated) <= 0.25 * memory):
+    if (dtype == "float64" and ipm_memory_estimate(n, d, P, gated=gated) <= 0.25 * memory
+            and (newton_flops(n, d, P, loss, gated) <= IPM_MAX_FLOPS
+                 or (not gated and ipm_beats_al(n, d, P, loss)))):
         return "ipm"
     return "fista" if gated else "al"
 
@@ -109,8 +119,6 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
 def _run(method: str, program: ConvexProgram, options: SolveOptions,
          comm=None) -> SolverResult:
     if method == "cvxpy":
-        from . import conic
-
         return conic.solve(program, options)
     with torch_threads(options.threads if options.device == "cpu" else None):
         if method == "ipm":
@@ -364,30 +372,38 @@ def solve_convex(
         raise ValueError(f"chunk_rows applies to solver='fista' (the gated program), not "
                          f"{method!r}")
     options = _with_warm_start(options, warm_start, program, method, comm)
-    chosen = method
     if solver == "auto" and method == "ipm":
         solution = wrap(program, _run("ipm", program, options), tol=options.tol)
-        if solution.status == "optimal":
-            return solution
-        # round-off stopped the interior-point method short of tol (degenerate programs,
-        # e.g. all patterns of a few points): "auto" falls back on the exact reference
-        method = "cvxpy"
-    solution = wrap(program, _run(method, program, options, comm), tol=options.tol,
-                    comm=comm)
-    if (solver == "auto" and chosen == "cvxpy" and solution.status != "optimal"
+        if solution.status != "optimal" and conic.fits(program):
+            # round-off stopped the interior-point method short of tol (degenerate
+            # programs, e.g. all patterns of a few points): "auto" falls back on the
+            # exact reference where CVXPY fits in memory, and keeps the better certificate
+            solution = _better(solution, wrap(program, _run("cvxpy", program, options),
+                                              tol=options.tol))
+    else:
+        solution = wrap(program, _run(method, program, options, comm), tol=options.tol,
+                        comm=comm)
+    if (solver == "auto" and method == "cvxpy" and solution.status != "optimal"
             and options.dtype == "float64"
             and ipm_memory_estimate(program.n, program.d, program.P, gated=program.gated)
             <= 0.25 * available_memory(options.device)):
         # CVXPY stopped short of tol (its own tolerances on a degenerate program, e.g. a
         # network's few distinct patterns): "auto" tries the interior point, and keeps
         # whichever certificate is better
-        other = wrap(program, _run("ipm", program, options), tol=options.tol)
-        if other.status == "optimal" or (other.certificate.feasible
-                                         and other.gap < solution.gap):
-            solution = other
+        solution = _better(solution, wrap(program, _run("ipm", program, options),
+                                          tol=options.tol))
     if solution.status != "optimal":
         warnings.warn(_stop_message(solution, options.tol), RuntimeWarning, stacklevel=2)
     return solution
+
+
+def _better(first: ConvexSolution, second: ConvexSolution) -> ConvexSolution:
+    """`second` where it is optimal or certifies a smaller gap inside its cones, else
+    `first`."""
+    if second.status == "optimal" or (second.certificate.feasible
+                                      and second.gap < first.gap):
+        return second
+    return first
 
 
 def _communicator(distributed, solver):
@@ -423,8 +439,17 @@ def _stop_message(solution: ConvexSolution, tol: float) -> str:
         return (f"CVXPY ({result.method}) ended with status {solution.status!r}: {why}; try "
                 "solver='ipm', or cvxpy_solver_name='SCS'")
     its = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
+    program = solution.program
+    # the exact methods this program fits (CVXPY's build: 29 GiB for digits' ReLU program
+    # with P = 300, where the interior point needs 1.2 GiB)
+    others = [name for name, fits in (
+        ("'ipm'", result.method != "ipm" and ipm_memory_estimate(
+            program.n, program.d, program.P, gated=program.gated)
+         <= 0.25 * available_memory(result.device)),
+        ("'cvxpy'", conic.fits(program))) if fits]
+    advice = "raise max_iter" + (f", or use solver={' or '.join(others)}" if others else "")
     return (f"solver={result.method!r} stopped after {its} with "
-            f"status {solution.status!r}: {why}; raise max_iter, or use solver='cvxpy'")
+            f"status {solution.status!r}: {why}; {advice}")
 
 
 def _options(*, tol, max_iter, device, dtype, progress, chunk_rows, cvxpy_solver_name,

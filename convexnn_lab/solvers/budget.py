@@ -6,12 +6,23 @@ free memory before it allocates anything, and says what to do when it does not f
 
 from __future__ import annotations
 
-__all__ = ["IPM_MAX_FLOPS", "cvxpy_memory_estimate",
+__all__ = ["IPM_MAX_FLOPS", "al_iteration_flops", "cvxpy_memory_estimate", "ipm_beats_al",
            "ipm_memory_estimate", "memory_estimate", "newton_flops", "newton_route"]
 
 # "auto" picks the interior-point method while one Newton system costs at most this
 # many flops (a second or two on a laptop core) and fits in a quarter of the memory
 IPM_MAX_FLOPS = 5e10
+# with the cones, also past it while IPM_ITERATIONS Newton systems take less time than the
+# augmented Lagrangian's AL_ITERATIONS (its default max_iter), which with the cones rarely
+# reaches 1e-6 sooner (it stopped 0.7-2.4% above the optimum on the benchmark's
+# programs).  The interior point took 7-51 iterations there.  Per flop counted here, its
+# Newton systems ran NEWTON_SPEEDUP times the rate of the AL's products (one thread,
+# P = 100: breast_cancer 44 against 12 GFlop/s, digits 72 against 19)
+IPM_ITERATIONS, AL_ITERATIONS, NEWTON_SPEEDUP = 50, 20_000, 3.5
+# flops of the interior point's directions an iteration (its six to eight solves with the
+# factors, their refinement and the correctors' trial points) per n d B (one thread,
+# digits P = 100: measured within 15%)
+_DIRECTION_FLOPS = 120.0
 
 # CVXPY's canonicalization holds about this many bytes per nonzero of the constraint
 # matrix (measured: 8 points, d = 3, 2,000 -> 20,000 patterns took 370 -> 870 MB)
@@ -61,7 +72,24 @@ def newton_route(n: int, d: int, P: int, loss: str, gated: bool = False) -> str:
 
 
 def newton_flops(n: int, d: int, P: int, loss: str = "squared", gated: bool = False) -> float:
-    """Flops of one Newton system on the cheaper route (the blocks add 4 n P d^2; gated,
-    without cone rows, P d^3)."""
+    """Flops of one interior-point iteration: its Newton system on the cheaper route, the
+    blocks (4 n P d^2; gated, without cone rows, P d^3) and the directions (about 120 n d
+    B, B = P blocks gated, 2P with the cones)."""
+    B = P if gated else 2 * P
     blocks = P * d ** 3 if gated else 4.0 * n * P * d * d
-    return min(_route_flops(n, d, P, loss, gated).values()) + blocks
+    return (min(_route_flops(n, d, P, loss, gated).values()) + blocks
+            + _DIRECTION_FLOPS * n * d * B)
+
+
+def al_iteration_flops(n: int, d: int, P: int) -> float:
+    """Flops of one augmented-Lagrangian iteration: a product X W and an adjoint X^T R
+    over the 2P blocks."""
+    return 4.0 * n * d * 2 * P
+
+
+def ipm_beats_al(n: int, d: int, P: int, loss: str = "squared") -> bool:
+    """Would IPM_ITERATIONS interior-point iterations take less time than the augmented
+    Lagrangian's AL_ITERATIONS on the program with cones (at the rates measured above)?
+    For the n x n route this is n below about 5,000, whatever P and d."""
+    return (IPM_ITERATIONS * newton_flops(n, d, P, loss)
+            <= NEWTON_SPEEDUP * AL_ITERATIONS * al_iteration_flops(n, d, P))

@@ -12,7 +12,13 @@ from ..program import ConvexProgram
 from ..solution import SolverResult
 from .budget import cvxpy_memory_estimate
 
-__all__ = ["solve"]
+__all__ = ["fits", "solve"]
+
+
+def fits(program: ConvexProgram) -> bool:
+    """Can CVXPY build `program` in half the free host memory?"""
+    need = cvxpy_memory_estimate(program.n, program.d, program.P, gated=program.gated)
+    return need <= 0.5 * available_memory("cpu")
 
 
 def solve(program: ConvexProgram, options) -> SolverResult:
@@ -20,9 +26,9 @@ def solve(program: ConvexProgram, options) -> SolverResult:
     import cvxpy as cp
 
     n, d, P = program.n, program.d, program.P
-    need = cvxpy_memory_estimate(n, d, P, gated=program.gated)
-    have = available_memory("cpu")
-    if need > 0.5 * have:
+    if not fits(program):
+        need = cvxpy_memory_estimate(n, d, P, gated=program.gated)
+        have = available_memory("cpu")
         raise MemoryError(
             f"solver='cvxpy' on n={n}, d={d}, P={P} patterns would need about {format_gib(need)} "
             f"to build the program, but only {format_gib(have)} is free; use solver='ipm', "
