@@ -299,10 +299,22 @@ def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
     from convexnn_lab.solvers import conic
 
     monkeypatch.setattr(conic, "fits", lambda program: False)
-    with pytest.warns(RuntimeWarning, match="stopped after"):
+    # (a stall is not cured by more iterations, and neither exact method is left to try)
+    with pytest.warns(RuntimeWarning, match="status 'stalled'.*program's$"):
         kept = cl.solve_convex(X, y, 1.0, P, progress=False)
     assert kept.solver.startswith("ipm") and kept.status == "stalled"
     assert kept.iterations == 3  # the interior point's own (max_iter=3) point
+    # likewise where CVXPY fails, and its point would be no better
+    monkeypatch.undo()
+    monkeypatch.setattr(interior, "interior_point", stalled)
+
+    def failed(program, options):
+        raise RuntimeError("CVXPY ended with status infeasible_inaccurate")
+
+    monkeypatch.setattr(conic, "solve", failed)
+    with pytest.warns(RuntimeWarning, match="status 'stalled'.*program's$"):
+        kept = cl.solve_convex(X, y, 1.0, P, progress=False)
+    assert kept.solver.startswith("ipm") and kept.iterations == 3
     monkeypatch.undo()
     monkeypatch.setattr(interior, "interior_point", stalled)
     with pytest.warns(RuntimeWarning, match="stopped after"):  # asked for by name: reported
@@ -326,10 +338,12 @@ def test_choose_solver_rule():
     # with the cones, the interior point past IPM_MAX_FLOPS while it is expected to beat
     # the augmented Lagrangian's 20,000 iterations (digits' size, P = 300: 51 iterations,
     # certified, where the AL stops short of tol); gated, FISTA converges: the flops rule
-    big = dict(loss="squared", memory=64e9)
+    big = {"loss": "squared", "memory": 64e9}
     assert cl.choose_solver(1347, 65, 300, gated=False, **big) == "ipm"
     assert cl.choose_solver(20_000, 65, 300, gated=False, **big) == "al"
     assert cl.choose_solver(20_000, 65, 300, gated=True, **big) == "fista"
+    # the gated rule is the flops of its Newton system alone, as it was tuned
+    assert cl.choose_solver(1347, 65, 6000, gated=True, **big) == "ipm"
     # the interior point's memory must fit a quarter of what is free
     assert cl.choose_solver(1347, 65, 30, gated=False, loss="squared", memory=1e6) == "al"
 

@@ -98,11 +98,12 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
        CVXPY stops short of tol, ``solve_convex`` tries "ipm" and keeps the better
        certificate;
     2. float64, the interior point's memory within a quarter of `memory` (bytes free on
-       the device), and one iteration of at most ``IPM_MAX_FLOPS`` (5e10) flops or, with
-       the cones, 50 iterations expected to take less time than the augmented
-       Lagrangian's default 20,000 (``budget.ipm_beats_al``; for the n x n route, n below
-       about 5,000, whatever P): "ipm" (if it stalls short of tol, ``solve_convex`` falls
-       back on "cvxpy" where CVXPY's memory allows);
+       the device), and one Newton system of at most ``IPM_MAX_FLOPS`` (5e10) flops or,
+       with the cones, 50 iterations expected to take less time than the augmented
+       Lagrangian's default 20,000, which with the cones rarely reaches tol
+       (``budget.ipm_beats_al``, from rates measured on one core): "ipm" (if it stalls
+       short of tol on a program within IPM_MAX_FLOPS, ``solve_convex`` tries "cvxpy"
+       where CVXPY fits in memory, and keeps the better certificate);
     3. otherwise the first-order methods, O(n P) memory: "fista" (gated) or "al" (cones).
 
     A pure function of its arguments (``solve_convex`` passes the free memory).
@@ -372,14 +373,23 @@ def solve_convex(
         raise ValueError(f"chunk_rows applies to solver='fista' (the gated program), not "
                          f"{method!r}")
     options = _with_warm_start(options, warm_start, program, method, comm)
+    tried = [method]  # the methods run, for the warning's advice
     if solver == "auto" and method == "ipm":
         solution = wrap(program, _run("ipm", program, options), tol=options.tol)
-        if solution.status != "optimal" and conic.fits(program):
+        if (solution.status != "optimal" and conic.fits(program)
+                and newton_flops(program.n, program.d, program.P, program.loss,
+                                 program.gated) <= IPM_MAX_FLOPS):
             # round-off stopped the interior-point method short of tol (degenerate
-            # programs, e.g. all patterns of a few points): "auto" falls back on the
-            # exact reference where CVXPY fits in memory, and keeps the better certificate
-            solution = _better(solution, wrap(program, _run("cvxpy", program, options),
-                                              tol=options.tol))
+            # programs, e.g. all patterns of a few points): "auto" tries the exact
+            # reference where CVXPY fits in memory and its time is that of a small
+            # program, and keeps the better certificate (the interior point's when CVXPY
+            # fails)
+            tried.append("cvxpy")
+            try:
+                other = wrap(program, _run("cvxpy", program, options), tol=options.tol)
+            except (MemoryError, RuntimeError):
+                other = None
+            solution = _better(solution, other)
     else:
         solution = wrap(program, _run(method, program, options, comm), tol=options.tol,
                         comm=comm)
@@ -390,18 +400,22 @@ def solve_convex(
         # CVXPY stopped short of tol (its own tolerances on a degenerate program, e.g. a
         # network's few distinct patterns): "auto" tries the interior point, and keeps
         # whichever certificate is better
+        tried.append("ipm")
         solution = _better(solution, wrap(program, _run("ipm", program, options),
                                           tol=options.tol))
     if solution.status != "optimal":
-        warnings.warn(_stop_message(solution, options.tol), RuntimeWarning, stacklevel=2)
+        warnings.warn(_stop_message(solution, options.tol, tried, comm), RuntimeWarning,
+                      stacklevel=2)
     return solution
 
 
-def _better(first: ConvexSolution, second: ConvexSolution) -> ConvexSolution:
-    """`second` where it is optimal or certifies a smaller gap inside its cones, else
-    `first`."""
-    if second.status == "optimal" or (second.certificate.feasible
-                                      and second.gap < first.gap):
+def _better(first: ConvexSolution, second: ConvexSolution | None) -> ConvexSolution:
+    """`second` where it is optimal, or inside its cones where `first` is not, or inside
+    them with a gap `first` does not beat (a NaN gap beats none); else `first`."""
+    if second is None:
+        return first
+    if second.status == "optimal" or (second.certificate.feasible and (
+            not first.certificate.feasible or not first.gap <= second.gap)):
         return second
     return first
 
@@ -425,8 +439,10 @@ def _rank_device(comm) -> str:
     return "cpu" if comm.device.type == "cpu" else f"cuda:{comm.device.index}"
 
 
-def _stop_message(solution: ConvexSolution, tol: float) -> str:
-    """Why a solve is not certified optimal: the gap, the cones, or both."""
+def _stop_message(solution: ConvexSolution, tol: float, tried=(), comm=None) -> str:
+    """Why a solve is not certified optimal (the gap, the cones, or both), and what to try:
+    more iterations where the iteration limit stopped it, and the exact methods not yet
+    `tried` that this program fits (none in a sharded solve, which runs FISTA or the AL)."""
     cert, result = solution.certificate, solution.result
     causes = []
     if not cert.gap <= tol * max(abs(cert.objective), 1e-300):
@@ -435,21 +451,25 @@ def _stop_message(solution: ConvexSolution, tol: float) -> str:
         causes.append(f"blocks outside their cones by {cert.cone_violation:.1e} (relative to "
                       "the outputs), so the network's patterns differ from the program's")
     why = " and ".join(causes) or "the solver's own report"
-    if result.method.startswith("cvxpy"):
-        return (f"CVXPY ({result.method}) ended with status {solution.status!r}: {why}; try "
-                "solver='ipm', or cvxpy_solver_name='SCS'")
-    its = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
     program = solution.program
     # the exact methods this program fits (CVXPY's build: 29 GiB for digits' ReLU program
     # with P = 300, where the interior point needs 1.2 GiB)
-    others = [name for name, fits in (
-        ("'ipm'", result.method != "ipm" and ipm_memory_estimate(
-            program.n, program.d, program.P, gated=program.gated)
-         <= 0.25 * available_memory(result.device)),
-        ("'cvxpy'", conic.fits(program))) if fits]
-    advice = "raise max_iter" + (f", or use solver={' or '.join(others)}" if others else "")
-    return (f"solver={result.method!r} stopped after {its} with "
-            f"status {solution.status!r}: {why}; {advice}")
+    fits = {"ipm": result.dtype == "float64" and ipm_memory_estimate(
+                program.n, program.d, program.P, gated=program.gated)
+            <= 0.25 * available_memory(result.device),
+            "cvxpy": conic.fits(program)}
+    done = {"cvxpy" if m.startswith("cvxpy") else m for m in (*tried, result.method)}
+    others = ([] if comm is not None and comm.world_size > 1
+              else [f"'{m}'" for m, ok in fits.items() if ok and m not in done])
+    steps = (["raise max_iter"] if solution.status == "max_iterations" else []) + (
+        [f"use solver={' or '.join(others)}"] if others else [])
+    if result.method.startswith("cvxpy"):
+        steps.append("try cvxpy_solver_name='SCS'")
+        head = f"CVXPY ({result.method}) ended with status {solution.status!r}"
+    else:
+        its = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
+        head = f"solver={result.method!r} stopped after {its} with status {solution.status!r}"
+    return f"{head}: {why}" + ("; " + ", or ".join(steps) if steps else "")
 
 
 def _options(*, tol, max_iter, device, dtype, progress, chunk_rows, cvxpy_solver_name,

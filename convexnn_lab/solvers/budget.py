@@ -6,19 +6,23 @@ free memory before it allocates anything, and says what to do when it does not f
 
 from __future__ import annotations
 
-__all__ = ["IPM_MAX_FLOPS", "al_iteration_flops", "cvxpy_memory_estimate", "ipm_beats_al",
+__all__ = ["IPM_MAX_FLOPS", "cvxpy_memory_estimate", "ipm_beats_al",
            "ipm_memory_estimate", "memory_estimate", "newton_flops", "newton_route"]
 
 # "auto" picks the interior-point method while one Newton system costs at most this
 # many flops (a second or two on a laptop core) and fits in a quarter of the memory
 IPM_MAX_FLOPS = 5e10
-# with the cones, also past it while IPM_ITERATIONS Newton systems take less time than the
-# augmented Lagrangian's AL_ITERATIONS (its default max_iter), which with the cones rarely
-# reaches 1e-6 sooner (it stopped 0.7-2.4% above the optimum on the benchmark's
-# programs).  The interior point took 7-51 iterations there.  Per flop counted here, its
-# Newton systems ran NEWTON_SPEEDUP times the rate of the AL's products (one thread,
-# P = 100: breast_cancer 44 against 12 GFlop/s, digits 72 against 19)
-IPM_ITERATIONS, AL_ITERATIONS, NEWTON_SPEEDUP = 50, 20_000, 3.5
+# with the cones, "auto" also takes the interior point past it while IPM_ITERATIONS of its
+# iterations are expected to take less time than the augmented Lagrangian's AL_ITERATIONS
+# (its default max_iter), which with the cones rarely reaches 1e-6 sooner: it stopped
+# 0.7-2.4% above the optimum on the benchmark's programs, where the interior point took
+# 7-51 iterations.  The times come from rates measured on one core in float64: a whole
+# interior-point solve ran at 44-72 GFlop/s as ``_ipm_iteration_flops`` counts them
+# (breast_cancer P = 100 to digits P = 300), and an AL iteration took its products X W and
+# X^T R at about 40 GFlop/s plus about 25 ns per (row, block) pair of elementwise work (n
+# = 3,000-20,000, d = 5-500; programs small enough for the cache ran 2-3x faster)
+IPM_ITERATIONS, AL_ITERATIONS = 50, 20_000
+_IPM_FLOP_RATE, _AL_FLOP_RATE, _AL_PAIR_SECONDS = 5e10, 4e10, 2.5e-8
 # flops of the interior point's directions an iteration (its six to eight solves with the
 # factors, their refinement and the correctors' trial points) per n d B (one thread,
 # digits P = 100: measured within 15%)
@@ -72,24 +76,30 @@ def newton_route(n: int, d: int, P: int, loss: str, gated: bool = False) -> str:
 
 
 def newton_flops(n: int, d: int, P: int, loss: str = "squared", gated: bool = False) -> float:
-    """Flops of one interior-point iteration: its Newton system on the cheaper route, the
-    blocks (4 n P d^2; gated, without cone rows, P d^3) and the directions (about 120 n d
-    B, B = P blocks gated, 2P with the cones)."""
-    B = P if gated else 2 * P
+    """Flops of one Newton system on the cheaper route (the blocks add 4 n P d^2; gated,
+    without cone rows, P d^3)."""
     blocks = P * d ** 3 if gated else 4.0 * n * P * d * d
-    return (min(_route_flops(n, d, P, loss, gated).values()) + blocks
-            + _DIRECTION_FLOPS * n * d * B)
+    return min(_route_flops(n, d, P, loss, gated).values()) + blocks
 
 
-def al_iteration_flops(n: int, d: int, P: int) -> float:
-    """Flops of one augmented-Lagrangian iteration: a product X W and an adjoint X^T R
-    over the 2P blocks."""
-    return 4.0 * n * d * 2 * P
+def _ipm_iteration_flops(n: int, d: int, P: int, loss: str, gated: bool) -> float:
+    """One interior-point iteration: its Newton system and its directions (about 120 n d B
+    flops, B = P blocks gated, 2P with the cones)."""
+    B = P if gated else 2 * P
+    return newton_flops(n, d, P, loss, gated) + _DIRECTION_FLOPS * n * d * B
 
 
 def ipm_beats_al(n: int, d: int, P: int, loss: str = "squared") -> bool:
     """Would IPM_ITERATIONS interior-point iterations take less time than the augmented
     Lagrangian's AL_ITERATIONS on the program with cones (at the rates measured above)?
-    For the n x n route this is n below about 5,000, whatever P and d."""
-    return (IPM_ITERATIONS * newton_flops(n, d, P, loss)
-            <= NEWTON_SPEEDUP * AL_ITERATIONS * al_iteration_flops(n, d, P))
+
+    Not a bound on n alone: the AL's elementwise work grows with n P, the n x n system
+    with n^2 P d and the (P d) x (P d) system not with n.  With P = 300, say, it holds for
+    every n when d <= 40, up to n of about 9,000 and again from 14,000 (the (P d) x (P d)
+    route) when d = 65, and up to 4,000 when d = 200; ``choose_solver`` also asks that the
+    interior point fit in a quarter of the free memory.
+    """
+    ipm = IPM_ITERATIONS * _ipm_iteration_flops(n, d, P, loss, False) / _IPM_FLOP_RATE
+    B = 2 * P
+    al = AL_ITERATIONS * (4.0 * n * d * B / _AL_FLOP_RATE + _AL_PAIR_SECONDS * n * B)
+    return ipm <= al

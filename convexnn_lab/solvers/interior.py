@@ -430,19 +430,24 @@ class _NewtonSystem:
 
     def _hadamard_gram(self, timer):
         """Gated ReLU, rows route: I + sqrt(h) A F A^T sqrt(h) without the (n, Pd)
-        products.  Without cone rows F_i is the (u, u) block of W_i^2, eta_i^2 (I + 2 w_i
-        w_i^T) (w_i: the scaling point without its first entry, since w0^2 - |w|^2 = 1),
-        so with S = diag(sqrt(h)) Dt (n, P)
+        products.  Without cone rows F_i is the (u, u) block of W_i^2 = eta_i^2 H(w_i)^2,
+        eta_i^2 (I + g_i w_i w_i^T) with w_i the scaling point without its first entry
+        and g_i = 1 + 2 c + c^2 |w_i|^2, c = 1 / (1 + w0) (g_i = 2 when w0^2 - |w_i|^2 = 1,
+        as it is up to round-off; the computed g_i keeps this form equal to the factors
+        ``_reduced_solve`` uses), so with S = diag(sqrt(h)) Dt (n, P)
 
             sum_i S_i X F_i X^T S_i = (X X^T) o (S diag(eta^2) S^T) + V V^T,
-            V_i = sqrt(2) eta_i S_i * (X w_i),
+            V_i = sqrt(g_i) eta_i S_i * (X w_i),
 
         two (n, P) Gram matrices: 4 n^2 P flops as full products, where the general form
         takes 2 n^2 P d.
         """
         prog, scal = self.prog, self.scal
+        w0, w = scal.w[0], scal.w[1:]
+        c = 1.0 / (1.0 + w0)
+        g = 1.0 + 2.0 * c + c * c * (w * w).sum(dim=0)
         S = prog.Dt * self.sh[:, None]
-        V = S * (prog.X @ scal.w[1:]) * (math.sqrt(2.0) * scal.eta)
+        V = S * (prog.X @ w) * (g.sqrt() * scal.eta)
         with timer("gram"):
             C = _gram(S * scal.eta).mul_(prog.K)
             C += _gram(V)
