@@ -109,7 +109,11 @@ def test_sharded_pricing_finds_the_one_process_patterns(ranks):
     ref_pats, ref_ratios = price_patterns(X, y - sol.program.output(sol.U, sol.V), 0.1,
                                           gated=True, seed=0)
     got = np.hstack([out["pricing"][0] for out in ranks])  # each rank's columns
-    assert got.shape == ref_pats.shape and np.array_equal(got, ref_pats)
+
+    def by_rows(pats):  # patterns of equal price come in an order round-off decides
+        return pats[np.lexsort(pats.T[::-1])]
+
+    assert got.shape == ref_pats.shape and np.array_equal(by_rows(got), by_rows(ref_pats))
     assert np.allclose(ranks[0]["pricing"][1], ref_ratios, rtol=1e-10, atol=0)
     assert ref_ratios[0] > 1  # the search found violated patterns to add
 

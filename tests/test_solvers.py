@@ -70,17 +70,45 @@ def test_iteration_limit_is_reported_not_hidden():
 
 
 def test_a_stop_advises_only_the_exact_methods_that_fit(monkeypatch):
-    from convexnn_lab.solvers import conic
+    from convexnn_lab.solvers import conic, interior
 
     X, y, P = problem(4)
-    with pytest.warns(RuntimeWarning, match="or use solver='ipm' or 'cvxpy'$"):
+    with pytest.warns(RuntimeWarning,
+                      match="raise max_iter, or use solver='ipm' or solver='cvxpy'$"):
         cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=5, progress=False)
+    # the interior point runs in float64 only
+    with pytest.warns(RuntimeWarning, match="use solver='ipm' with dtype='float64' or"):
+        cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=5, dtype="float32",
+                        progress=False)
     # a program CVXPY could not build (digits' ReLU program with P = 300 needs 29 GiB)
     monkeypatch.setattr(conic, "fits", lambda program: False)
     with pytest.warns(RuntimeWarning, match="raise max_iter, or use solver='ipm'$"):
         cl.solve_convex(X, y, 0.1, P, solver="al", max_iter=5, progress=False)
     with pytest.warns(RuntimeWarning, match="raise max_iter$"):
         cl.solve_convex(X, y, 0.1, P, solver="ipm", max_iter=2, progress=False)
+    # more iterations cannot help the interior point at its own cap
+    monkeypatch.setattr(interior, "MAX_ITERATIONS", 2)
+    with pytest.warns(RuntimeWarning, match="'max_iterations': [^;]*$"):
+        cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False)
+
+
+def test_of_two_solutions_auto_keeps_the_certified_one_inside_its_cones():
+    from types import SimpleNamespace
+
+    from convexnn_lab.solvers import _better
+
+    def sol(gap, feasible=True, status="max_iterations"):
+        return SimpleNamespace(gap=gap, status=status,
+                               certificate=SimpleNamespace(feasible=feasible))
+
+    inside, outside = sol(1.0), sol(1e-3, feasible=False)
+    assert _better(outside, inside) is inside and _better(inside, outside) is inside
+    assert _better(inside, sol(0.5)).gap == 0.5 and _better(inside, sol(2.0)) is inside
+    assert _better(inside, sol(float("nan"))) is inside  # a NaN gap never wins
+    assert _better(sol(float("nan")), inside) is inside
+    assert _better(None, inside) is inside and _better(inside, None) is inside
+    optimal = sol(1e-9, status="optimal")
+    assert _better(inside, optimal) is optimal
 
 
 # 66 patterns of 30 points (bit j of a code: point j, the first point the highest bit),
@@ -179,8 +207,10 @@ def test_a_warm_started_augmented_lagrangian_stops_on_an_optimum_and_moves_on_ot
 def test_the_augmented_lagrangian_returns_its_best_feasible_iterate_for_a_worse_last_one():
     X, y, P = problem(6, n=40, P=25)
     opt = cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False)
+    # tol 1e-15: no float64 certificate proves it, so no polish ends the run (at 1e-13 one
+    # did, after 250 iterations, once the AL's arithmetic was fused)
     with pytest.warns(RuntimeWarning, match="max_iterations"):
-        sol = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=opt, tol=1e-13,
+        sol = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=opt, tol=1e-15,
                               max_iter=700, progress=False)
     _, *run = sol.result.history  # the warm start's certificate, then each outer step's
     best = min(run[:-1], key=lambda entry: entry[2])
@@ -299,12 +329,19 @@ def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
     from convexnn_lab.solvers import conic
 
     monkeypatch.setattr(conic, "fits", lambda program: False)
-    # (a stall is not cured by more iterations, and neither exact method is left to try)
-    with pytest.warns(RuntimeWarning, match="status 'stalled'.*program's$"):
+
+    def no_advice(record):  # a stall is not cured by more iterations; no exact method left
+        message = str(record[0].message)
+        assert "status 'stalled'" in message
+        assert "raise max_iter" not in message and "use solver" not in message
+
+    with pytest.warns(RuntimeWarning) as record:
         kept = cl.solve_convex(X, y, 1.0, P, progress=False)
     assert kept.solver.startswith("ipm") and kept.status == "stalled"
     assert kept.iterations == 3  # the interior point's own (max_iter=3) point
-    # likewise where CVXPY fails, and its point would be no better
+    no_advice(record)
+    # likewise where CVXPY fails (the warning says how), and past IPM_MAX_FLOPS, where
+    # CVXPY would take minutes: not tried
     monkeypatch.undo()
     monkeypatch.setattr(interior, "interior_point", stalled)
 
@@ -312,9 +349,19 @@ def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
         raise RuntimeError("CVXPY ended with status infeasible_inaccurate")
 
     monkeypatch.setattr(conic, "solve", failed)
-    with pytest.warns(RuntimeWarning, match="status 'stalled'.*program's$"):
+    with pytest.warns(RuntimeWarning, match="cvxpy was tried and failed: CVXPY ended") as record:
         kept = cl.solve_convex(X, y, 1.0, P, progress=False)
     assert kept.solver.startswith("ipm") and kept.iterations == 3
+    no_advice(record)
+
+    def called(program, options):
+        raise AssertionError("CVXPY run past IPM_MAX_FLOPS")
+
+    monkeypatch.setattr(conic, "solve", called)
+    monkeypatch.setattr(cl.solvers, "IPM_MAX_FLOPS", 0.0)  # the cones' rule still takes ipm
+    with pytest.warns(RuntimeWarning, match="stopped after 3 iterations"):
+        kept = cl.solve_convex(X, y, 1.0, P, progress=False)
+    assert kept.solver.startswith("ipm")
     monkeypatch.undo()
     monkeypatch.setattr(interior, "interior_point", stalled)
     with pytest.warns(RuntimeWarning, match="stopped after"):  # asked for by name: reported
@@ -340,8 +387,12 @@ def test_choose_solver_rule():
     # certified, where the AL stops short of tol); gated, FISTA converges: the flops rule
     big = {"loss": "squared", "memory": 64e9}
     assert cl.choose_solver(1347, 65, 300, gated=False, **big) == "ipm"
-    assert cl.choose_solver(20_000, 65, 300, gated=False, **big) == "al"
+    assert budget.ipm_memory_estimate(10_000, 65, 300, gated=False) < 0.25 * big["memory"]
+    assert cl.choose_solver(10_000, 65, 300, gated=False, **big) == "al"  # not by memory
     assert cl.choose_solver(20_000, 65, 300, gated=True, **big) == "fista"
+    # and up to IPM_MAX_FLOPS_CONES even where the AL is expected to be a little faster
+    assert not budget.ipm_beats_al(2000, 500, 10)
+    assert cl.choose_solver(2000, 500, 10, gated=False, **big) == "ipm"
     # the gated rule is the flops of its Newton system alone, as it was tuned
     assert cl.choose_solver(1347, 65, 6000, gated=True, **big) == "ipm"
     # the interior point's memory must fit a quarter of what is free

@@ -45,6 +45,7 @@ from ..solution import STATUSES, ConvexSolution, SolverResult, VectorSolution
 from . import conic
 from .budget import (
     IPM_MAX_FLOPS,
+    IPM_MAX_FLOPS_CONES,
     ipm_beats_al,
     ipm_memory_estimate,
     newton_flops,
@@ -99,21 +100,23 @@ def choose_solver(n: int, d: int, P: int, *, gated: bool, loss: str,
        certificate;
     2. float64, the interior point's memory within a quarter of `memory` (bytes free on
        the device), and one Newton system of at most ``IPM_MAX_FLOPS`` (5e10) flops or,
-       with the cones, 50 iterations expected to take less time than the augmented
-       Lagrangian's default 20,000, which with the cones rarely reaches tol
-       (``budget.ipm_beats_al``, from rates measured on one core): "ipm" (if it stalls
-       short of tol on a program within IPM_MAX_FLOPS, ``solve_convex`` tries "cvxpy"
-       where CVXPY fits in memory, and keeps the better certificate);
+       with the cones, of at most ``IPM_MAX_FLOPS_CONES`` (2e11) or with 50 iterations
+       expected to take less time than the augmented Lagrangian's default 20,000, which
+       with the cones rarely reaches tol (``budget.ipm_beats_al``, from rates measured
+       on one core): "ipm" (if it ends short of tol on a program within IPM_MAX_FLOPS,
+       ``solve_convex`` tries "cvxpy" where CVXPY fits in memory, and keeps the better
+       certificate);
     3. otherwise the first-order methods, O(n P) memory: "fista" (gated) or "al" (cones).
 
     A pure function of its arguments (``solve_convex`` passes the free memory).
     """
     if n * P <= AUTO_FAST_SIZE and (gated or n * P * d <= AUTO_FAST_CONES):
         return "cvxpy"
-    if (dtype == "float64" and ipm_memory_estimate(n, d, P, gated=gated) <= 0.25 * memory
-            and (newton_flops(n, d, P, loss, gated) <= IPM_MAX_FLOPS
-                 or (not gated and ipm_beats_al(n, d, P, loss)))):
-        return "ipm"
+    if dtype == "float64" and ipm_memory_estimate(n, d, P, gated=gated) <= 0.25 * memory:
+        flops = newton_flops(n, d, P, loss, gated)
+        if flops <= IPM_MAX_FLOPS or not gated and (flops <= IPM_MAX_FLOPS_CONES
+                                                    or ipm_beats_al(n, d, P, loss)):
+            return "ipm"
     return "fista" if gated else "al"
 
 
@@ -373,49 +376,60 @@ def solve_convex(
         raise ValueError(f"chunk_rows applies to solver='fista' (the gated program), not "
                          f"{method!r}")
     options = _with_warm_start(options, warm_start, program, method, comm)
-    tried = [method]  # the methods run, for the warning's advice
-    if solver == "auto" and method == "ipm":
+    tried, failed = [method], {}  # the methods run; "auto"'s retries that raised, and why
+
+    def retry(name):
+        """`name`'s solution, or None (the error kept for the warning) where it raises."""
+        tried.append(name)
+        try:
+            return wrap(program, _run(name, program, options), tol=options.tol)
+        except (MemoryError, RuntimeError) as err:
+            failed[name] = err
+            return None
+
+    if solver != "auto" or method in ("fista", "al"):
+        solution = wrap(program, _run(method, program, options, comm), tol=options.tol,
+                        comm=comm)
+    elif method == "ipm":
         solution = wrap(program, _run("ipm", program, options), tol=options.tol)
         if (solution.status != "optimal" and conic.fits(program)
                 and newton_flops(program.n, program.d, program.P, program.loss,
                                  program.gated) <= IPM_MAX_FLOPS):
             # round-off stopped the interior-point method short of tol (degenerate
             # programs, e.g. all patterns of a few points): "auto" tries the exact
-            # reference where CVXPY fits in memory and its time is that of a small
-            # program, and keeps the better certificate (the interior point's when CVXPY
-            # fails)
-            tried.append("cvxpy")
-            try:
-                other = wrap(program, _run("cvxpy", program, options), tol=options.tol)
-            except (MemoryError, RuntimeError):
-                other = None
-            solution = _better(solution, other)
-    else:
-        solution = wrap(program, _run(method, program, options, comm), tol=options.tol,
-                        comm=comm)
-    if (solver == "auto" and method == "cvxpy" and solution.status != "optimal"
-            and options.dtype == "float64"
-            and ipm_memory_estimate(program.n, program.d, program.P, gated=program.gated)
-            <= 0.25 * available_memory(options.device)):
-        # CVXPY stopped short of tol (its own tolerances on a degenerate program, e.g. a
-        # network's few distinct patterns): "auto" tries the interior point, and keeps
-        # whichever certificate is better
-        tried.append("ipm")
-        solution = _better(solution, wrap(program, _run("ipm", program, options),
-                                          tol=options.tol))
+            # reference where CVXPY fits in memory and takes the time of a small program
+            # (beyond, Clarabel takes minutes), and keeps the better certificate
+            solution = _better(solution, retry("cvxpy"))
+    else:  # "auto" took CVXPY
+        tried.clear()
+        solution = retry("cvxpy")
+        if ((solution is None or solution.status != "optimal")
+                and options.dtype == "float64"
+                and ipm_memory_estimate(program.n, program.d, program.P, gated=program.gated)
+                <= 0.25 * available_memory(options.device)):
+            # CVXPY failed or stopped short of tol (its own tolerances on a degenerate
+            # program, e.g. a network's few distinct patterns): "auto" tries the interior
+            # point, and keeps whichever certificate is better
+            tried.append("ipm")
+            solution = _better(solution, wrap(program, _run("ipm", program, options),
+                                              tol=options.tol))
+        if solution is None:
+            raise failed["cvxpy"]
     if solution.status != "optimal":
-        warnings.warn(_stop_message(solution, options.tol, tried, comm), RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(_stop_message(solution, options, tried, failed, distributed),
+                      RuntimeWarning, stacklevel=2)
     return solution
 
 
-def _better(first: ConvexSolution, second: ConvexSolution | None) -> ConvexSolution:
-    """`second` where it is optimal, or inside its cones where `first` is not, or inside
-    them with a gap `first` does not beat (a NaN gap beats none); else `first`."""
-    if second is None:
-        return first
-    if second.status == "optimal" or (second.certificate.feasible and (
-            not first.certificate.feasible or not first.gap <= second.gap)):
+def _better(first: ConvexSolution | None, second: ConvexSolution | None):
+    """Of two solutions of one program (None: a method that failed), `second` where it
+    is optimal, or inside its cones with a finite gap where `first` is outside them or
+    has a larger or NaN gap; else `first`."""
+    if first is None or second is None:
+        return second if first is None else first
+    if second.status == "optimal" or (
+            second.certificate.feasible and np.isfinite(second.gap)
+            and (not first.certificate.feasible or not first.gap <= second.gap)):
         return second
     return first
 
@@ -439,30 +453,40 @@ def _rank_device(comm) -> str:
     return "cpu" if comm.device.type == "cpu" else f"cuda:{comm.device.index}"
 
 
-def _stop_message(solution: ConvexSolution, tol: float, tried=(), comm=None) -> str:
+def _stop_message(solution: ConvexSolution, options: SolveOptions, tried=(), failed=None,
+                  distributed=False) -> str:
     """Why a solve is not certified optimal (the gap, the cones, or both), and what to try:
-    more iterations where the iteration limit stopped it, and the exact methods not yet
-    `tried` that this program fits (none in a sharded solve, which runs FISTA or the AL)."""
-    cert, result = solution.certificate, solution.result
+    more iterations where the iteration limit stopped it and more can run, and the exact
+    methods not yet `tried` that this program fits (none for a sharded solve, which runs
+    FISTA or the AL); `failed`: "auto"'s retries that raised, and their errors."""
+    from .interior import MAX_ITERATIONS
+
+    cert, result, program = solution.certificate, solution.result, solution.program
     causes = []
-    if not cert.gap <= tol * max(abs(cert.objective), 1e-300):
-        causes.append(f"a relative gap of {cert.relative_gap:.1e} > tol={tol}")
+    if not cert.gap <= options.tol * max(abs(cert.objective), 1e-300):
+        causes.append(f"a relative gap of {cert.relative_gap:.1e} > tol={options.tol}")
     if not cert.feasible:
         causes.append(f"blocks outside their cones by {cert.cone_violation:.1e} (relative to "
                       "the outputs), so the network's patterns differ from the program's")
     why = " and ".join(causes) or "the solver's own report"
-    program = solution.program
-    # the exact methods this program fits (CVXPY's build: 29 GiB for digits' ReLU program
-    # with P = 300, where the interior point needs 1.2 GiB)
-    fits = {"ipm": result.dtype == "float64" and ipm_memory_estimate(
-                program.n, program.d, program.P, gated=program.gated)
-            <= 0.25 * available_memory(result.device),
-            "cvxpy": conic.fits(program)}
+    for name, err in (failed or {}).items():
+        why += f" ({name} was tried and failed: {err})"
     done = {"cvxpy" if m.startswith("cvxpy") else m for m in (*tried, result.method)}
-    others = ([] if comm is not None and comm.world_size > 1
-              else [f"'{m}'" for m, ok in fits.items() if ok and m not in done])
-    steps = (["raise max_iter"] if solution.status == "max_iterations" else []) + (
-        [f"use solver={' or '.join(others)}"] if others else [])
+    others = []
+    if not distributed:
+        # the exact methods this program fits (CVXPY's build: 29 GiB for digits' ReLU
+        # program with P = 300, where the interior point needs 1.2 GiB)
+        if "ipm" not in done and ipm_memory_estimate(
+                program.n, program.d, program.P, gated=program.gated) <= 0.25 * (
+                available_memory(options.device)):
+            others.append("solver='ipm'" + ("" if options.dtype == "float64"
+                                            else " with dtype='float64'"))
+        if "cvxpy" not in done and conic.fits(program):
+            others.append("solver='cvxpy'")
+    more = solution.status == "max_iterations" and not (
+        result.method == "ipm" and result.iterations >= MAX_ITERATIONS)
+    steps = (["raise max_iter"] if more else []) + (
+        [f"use {' or '.join(others)}"] if others else [])
     if result.method.startswith("cvxpy"):
         steps.append("try cvxpy_solver_name='SCS'")
         head = f"CVXPY ({result.method}) ended with status {solution.status!r}"

@@ -6,23 +6,27 @@ free memory before it allocates anything, and says what to do when it does not f
 
 from __future__ import annotations
 
-__all__ = ["IPM_MAX_FLOPS", "cvxpy_memory_estimate", "ipm_beats_al",
+__all__ = ["IPM_MAX_FLOPS", "IPM_MAX_FLOPS_CONES", "cvxpy_memory_estimate", "ipm_beats_al",
            "ipm_memory_estimate", "memory_estimate", "newton_flops", "newton_route"]
 
 # "auto" picks the interior-point method while one Newton system costs at most this
 # many flops (a second or two on a laptop core) and fits in a quarter of the memory
 IPM_MAX_FLOPS = 5e10
-# with the cones, "auto" also takes the interior point past it while IPM_ITERATIONS of its
-# iterations are expected to take less time than the augmented Lagrangian's AL_ITERATIONS
-# (its default max_iter), which with the cones rarely reaches 1e-6 sooner: it stopped
-# 0.7-2.4% above the optimum on the benchmark's programs, where the interior point took
-# 7-51 iterations.  The times come from rates measured on one core in float64: a whole
-# interior-point solve ran at 44-72 GFlop/s as ``_ipm_iteration_flops`` counts them
-# (breast_cancer P = 100 to digits P = 300), and an AL iteration took its products X W and
-# X^T R at about 40 GFlop/s plus about 25 ns per (row, block) pair of elementwise work (n
-# = 3,000-20,000, d = 5-500; programs small enough for the cache ran 2-3x faster)
+IPM_MAX_FLOPS_CONES = 2e11
+# with the cones, "auto" also takes the interior point up to IPM_MAX_FLOPS_CONES (measured
+# on train_convex's rounds: digits, round 4, 218 patterns, 1.16 IPM_MAX_FLOPS: the AL gave
+# no round in 8 minutes, where the interior point took 34 s for 178 patterns), and beyond
+# while IPM_ITERATIONS of its iterations are expected to take less time than the augmented
+# Lagrangian's AL_ITERATIONS (its default max_iter), which with the cones rarely reaches
+# 1e-6 sooner: it stopped 0.7-2.8% above the optimum on the benchmark's programs, where the
+# interior point took 7-51 iterations.  The times come from rates measured on one core in
+# float64: a whole interior-point solve ran at 44-72 GFlop/s as ``_ipm_iteration_flops``
+# counts them (breast_cancer P = 100 to digits P = 300), and an AL iteration took its
+# products X W and X^T R at about 40 GFlop/s plus about 11 ns per (row, block) pair of
+# elementwise work (n = 3,000-20,000, d = 5-40, and d = 500 for the products; 25-35 ns
+# before its arithmetic was fused; programs small enough for the cache ran faster)
 IPM_ITERATIONS, AL_ITERATIONS = 50, 20_000
-_IPM_FLOP_RATE, _AL_FLOP_RATE, _AL_PAIR_SECONDS = 5e10, 4e10, 2.5e-8
+_IPM_FLOP_RATE, _AL_FLOP_RATE, _AL_PAIR_SECONDS = 5e10, 4e10, 1.1e-8
 # flops of the interior point's directions an iteration (its six to eight solves with the
 # factors, their refinement and the correctors' trial points) per n d B (one thread,
 # digits P = 100: measured within 15%)
@@ -94,10 +98,12 @@ def ipm_beats_al(n: int, d: int, P: int, loss: str = "squared") -> bool:
     Lagrangian's AL_ITERATIONS on the program with cones (at the rates measured above)?
 
     Not a bound on n alone: the AL's elementwise work grows with n P, the n x n system
-    with n^2 P d and the (P d) x (P d) system not with n.  With P = 300, say, it holds for
-    every n when d <= 40, up to n of about 9,000 and again from 14,000 (the (P d) x (P d)
-    route) when d = 65, and up to 4,000 when d = 200; ``choose_solver`` also asks that the
-    interior point fit in a quarter of the free memory.
+    with n^2 P d and the (P d) x (P d) system not with n, and on the n x n route the
+    answer hardly depends on P.  For the squared loss with P = 300, say, it holds for every
+    n when d <= 20; when d = 40 up to n of about 6,300 and again from 6,600 (the (P d) x
+    (P d) route), when d = 65 up to 4,800 and again from 24,700, and when d = 200 up to
+    2,600 (other losses: the (P d) x (P d) route costs more); ``choose_solver`` also asks
+    that the interior point fit in a quarter of the free memory.
     """
     ipm = IPM_ITERATIONS * _ipm_iteration_flops(n, d, P, loss, False) / _IPM_FLOP_RATE
     B = 2 * P

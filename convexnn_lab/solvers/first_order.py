@@ -104,12 +104,12 @@ class _Data:
 
     def forward(self, W):
         if not self.chunk:
-            return (self.X @ W * self.M).sum(dim=1)
+            return self.torch.linalg.vecdot(self.X @ W, self.M, dim=1)
         # row chunks keep the (rows, blocks) temporaries bounded
         out = []
         for s in self._slices():
             Xc, Mc = self._rows(s)
-            out.append((Xc @ W * Mc).sum(dim=1))
+            out.append(self.torch.linalg.vecdot(Xc @ W, Mc, dim=1))
         return self.torch.cat(out)
 
     def adjoint(self, r):
@@ -217,7 +217,8 @@ def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None
         t_new = 0.5 * (1 + math.sqrt(1 + 4 * t * t))
         c = (t - 1) / t_new
         Z = W_new + c * (W_new - W)
-        img_Z = img_new + c * (img_new - img_W)
+        # img_new + c (img_new - img_W) in one pass over the (n, B) image
+        img_Z = prog.torch.lerp(img_W, img_new, 1.0 + c)
         W, img_W, F_W, t = W_new, img_new, F_new, t_new
         L *= 0.95
         if bar is not None:
@@ -429,15 +430,21 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
         while status != "optimal" and iters < options.max_iter:
             def smooth(W_, need_grad=True, image=None, G_=Gamma, rho_=rho):
                 # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2, from the
-                # image X W and one adjoint (the program with cones is never chunked)
+                # image X W and one adjoint (the program with cones is never chunked).
+                # Fused and in place: an iteration is mostly elementwise work on (n, B)
+                # arrays where d is small (n = 3000, d = 20, P = 100: 16 ms an iteration
+                # with a temporary per operation, against 1.1 ms for its two products)
                 Z = prog.X @ W_ if image is None else image
-                pred = (Z * prog.M).sum(dim=1)
-                pen = torch.clamp(G_ - rho_ * (prog.S * Z), min=0)
-                val = prog.data_loss(pred) + (0.5 / rho_) * torch.sum(pen ** 2)
+                pred = torch.linalg.vecdot(Z, prog.M, dim=1)
+                pen = torch.addcmul(G_, prog.S, Z, value=-rho_).clamp_(min=0)
+                val = (prog.data_loss(pred)
+                       + (0.5 / rho_) * torch.linalg.vector_norm(pen) ** 2)
                 if not need_grad:
                     return comm.sum(val), None, Z
-                return (*comm.sum(val, prog.X.T @ (prog.M * prog.loss_grad(pred)[:, None]
-                                                   - prog.S * pen)), Z)
+                # X^T (M * g - S * pen) = -X^T (S * pen - M * g), pen overwritten
+                R = pen.mul_(prog.S).addcmul_(prog.M, prog.loss_grad(pred)[:, None],
+                                              value=-1)
+                return (*comm.sum(val, -(prog.X.T @ R)), Z)
 
             W, L, k, _ = _fista(prog, W, smooth, L=L,
                                 max_iter=min(inner, options.max_iter - iters), bar=bar)

@@ -53,7 +53,11 @@ from .budget import ipm_memory_estimate, newton_route
 from .phases import PhaseTimer
 from .polish import polish
 
-__all__ = ["interior_point", "solve"]
+__all__ = ["MAX_ITERATIONS", "interior_point", "solve"]
+
+# "ipm" through solve_convex runs at most this many iterations whatever max_iter says
+# (the benchmark's programs take 7-51)
+MAX_ITERATIONS = 200
 
 _STEP = 0.99  # fraction of the way to the boundary of the cones
 # refinement steps per Newton solve, stopped once the residual is this small relative to
@@ -751,7 +755,8 @@ def solve(program: ConvexProgram, options) -> SolverResult:
             "solver='al' (cones) or 'fista' (gated), which need O(n P) memory, or fewer "
             "patterns")
     # interior-point iterations cannot use a warm start; it is ignored on purpose
-    out = interior_point(program, tol=options.tol, max_iter=min(options.max_iter, 200),
+    out = interior_point(program, tol=options.tol,
+                         max_iter=min(options.max_iter, MAX_ITERATIONS),
                          device=options.device, progress=options.progress)
     if out.status in ("stalled", "numerical_error"):
         # round-off stopped the Newton systems short of tol: the support and the active
