@@ -21,9 +21,9 @@ Eliminating each block for fixed p_i leaves
     (F^-1 + A^T diag(h) A) p = F^-1 a,     A p = sum_i Dt_i * (X p_i),
 
 with F = blockdiag(F_i) (P blocks of d x d).  It is solved in whichever space takes fewer
-flops (``budget.newton_route``): the n rows (Woodbury: an n x n Cholesky, ``2 n^2 P d`` flops to form; gated
-ReLU, whose F_i are a multiple of I plus rank one, ``4 n^2 P``) or the P*d columns
-(a (Pd) x (Pd) Cholesky; for the squared loss A^T A is formed once).
+flops (``budget.newton_route``): the n rows (Woodbury: an n x n Cholesky, ``2 n^2 P d``
+flops to form; gated ReLU, whose F_i are a multiple of I plus rank one, ``4 n^2 P``) or the
+P*d columns (a (Pd) x (Pd) Cholesky; for the squared loss A^T A is formed once).
 The P matrices D_i X are still never stored: A acts as a mask on X p.
 
 For a loss other than the squared one the Newton system holds its quadratic model, and a
