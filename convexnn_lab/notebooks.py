@@ -11,7 +11,8 @@ save it, so opening a chapter and letting autosave run changes no file:
 ``as_jupyterlab_saves`` gives the notebook what the browser gives it (the kernel's
 ``display_name``, numbers after a JavaScript round trip, merged streams) and
 ``save_like_jupyterlab`` writes the .ipynb and the .md through jupytext's
-``TextFileContentsManager`` (which adds ``jupytext_version`` to the .md header).
+``TextFileContentsManager``. The folders' ``jupytext.toml`` keeps jupytext's own version
+out of the .md header, so a newer jupytext reads and saves the same bytes.
 ``tests/test_jupyter_roundtrip.py`` opens and saves every notebook that way.
 """
 
