@@ -41,7 +41,7 @@ import warnings
 import numpy as np
 
 import convexnn_lab as cl
-from convexnn_lab.pricing import WARM_STEPS, WARM_WIDTH
+from convexnn_lab.training.pricing import WARM_STEPS, WARM_WIDTH
 
 LRS = (1e-3, 1e-2, 5e-2)
 

@@ -52,8 +52,8 @@ def step_timing(n, d, P, reps, seed=0):
     """What one rank measures: the FISTA step's products and all-reduces on its rows."""
     import torch
 
-    from convexnn_lab._comm import communicator
-    from convexnn_lab.program import ConvexProgram
+    from convexnn_lab._internal.comm import communicator
+    from convexnn_lab.core.program import ConvexProgram
     from convexnn_lab.solvers.first_order import _Data, _prox
 
     X, y, pats = problem(n, d, P, seed)

@@ -5,7 +5,7 @@
     python bench/images.py --timing --device cuda --scale 50000,3072,4096
 
 The comparison (convex gated ReLU with FISTA, convex ReLU, Adam and SGD on the same data and
-objective) is ``convexnn_lab.images.compare_training``; ``--timing`` reports seconds per FISTA
+objective) is ``convexnn_lab.chapters.images.compare_training``; ``--timing`` reports seconds per FISTA
 iteration of the library's FISTA and its achieved FLOP/s at a given (n, d, P) on synthetic data
 of that shape (``bench/solvers.py``'s timing mode).
 """

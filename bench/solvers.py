@@ -39,8 +39,8 @@ import warnings
 import numpy as np
 
 import convexnn_lab as cl
-from convexnn_lab.activations import pattern_slopes
-from convexnn_lab.losses import data_loss
+from convexnn_lab.core.activations import pattern_slopes
+from convexnn_lab.core.losses import data_loss
 
 
 def datasets(n_synthetic=2000, seed=0):

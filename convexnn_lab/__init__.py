@@ -6,29 +6,12 @@ non-convex baseline.  Notation follows the papers (X, y, D_i, u_i, v_i, beta);
 see the notation section of chapter 00.
 """
 
-from . import (  # noqa: F401
-    activations,
-    book,
-    datasets,
-    deep,
-    geometric,
-    hardness,
-    images,
-    landscape,
-    lowrank,
-    plots,
-    recovery,
-    relaxation,
-    stationary,
-    vector_output,
-)
-from .certificates import Certificate, certify
-from .datasets import add_bias, load_dataset, toy
-from .estimators import ConvexReLUClassifier, ConvexReLURegressor
-from .networks import TwoLayerNetwork
-from .nonconvex import gradient_norm, train_nonconvex
-from .optimality import GlobalCertificate, certify_global
-from .patterns import (
+from ._internal import aliases as _aliases
+from .core import activations, patterns  # noqa: F401  (cl.patterns.*, cl.activations.*)
+from .core.certificates import Certificate, certify
+from .core.networks import TwoLayerNetwork
+from .core.optimality import GlobalCertificate, certify_global
+from .core.patterns import (
     cover_bound,
     enumerate_patterns,
     general_position_count,
@@ -36,23 +19,42 @@ from .patterns import (
     sample_patterns,
     unique_patterns,
 )
-from .pricing import train_convex
-from .program import ConvexProgram
-from .solution import ConvexSolution, SolverResult, VectorSolution
+from .core.program import ConvexProgram
+from .core.solution import ConvexSolution, SolverResult, VectorSolution
+from .data import datasets  # noqa: F401  (cl.datasets.*)
+from .data.datasets import add_bias, load_dataset, toy
 from .solvers import choose_solver, solve_convex, solve_path
+from .training.estimators import ConvexReLUClassifier, ConvexReLURegressor
+from .training.nonconvex import gradient_norm, train_nonconvex
+from .training.pricing import train_convex
 
 __version__ = "0.1.0"
 
-_LAZY = ("grading", "notebooks", "cli", "check_env", "distributed")
+_aliases.install(__name__)
+
+# modules reached as attributes (``cl.lowrank.rank_k``), loaded on first use: the
+# chapters' helpers, the book, and the modules with a command line (so `python -m`
+# runs them cleanly)
+_LAZY = {
+    **{m: f"chapters.{m}" for m in ("landscape", "lowrank", "stationary", "geometric",
+                                    "images", "recovery", "relaxation", "hardness", "deep",
+                                    "vector_output")},
+    **{m: f"core.{m}" for m in ("losses", "program", "certificates", "solution", "networks",
+                                "optimality")},
+    **{m: f"training.{m}" for m in ("pricing", "nonconvex", "estimators")},
+    "plots": "book.plots", "widgets": "book.widgets", "book": "book",
+    "distributed": "parallel.distributed", "grading": "grading", "cli": "cli",
+    "check_env": "check_env", "status": "status",
+}
 
 
 def __getattr__(name):
-    # modules with a command line load on first use, so `python -m` runs them cleanly
     if name in _LAZY:
         import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_LAZY[name]}", __name__)
     raise AttributeError(f"module 'convexnn_lab' has no attribute {name!r}")
+
 
 __all__ = [
     "Certificate",

@@ -23,12 +23,12 @@ def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=200
     then Adam from `seeds` seeds at the width of the priced network.  Every objective is
     evaluated on the network the row returns.
     """
-    from ._validation import check_positive_int
-    from .datasets import add_bias, load_dataset
-    from .nonconvex import train_nonconvex
-    from .patterns import sample_patterns
-    from .pricing import train_convex
+    from ._internal.validation import check_positive_int
+    from .core.patterns import sample_patterns
+    from .data.datasets import add_bias, load_dataset
     from .solvers import solve_convex
+    from .training.nonconvex import train_nonconvex
+    from .training.pricing import train_convex
 
     n_patterns = check_positive_int(n_patterns, "n_patterns")
     seeds = check_positive_int(seeds, "seeds")
@@ -216,7 +216,7 @@ def main(argv=None) -> int:
                    "replaced (default: _site)")
     args = parser.parse_args(argv)
     if args.command == "site":
-        from .site import build
+        from .book.site import build
 
         try:
             build(args.out)

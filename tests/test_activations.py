@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from convexnn_lab.activations import activate, pattern_slopes, slopes
+from convexnn_lab.core.activations import activate, pattern_slopes, slopes
 
 
 @pytest.mark.parametrize("activation,a,b", [("relu", 1, 0), ("leaky_relu", 1, 0.1),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from convexnn_lab.notebooks import in_sync
+from convexnn_lab.book.build import in_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "book").glob("[0-9][0-9]_*.md")) + \
@@ -16,7 +16,7 @@ SOURCES = sorted((ROOT / "book").glob("[0-9][0-9]_*.md")) + \
 @pytest.mark.parametrize("md", SOURCES, ids=lambda p: p.stem)
 def test_source_and_notebook_are_in_sync(md):
     ok, why = in_sync(md)
-    assert ok, why + f"; rebuild with python -m convexnn_lab.notebooks build {md.name}"
+    assert ok, why + f"; rebuild with python -m convexnn_lab.book.build build {md.name}"
 
 
 @pytest.mark.parametrize("md", SOURCES, ids=lambda p: p.stem)

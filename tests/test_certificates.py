@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab.certificates import block_correlations, cone_correlation
+from convexnn_lab.core.certificates import block_correlations, cone_correlation
 
 
 def problem(seed=0, n=12):

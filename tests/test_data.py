@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab.datasets import load_cifar10, planted_linear, planted_relu, spiral
+from convexnn_lab.data.datasets import load_cifar10, planted_linear, planted_relu, spiral
 
 
 @pytest.mark.parametrize("name", ["breast_cancer", "digits", "wine", "diabetes", "iris"])
@@ -94,7 +94,7 @@ def corrupt(kind):
      r"n_samples=5 is too small for a stratified split of iris.*n_samples >= 30"),
 ])
 def test_bad_files_and_sizes_are_named(tmp_path, kind, match):
-    from convexnn_lab.images import image_data
+    from convexnn_lab.chapters.images import image_data
 
     write_cifar(tmp_path)
     if kind not in ("n_train=-1", "image_data n_train=-1", "load_dataset n_samples=5"):

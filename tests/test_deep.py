@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab import deep
+from convexnn_lab.chapters import deep
 
 
 def test_balanced_factors_attain_the_weight_decay_value():

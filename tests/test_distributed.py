@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab import distributed as cd
-from convexnn_lab.pricing import price_patterns, train_convex
+from convexnn_lab.parallel import distributed as cd
+from convexnn_lab.training.pricing import price_patterns, train_convex
 
 BETA = {"fista": 0.5, "logistic": 0.5, "al": 0.05}
 AL_SEED = 7  # data on which the AL is certified in 812 iterations (cheap on 2 busy cores)
@@ -49,7 +49,7 @@ def summary(sol):
 
 def rank_suite():
     """What every rank runs: its rows of the same data, then solves, pricing, training."""
-    from convexnn_lab._comm import communicator
+    from convexnn_lab._internal.comm import communicator
 
     X, y, pats = data(0)
     rows = cd.shard_rows(len(X))

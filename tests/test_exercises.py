@@ -610,7 +610,7 @@ def test_registry_guards_any_new_check():
     """A check registered later (chapter 08, 09, ...) gets the same guard."""
     from convexnn_lab.grading._registry import Number
 
-    @register("ex99.q1", returns=Number(), forbid=("convexnn_lab.patterns:enumerate_patterns",))
+    @register("ex99.q1", returns=Number(), forbid=("convexnn_lab.core.patterns:enumerate_patterns",))
     def _ex99(answer):
         X = np.eye(2)
         if answer(X) != 4:

@@ -7,7 +7,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import convexnn_lab as cl  # noqa: E402
-from convexnn_lab import geometric, plots  # noqa: E402
+from convexnn_lab.book import plots
+from convexnn_lab.chapters import geometric  # noqa: E402
 
 T = np.array([-1.0, -0.4, 0.1, 0.5, 1.0])
 Y = np.array([0.2, 1.0, -0.3, 0.8, 0.1])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab import hardness
+from convexnn_lab.chapters import hardness
 
 
 def _graph(n, seed, p=0.6):

@@ -6,8 +6,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import convexnn_lab as cl  # noqa: E402
-from convexnn_lab import images, plots  # noqa: E402
-from convexnn_lab.patterns import conv_gates  # noqa: E402
+from convexnn_lab.book import plots
+from convexnn_lab.chapters import images  # noqa: E402
+from convexnn_lab.core.patterns import conv_gates  # noqa: E402
 
 
 def test_vector_output_equals_independent_scalar_solves():

@@ -83,6 +83,6 @@ def test_the_checker_finds_a_cycle():
 def test_data_flows_one_way():
     graph = _graph()
     # the network does not know the program; the program does not know its solvers
-    assert not any(t.startswith("convexnn_lab.solvers") for t in graph["convexnn_lab.program"])
-    assert "convexnn_lab.solution" not in graph["convexnn_lab.networks"]
-    assert "convexnn_lab.solvers" not in graph["convexnn_lab.solution"]
+    assert not any(t.startswith("convexnn_lab.solvers") for t in graph["convexnn_lab.core.program"])
+    assert "convexnn_lab.core.solution" not in graph["convexnn_lab.core.networks"]
+    assert "convexnn_lab.solvers" not in graph["convexnn_lab.core.solution"]

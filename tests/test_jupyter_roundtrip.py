@@ -4,7 +4,7 @@ JupyterLab reads a notebook through the Jupyter server's contents manager (with
 jupytext's, which also writes the paired .md), holds it in the browser, and saves it
 back. This test does the same with jupytext's ``TextFileContentsManager`` on a copy of
 the repository, doing in between what the browser does to the notebook (written here
-independently of ``convexnn_lab.notebooks``), and asserts that every file is
+independently of ``convexnn_lab.book.build``), and asserts that every file is
 unchanged byte for byte.
 """
 
@@ -94,7 +94,7 @@ def test_open_and_save_in_jupyterlab_changes_no_file(repo_copy):
     new = sorted(str(p) for p in after if p not in before)
     assert not changed and not new, (
         f"JupyterLab would rewrite {changed} and create {new}; rebuild with "
-        "python -m convexnn_lab.notebooks build and "
+        "python -m convexnn_lab.book.build build and "
         "python -m convexnn_lab.grading release solutions exercises")
 
 

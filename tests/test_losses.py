@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from convexnn_lab.losses import data_loss, dual_residual, loss_parts
+from convexnn_lab.core.losses import data_loss, dual_residual, loss_parts
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])

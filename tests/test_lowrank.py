@@ -6,7 +6,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import convexnn_lab as cl  # noqa: E402
-from convexnn_lab import lowrank, plots  # noqa: E402
+from convexnn_lab.book import plots
+from convexnn_lab.chapters import lowrank  # noqa: E402
 
 
 @pytest.mark.parametrize("beta", [0.3, 1.0, 5.0])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab import landscape
+from convexnn_lab.chapters import landscape
 
 
 def test_network_objective_matches_formula():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab.patterns import patterns_of_directions
+from convexnn_lab.core.patterns import patterns_of_directions
 
 
 def brute_force(X):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab import landscape, lowrank, plots
+from convexnn_lab.book import plots
+from convexnn_lab.chapters import landscape, lowrank
 
 
 @pytest.fixture(autouse=True)
@@ -268,7 +269,7 @@ def test_objective_against_time_puts_rounds_and_adam_on_one_clock():
 
 
 def test_pattern_growth_draws_the_counts_and_the_formula():
-    from convexnn_lab import hardness
+    from convexnn_lab.chapters import hardness
 
     growth = hardness.pattern_growth([4, 8], [2, 3], seed=0)
     _, axes = plots.pattern_growth(growth)
@@ -278,7 +279,7 @@ def test_pattern_growth_draws_the_counts_and_the_formula():
 
 
 def test_relaxation_gaps_draws_the_means_and_the_rate():
-    from convexnn_lab import relaxation
+    from convexnn_lab.chapters import relaxation
 
     table = relaxation.GapTable(np.array([8, 16, 32]), 2, 0.1,
                                 np.array([[1.2, 1.4, 1.5], [1.4, 1.6, 1.7]]), True)
@@ -291,7 +292,7 @@ def test_relaxation_gaps_draws_the_means_and_the_rate():
     assert np.allclose(rate.get_ydata() / np.sqrt(np.log([8, 16, 32])),
                        table.mean()[0] / np.sqrt(np.log(8)))
 def test_threshold_maps_draws_one_line_per_depth_and_the_references():
-    from convexnn_lab import plots
+    from convexnn_lab.book import plots
 
     y = np.linspace(0, 2, 5)
     fig, ax = plots.threshold_maps(y, {"a": y, "b": 0 * y}, beta=0.5)

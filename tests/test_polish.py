@@ -80,7 +80,7 @@ def test_a_support_wider_than_the_rows_is_solved_in_the_rows(monkeypatch):
     # active, so the Newton steps go through the rows (Woodbury); the polish still ends at
     # the certified optimum, and equals the one whose Newton systems are K x K (two
     # "processes": sharded rows never take the rows side)
-    from convexnn_lab import _comm
+    from convexnn_lab._internal import comm as _comm
     from convexnn_lab.solvers import polish as polish_module
 
     class TwoRanksOfOne(_comm.Local):  # the same data, but world_size 2

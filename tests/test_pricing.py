@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab.certificates import cone_correlation
-from convexnn_lab.patterns import patterns_of_directions
-from convexnn_lab.pricing import WARM_WIDTH, neighbor_starts, price_patterns, train_convex
+from convexnn_lab.core.certificates import cone_correlation
+from convexnn_lab.core.patterns import patterns_of_directions
+from convexnn_lab.training.pricing import WARM_WIDTH, neighbor_starts, price_patterns, train_convex
 
 
 def data(n=30, seed=0):

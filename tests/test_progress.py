@@ -1,6 +1,6 @@
 """The lazy progress bar: silent for short work, and under TQDM_DISABLE in any front end."""
 
-from convexnn_lab._progress import LazyBar
+from convexnn_lab._internal.progress import LazyBar
 
 
 def test_bar_appears_only_after_the_delay(monkeypatch):

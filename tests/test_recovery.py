@@ -6,7 +6,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import convexnn_lab as cl  # noqa: E402
-from convexnn_lab import plots, recovery  # noqa: E402
+from convexnn_lab.book import plots  # noqa: E402
+from convexnn_lab.chapters import recovery
 
 
 def test_recovery_above_and_failure_at_n_equals_d():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from convexnn_lab import relaxation
+from convexnn_lab.chapters import relaxation
 
 
 def _data(n, d, seed):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from convexnn_lab import site as site_mod
+from convexnn_lab.book import site as site_mod
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [p.stem for p in site_mod.chapters(ROOT)]

@@ -542,7 +542,7 @@ def test_one_output_column_is_the_scalar_program_and_warm_starts_must_match():
 
 def test_auto_tries_the_interior_point_when_cvxpy_stops_short(monkeypatch):
     from convexnn_lab import solvers
-    from convexnn_lab.solution import SolverResult
+    from convexnn_lab.core.solution import SolverResult
 
     X, y, P = problem(7, n=20, P=6)
     real_run = solvers._run

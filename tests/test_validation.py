@@ -99,8 +99,8 @@ def test_inaccurate_solve_says_so(monkeypatch):
 
 
 def test_bad_seeds_are_named_everywhere():
-    from convexnn_lab import geometric, recovery
-    from convexnn_lab.datasets import planted_linear, planted_relu, spiral
+    from convexnn_lab.chapters import geometric, recovery
+    from convexnn_lab.data.datasets import planted_linear, planted_relu, spiral
 
     calls = {
         "sample_patterns": lambda s: cl.sample_patterns(X, 5, seed=s),

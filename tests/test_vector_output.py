@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab import vector_output as vo
+from convexnn_lab.chapters import vector_output as vo
 
 
 @pytest.fixture(scope="module")

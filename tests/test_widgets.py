@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 import convexnn_lab as cl  # noqa: E402
-from convexnn_lab.widgets import (  # noqa: E402
+from convexnn_lab.book.widgets import (  # noqa: E402
     ArrangementExplorer,
     LandscapeExplorer,
     RegularizationExplorer,

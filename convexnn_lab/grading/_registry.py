@@ -21,7 +21,7 @@ How to write a check (``convexnn_lab/grading/exNN.py``, imported in ``__init__``
 
     from ._registry import Array, Feedback, close, register
 
-    @register("ex08.q1", returns=Array(ndim=2), forbid=("convexnn_lab.patterns:enumerate_patterns",))
+    @register("ex08.q1", returns=Array(ndim=2), forbid=("convexnn_lab.core.patterns:enumerate_patterns",))
     def _ex08_q1(answer):
         for X in cases:                     # several inputs, so no constant passes
             ref = enumerate_patterns(X)     # reference from a library call, computed

@@ -9,7 +9,7 @@ import numpy as np
 
 from ._registry import Array, Feedback, Number, Tuple, close, register
 
-_L = "convexnn_lab.landscape:"
+_L = "convexnn_lab.chapters.landscape:"
 
 
 def _data():
@@ -20,7 +20,7 @@ def _data():
 
 @register("ex00.q1", returns=Number(), forbid=(_L + "one_neuron_loss",))
 def _ex00_q1(answer):
-    from ..landscape import one_neuron_loss
+    from ..chapters.landscape import one_neuron_loss
 
     for X, y in _data():
         for w in (-1.3, 0.0, 0.7, 2.0):
@@ -47,7 +47,7 @@ def _ex00_q1(answer):
 
 @register("ex00.q2", returns=Number(), forbid=(_L + "product_minimizer",))
 def _ex00_q2(answer):
-    from ..landscape import product_minimizer
+    from ..chapters.landscape import product_minimizer
 
     for lam in (0.0, 0.5, 1.0, 2.0, 3.0, 5.5):
         got = answer(lam)
@@ -81,8 +81,8 @@ def _ex00_q3(answer):
 @register("ex00.q4", returns=Array(shape=(2,), what="the gradient"),
           forbid=(_L + "two_neuron_grad", _L + "two_neuron_loss"))
 def _ex00_q4(answer):
-    from ..datasets import toy
-    from ..landscape import two_neuron_grad
+    from ..chapters.landscape import two_neuron_grad
+    from ..data.datasets import toy
 
     X, y = toy("two_neurons")
     for w in ((0.5, -0.7), (1.5, 1.2), (-2.0, 0.3), (0.8, 0.0)):
@@ -110,7 +110,7 @@ def _ex00_q4(answer):
 
 @register("ex00.q6", kind="value", returns=Number())
 def _ex00_q6(prediction):
-    from ..landscape import product_loss
+    from ..chapters.landscape import product_loss
 
     # the experiment: the smallest product loss on a fine grid of (a, b), lam = 1
     grid = np.linspace(-2.0, 2.0, 801)

@@ -11,14 +11,14 @@ import numpy as np
 
 from ._registry import Array, Boolean, Feedback, Integer, register, rows
 
-_P = "convexnn_lab.patterns:"
+_P = "convexnn_lab.core.patterns:"
 
 
 @register("ex01.q1", returns=Array(ndim=2, dtype=bool, what="a boolean matrix (P, n)"),
           forbid=(_P + "patterns_of_directions", _P + "unique_patterns",
                   _P + "enumerate_patterns"))
 def _ex01_q1(answer):
-    from ..patterns import patterns_of_directions, unique_patterns
+    from ..core.patterns import patterns_of_directions, unique_patterns
 
     rng = np.random.default_rng(11)
     cases = [(rng.standard_normal((8, 3)), rng.standard_normal((3, 200)))]
@@ -51,7 +51,7 @@ def _ex01_q1(answer):
 @register("ex01.q2", returns=Integer(),
           forbid=(_P + "general_position_count", _P + "cover_bound"))
 def _ex01_q2(answer):
-    from ..patterns import general_position_count
+    from ..core.patterns import general_position_count
 
     for n, r in ((5, 1), (5, 2), (10, 3), (7, 7), (20, 4), (9, 2)):
         got = answer(n, r)
@@ -78,8 +78,8 @@ def _ex01_q2(answer):
           forbid=(_P + "enumerate_patterns", _P + "sample_patterns",
                   _P + "patterns_of_directions"))
 def _ex01_q3(answer):
-    from ..datasets import add_bias
-    from ..patterns import enumerate_patterns
+    from ..core.patterns import enumerate_patterns
+    from ..data.datasets import add_bias
 
     for t in (np.array([0.3, -1.0, 2.0]), np.array([-2.0, -1.5, 0.0, 0.4, 1.0, 3.0]),
               np.array([5.0, 1.0])):
@@ -105,7 +105,7 @@ def _ex01_q3(answer):
           forbid=(_P + "enumerate_patterns", _P + "sample_patterns",
                   _P + "patterns_of_directions"))
 def _ex01_q4(answer):
-    from ..patterns import enumerate_patterns
+    from ..core.patterns import enumerate_patterns
 
     cases = [np.array([[3.0, 3.0], [2.0, 2.0], [1.0, 0.0]]),
              np.random.default_rng(4).standard_normal((5, 2))]
@@ -131,7 +131,7 @@ def _ex01_q4(answer):
 
 @register("ex01.q6", kind="value", returns=Integer())
 def _ex01_q6(prediction):
-    from ..patterns import enumerate_patterns
+    from ..core.patterns import enumerate_patterns
 
     if prediction == 2 * (1 + 11 + 55):
         raise Feedback("that is the count for 12 points of rank 3; these points span only "

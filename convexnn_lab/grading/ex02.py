@@ -11,7 +11,7 @@ from ._registry import Array, Feedback, Number, Tuple, close, register
 
 
 def _ch2_problem(seed=21, n=7):
-    from ..patterns import enumerate_patterns
+    from ..core.patterns import enumerate_patterns
 
     rng = np.random.default_rng(seed)
     X = np.column_stack([rng.standard_normal((n, 1)), np.ones(n)])
@@ -23,10 +23,10 @@ def _ch2_problem(seed=21, n=7):
 
 
 @register("ex02.q1", returns=Number(),
-          forbid=("convexnn_lab.program:ConvexProgram.objective",
-                  "convexnn_lab.program:ConvexProgram.predict"))
+          forbid=("convexnn_lab.core.program:ConvexProgram.objective",
+                  "convexnn_lab.core.program:ConvexProgram.predict"))
 def _ex02_q1(answer):
-    from ..program import ConvexProgram
+    from ..core.program import ConvexProgram
 
     for seed in (21, 22):
         X, y, P, U, V = _ch2_problem(seed)
@@ -54,11 +54,11 @@ def _ex02_q1(answer):
 
 
 @register("ex02.q2", returns=Tuple((Array(ndim=2), Array()), ("W1", "w2")),
-          forbid=("convexnn_lab.solution:ConvexSolution.network",))
+          forbid=("convexnn_lab.core.solution:ConvexSolution.network",))
 def _ex02_q2(answer):
-    from ..networks import TwoLayerNetwork
-    from ..patterns import enumerate_patterns
-    from ..program import ConvexProgram
+    from ..core.networks import TwoLayerNetwork
+    from ..core.patterns import enumerate_patterns
+    from ..core.program import ConvexProgram
 
     for seed, zero in ((21, False), (23, True)):
         X, y, P, _, _ = _ch2_problem(seed)
@@ -99,13 +99,13 @@ def _ex02_q2(answer):
 
 
 @register("ex02.q3", returns=Number(),
-          forbid=("convexnn_lab.certificates:dual_bound",
-                  "convexnn_lab.certificates:cone_correlation",
-                  "convexnn_lab.certificates:dual_constraints",
-                  "convexnn_lab.certificates:certify"))
+          forbid=("convexnn_lab.core.certificates:dual_bound",
+                  "convexnn_lab.core.certificates:cone_correlation",
+                  "convexnn_lab.core.certificates:dual_constraints",
+                  "convexnn_lab.core.certificates:certify"))
 def _ex02_q3(answer):
-    from ..certificates import cone_correlation, dual_bound
-    from ..program import ConvexProgram
+    from ..core.certificates import cone_correlation, dual_bound
+    from ..core.program import ConvexProgram
 
     X, y, P, _, _ = _ch2_problem()
     # small beta: the constraint s <= beta/worst is active; large beta: the parabola's
@@ -139,7 +139,7 @@ def _ex02_q3(answer):
 
 
 def _q4_data():
-    from ..datasets import add_bias, toy
+    from ..data.datasets import add_bias, toy
 
     rng = np.random.default_rng(24)
     X, y = toy("bias_two_points")
@@ -149,15 +149,15 @@ def _q4_data():
            add_bias(np.r_[rng.uniform(-1.5, 1.5, 7), -0.7, 0.35][:, None]))
 
 
-_SOL = "convexnn_lab.solution:"
+_SOL = "convexnn_lab.core.solution:"
 
 
 @register("ex02.q4", returns=Array(ndim=1),
           forbid=(_SOL + "ConvexSolution.predict", _SOL + "ConvexSolution.network",
-                  "convexnn_lab.networks:TwoLayerNetwork.predict",
-                  "convexnn_lab.networks:TwoLayerNetwork.hidden"))
+                  "convexnn_lab.core.networks:TwoLayerNetwork.predict",
+                  "convexnn_lab.core.networks:TwoLayerNetwork.hidden"))
 def _ex02_q4(answer):
-    from ..patterns import enumerate_patterns
+    from ..core.patterns import enumerate_patterns
     from ..solvers import solve_convex
 
     for X, y, Xt in _q4_data():
@@ -200,8 +200,8 @@ def _ex02_q4(answer):
 
 @register("ex02.q6", kind="value", returns=Number())
 def _ex02_q6(prediction):
-    from ..datasets import toy
-    from ..patterns import enumerate_patterns
+    from ..core.patterns import enumerate_patterns
+    from ..data.datasets import toy
     from ..solvers import solve_convex
 
     X, y = toy("bias_two_points")

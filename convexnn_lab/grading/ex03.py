@@ -9,12 +9,12 @@ import numpy as np
 
 from ._registry import Array, Feedback, Number, Tuple, close, register
 
-_LR = "convexnn_lab.lowrank:"
+_LR = "convexnn_lab.chapters.lowrank:"
 
 
 @register("ex03.q1", returns=Array(ndim=2), forbid=(_LR + "low_rank",))
 def _ex03_q1(answer):
-    from ..lowrank import low_rank
+    from ..chapters.lowrank import low_rank
 
     rng = np.random.default_rng(31)
     for X in (rng.standard_normal((12, 5)), rng.standard_normal((4, 7))):
@@ -37,7 +37,7 @@ def _ex03_q1(answer):
 
 @register("ex03.q2", returns=Number(), forbid=(_LR + "approximation_bound",))
 def _ex03_q2(answer):
-    from ..lowrank import approximation_bound
+    from ..chapters.lowrank import approximation_bound
 
     for sigma, ynorm, beta in ((0.5, 1.0, 1.0), (0.3, 4.0, 0.5), (0.0, 2.0, 1.0),
                                (1.2, 0.7, 3.0)):
@@ -61,7 +61,7 @@ def _ex03_q2(answer):
 @register("ex03.q3", returns=Array(shape=(2,), what="the vertex"),
           forbid=(_LR + "zonotope",))
 def _ex03_q3(answer):
-    from ..lowrank import zonotope
+    from ..chapters.lowrank import zonotope
 
     rng = np.random.default_rng(33)
     for n in (6, 9):
@@ -82,8 +82,8 @@ def _ex03_q3(answer):
 @register("ex03.q4", returns=Tuple((Number(), Number()), ("ratio", "bound")),
           forbid=(_LR + "low_rank", _LR + "low_rank_scheme", _LR + "approximation_bound"))
 def _ex03_q4(answer):
-    from ..lowrank import low_rank_scheme
-    from ..patterns import enumerate_patterns
+    from ..chapters.lowrank import low_rank_scheme
+    from ..core.patterns import enumerate_patterns
     from ..solvers import solve_convex
 
     rng = np.random.default_rng(34)
@@ -122,8 +122,8 @@ def _ex03_q4(answer):
 
 @register("ex03.q6", kind="value", returns=Number())
 def _ex03_q6(prediction):
-    from ..lowrank import low_rank_scheme
-    from ..patterns import enumerate_patterns
+    from ..chapters.lowrank import low_rank_scheme
+    from ..core.patterns import enumerate_patterns
     from ..solvers import solve_convex
 
     X, y = prediction_data()

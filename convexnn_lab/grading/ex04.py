@@ -9,7 +9,7 @@ import numpy as np
 
 from ._registry import Array, Feedback, Integer, Number, Tuple, close, register
 
-_NET = "convexnn_lab.networks:TwoLayerNetwork."
+_NET = "convexnn_lab.core.networks:TwoLayerNetwork."
 _NETWORK = Tuple((Array(ndim=2), Array(ndim=1)), ("W1", "w2"))
 
 
@@ -34,9 +34,9 @@ def _ch4_nets():
 
 @register("ex04.q1", returns=Integer(),
           forbid=(_NET + "patterns", _NET + "neuron_patterns",
-                  "convexnn_lab.patterns:unique_patterns"))
+                  "convexnn_lab.core.patterns:unique_patterns"))
 def _ex04_q1(answer):
-    from ..networks import TwoLayerNetwork
+    from ..core.networks import TwoLayerNetwork
 
     for X, _, W1, w2 in _ch4_nets():
         ref = len(TwoLayerNetwork(W1, w2).patterns(X))
@@ -53,9 +53,9 @@ def _ex04_q1(answer):
                        f"these {W1.shape[1]} neurons")
 
 
-@register("ex04.q2", returns=_NETWORK, forbid=("convexnn_lab.stationary:split_neuron",))
+@register("ex04.q2", returns=_NETWORK, forbid=("convexnn_lab.chapters.stationary:split_neuron",))
 def _ex04_q2(answer):
-    from ..networks import TwoLayerNetwork
+    from ..core.networks import TwoLayerNetwork
 
     X, y, W1, w2 = _ch4_net()
     net = TwoLayerNetwork(W1, w2)
@@ -84,7 +84,7 @@ def _ex04_q2(answer):
 
 @register("ex04.q3", returns=_NETWORK, forbid=(_NET + "merge_neurons",))
 def _ex04_q3(answer):
-    from ..networks import TwoLayerNetwork
+    from ..core.networks import TwoLayerNetwork
 
     for X, y, W1, w2 in _ch4_nets():
         net = TwoLayerNetwork(W1, w2)
@@ -108,13 +108,13 @@ def _ex04_q3(answer):
 @register("ex04.q4", returns=Number(),
           forbid=(_NET + "patterns", _NET + "neuron_patterns", _NET + "objective",
                   _NET + "predict", _NET + "hidden", _NET + "regularization",
-                  "convexnn_lab.stationary:network_program",
-                  "convexnn_lab.stationary:stationarity_report"))
+                  "convexnn_lab.chapters.stationary:network_program",
+                  "convexnn_lab.chapters.stationary:stationarity_report"))
 def _ex04_q4(answer):
-    from ..networks import TwoLayerNetwork
-    from ..patterns import enumerate_patterns
+    from ..chapters.stationary import network_program
+    from ..core.networks import TwoLayerNetwork
+    from ..core.patterns import enumerate_patterns
     from ..solvers import solve_convex
-    from ..stationary import network_program
 
     for beta in (0.3, 0.05):
         for X, y, W1, w2 in _ch4_nets():
@@ -152,7 +152,7 @@ def _ex04_q4(answer):
 
 @register("ex04.q6", kind="value", returns=Integer())
 def _ex04_q6(prediction):
-    from ..networks import TwoLayerNetwork
+    from ..core.networks import TwoLayerNetwork
 
     X, W1, w2 = prediction_data()
     if prediction == W1.shape[1]:
@@ -165,7 +165,7 @@ def _ex04_q6(prediction):
 
 def prediction_data():
     """Q6's network: X (7, 2) with a bias column, W1 (2, 5), w2 (5,)."""
-    from ..datasets import add_bias
+    from ..data.datasets import add_bias
 
     X = add_bias(np.linspace(-1.0, 1.0, 7)[:, None])
     W1 = np.array([[1.0, 2.0, 1.0, -1.0, 0.5],

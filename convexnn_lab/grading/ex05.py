@@ -11,9 +11,9 @@ from ._registry import Array, Feedback, Integer, Number, close, register, rows
 
 
 @register("ex05.q1", returns=Array(ndim=1, what="a vector"),
-          forbid=("convexnn_lab.patterns:generalized_cross_product", "numpy:cross"))
+          forbid=("convexnn_lab.core.patterns:generalized_cross_product", "numpy:cross"))
 def _ex05_q1(answer):
-    from ..patterns import generalized_cross_product
+    from ..core.patterns import generalized_cross_product
 
     rng = np.random.default_rng(51)
     for d in (2, 3, 5):
@@ -53,7 +53,7 @@ def _ex05_q2(answer):
 
 def _ramps(t):
     """The dictionary through the library's kappa-Lasso model (one unit coefficient)."""
-    from ..geometric import KappaLasso
+    from ..chapters.geometric import KappaLasso
 
     n = len(t)
     cols = []
@@ -96,7 +96,7 @@ def _ex05_q3(answer):
 
 @register("ex05.q4", returns=Number())
 def _ex05_q4(answer):
-    from ..patterns import enumerate_patterns, sample_patterns
+    from ..core.patterns import enumerate_patterns, sample_patterns
 
     rng = np.random.default_rng(54)
     X = rng.standard_normal((15, 3)) * [3.0, 1.0, 0.1]
@@ -130,7 +130,7 @@ def _ex05_q4(answer):
 def _ex05_q6(prediction):
     from itertools import combinations
 
-    from ..patterns import generalized_cross_product
+    from ..core.patterns import generalized_cross_product
 
     X = prediction_data()
     normals = {tuple(np.round(h / np.linalg.norm(h) * np.sign(h[np.argmax(np.abs(h))]), 8))

@@ -34,7 +34,7 @@ def _ex06_q1(answer):
 
 
 @register("ex06.q2", returns=Array(ndim=2, what="a matrix (C*H*W, n)"),
-          forbid=("convexnn_lab.patterns:conv_gates",))
+          forbid=("convexnn_lab.core.patterns:conv_gates",))
 def _ex06_q2(answer):
     for shape, n in (((2, 6, 6), 3), ((3, 5, 7), 4)):
         C, H, W = shape
@@ -64,15 +64,15 @@ def _ex06_q2(answer):
                            "for each gate")
 
 
-_SOL = "convexnn_lab.solution:"
+_SOL = "convexnn_lab.core.solution:"
 
 
 @register("ex06.q3", returns=Tuple((Number(), Array(ndim=1)), ("objective", "labels")),
           forbid=(_SOL + "VectorSolution.objective.fget", _SOL + "VectorSolution.predict",
                   _SOL + "VectorSolution.network", _SOL + "ConvexSolution.predict",
                   _SOL + "ConvexSolution.network",
-                  "convexnn_lab.networks:TwoLayerNetwork.predict",
-                  "convexnn_lab.vector_output:compare_one_vs_all"))
+                  "convexnn_lab.core.networks:TwoLayerNetwork.predict",
+                  "convexnn_lab.chapters.vector_output:compare_one_vs_all"))
 def _ex06_q3(answer):
     from ..solvers import solve_convex
 
@@ -120,7 +120,7 @@ def _ex06_q3(answer):
 
 @register("ex06.q5", kind="value", returns=Integer())
 def _ex06_q5(prediction):
-    from ..patterns import conv_gates
+    from ..core.patterns import conv_gates
 
     G = conv_gates((3, 32, 32), 5, rng=0)
     counts = set((G != 0).sum(axis=0).tolist())

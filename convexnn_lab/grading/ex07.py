@@ -33,11 +33,11 @@ def _ex07_q1(answer):
 
 
 @register("ex07.q2", returns=Number(),
-          forbid=("convexnn_lab.recovery:planted_program", "convexnn_lab.recovery:recovery_rate"))
+          forbid=("convexnn_lab.chapters.recovery:planted_program", "convexnn_lab.chapters.recovery:recovery_rate"))
 def _ex07_q2(answer):
-    from ..datasets import planted_linear
-    from ..patterns import sample_patterns
-    from ..recovery import planted_program
+    from ..chapters.recovery import planted_program
+    from ..core.patterns import sample_patterns
+    from ..data.datasets import planted_linear
 
     for n, d, seed, noise in ((12, 4, 5, 0.0), (8, 3, 6, 0.3)):
         X, y, _ = planted_linear(n, d, noise=noise, seed=seed)
@@ -143,7 +143,7 @@ def _ex07_q4(answer):
 
 @register("ex07.q6", kind="value", returns=Number())
 def _ex07_q6(prediction):
-    from ..recovery import planted_program
+    from ..chapters.recovery import planted_program
 
     X, y, _, P = prediction_data()
     sol = planted_program(X, y, P)
@@ -154,8 +154,8 @@ def _ex07_q6(prediction):
 
 def prediction_data():
     """Q6's planted problem: X (40, 3), y = X w* (||w*|| = 1), 60 sampled patterns."""
-    from ..datasets import planted_linear
-    from ..patterns import sample_patterns
+    from ..core.patterns import sample_patterns
+    from ..data.datasets import planted_linear
 
     X, y, w_star = planted_linear(40, 3, seed=7)
     return X, y, w_star, sample_patterns(X, 60, seed=7)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._registry import Feedback, Integer, Number, close, register
 
-_H = "convexnn_lab.hardness:"
+_H = "convexnn_lab.chapters.hardness:"
 
 
 def _graph(n, seed, weighted=True):
@@ -33,7 +33,7 @@ def _graphs():
 @register("ex08.q1", returns=Number(),
           forbid=(_H + "max_cut", _H + "zonotope_price", _H + "relu_price"))
 def _ex08_q1(answer):
-    from ..hardness import max_cut
+    from ..chapters.hardness import max_cut
 
     for W in _graphs():
         n = W.shape[0]
@@ -62,7 +62,7 @@ def _ex08_q1(answer):
 
 @register("ex08.q2", returns=Number())
 def _ex08_q2(answer):
-    from ..hardness import max_cut, relu_price
+    from ..chapters.hardness import max_cut, relu_price
 
     for n, seed in ((6, 83), (8, 84), (5, 87)):
         W = _graph(n, seed)
@@ -89,9 +89,9 @@ def _q3_data():
     yield rng.standard_normal((7, 3)), rng.standard_normal(7), 0.5
 
 
-@register("ex08.q3", returns=Number(), forbid=("convexnn_lab.relaxation:relaxation_gap",))
+@register("ex08.q3", returns=Number(), forbid=("convexnn_lab.chapters.relaxation:relaxation_gap",))
 def _ex08_q3(answer):
-    from ..patterns import enumerate_patterns
+    from ..core.patterns import enumerate_patterns
     from ..solvers import solve_convex
 
     for X, y, beta in _q3_data():
@@ -144,7 +144,7 @@ def prediction_data():
 
 @functools.lru_cache(maxsize=1)
 def _optimal_count() -> int:
-    from ..pricing import train_convex
+    from ..training.pricing import train_convex
 
     # the experiment of Q4 (about 6 s), run once per session
     return sum(train_convex(X, y, 0.1, initial_patterns=10, per_round=10, warm_network=None,

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._registry import Array, Feedback, Integer, Number, close, describe, register
 
-_D = "convexnn_lab.deep:"
+_D = "convexnn_lab.chapters.deep:"
 
 
 def _singular(W):
@@ -21,7 +21,7 @@ def _singular(W):
           forbid=(_D + "deep_linear_gap", _D + "weight_decay_value", _D + "schatten",
                   _D + "standard_power_value", _D + "parallel_power_value"))
 def _ex09_q1(answer):
-    from ..deep import deep_linear_gap
+    from ..chapters.deep import deep_linear_gap
 
     W = np.diag([3.0, 1.0])
     got = answer(W.copy(), 2)
@@ -56,7 +56,7 @@ def _ex09_q1(answer):
 @register("ex09.q2", returns=Number(),
           forbid=(_D + "regularized_deep_linear", _D + "_scalar_weight_decay"))
 def _ex09_q2(answer):
-    from ..deep import regularized_deep_linear
+    from ..chapters.deep import regularized_deep_linear
 
     for y, beta, L in ((2.0, 0.5, 3), (0.6, 0.5, 3), (1.0, 0.3, 4), (2.0, 0.5, 2),
                        (0.9, 0.4, 3), (0.3, 0.5, 2)):
@@ -88,7 +88,7 @@ def _ex09_q2(answer):
 
 @register("ex09.q3", forbid=(_D + "balanced_factors",))
 def _ex09_q3(answer):
-    from ..deep import weight_decay_value
+    from ..chapters.deep import weight_decay_value
 
     rng = np.random.default_rng(93)
     for W, L in ((rng.standard_normal((3, 2)), 3), (rng.standard_normal((2, 4)), 4),
@@ -135,7 +135,7 @@ ZERO_GAP_CASES = ((np.eye(2), 2), (np.eye(2), 3), (np.diag([3.0, 0.0]), 4),
 
 @register("ex09.q5", kind="value", returns=Integer())
 def _ex09_q5(prediction):
-    from ..deep import deep_linear_gap
+    from ..chapters.deep import deep_linear_gap
 
     if prediction < 0 or prediction > len(ZERO_GAP_CASES):
         raise Feedback(f"your prediction is a count of the {len(ZERO_GAP_CASES)} cases: a "

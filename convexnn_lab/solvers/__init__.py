@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._comm import LOCAL
-from .._memory import available_memory
-from .._threads import torch_threads
-from .._validation import (
+from .._internal.comm import LOCAL
+from .._internal.memory import available_memory
+from .._internal.threads import torch_threads
+from .._internal.validation import (
     check_beta,
     check_bool,
     check_choice,
@@ -38,10 +38,10 @@ from .._validation import (
     check_positive_int,
     check_Xy,
 )
-from ..certificates import certify
-from ..losses import check_loss
-from ..program import ConvexProgram
-from ..solution import STATUSES, ConvexSolution, SolverResult, VectorSolution
+from ..core.certificates import certify
+from ..core.losses import check_loss
+from ..core.program import ConvexProgram
+from ..core.solution import STATUSES, ConvexSolution, SolverResult, VectorSolution
 from . import conic
 from .budget import (
     IPM_MAX_FLOPS,
@@ -436,7 +436,7 @@ def _better(first: ConvexSolution | None, second: ConvexSolution | None):
 
 def _communicator(distributed, solver):
     """None for a one-process solve, else the ranks' communicator (``_comm``)."""
-    from .._comm import communicator
+    from .._internal.comm import communicator
 
     if not check_bool(distributed, "distributed"):
         return None

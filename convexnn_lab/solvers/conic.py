@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 
-from .._cvxpy import cvxpy_solver
-from .._memory import available_memory, format_gib
-from ..program import ConvexProgram
-from ..solution import SolverResult
+from .._internal.cvxpy import cvxpy_solver
+from .._internal.memory import available_memory, format_gib
+from ..core.program import ConvexProgram
+from ..core.solution import SolverResult
 from .budget import cvxpy_memory_estimate
 
 __all__ = ["fits", "solve"]

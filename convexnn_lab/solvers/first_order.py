@@ -36,15 +36,15 @@ import time
 
 import numpy as np
 
-from .._comm import LOCAL
-from .._memory import available_memory, format_gib
-from .._progress import LazyBar
-from .._validation import check_positive_int
-from ..activations import activate
-from ..certificates import block_correlations, certify, dual_bound
-from ..losses import loss_parts
-from ..program import FEASIBILITY_RTOL, ConvexProgram
-from ..solution import SolverResult
+from .._internal.comm import LOCAL
+from .._internal.memory import available_memory, format_gib
+from .._internal.progress import LazyBar
+from .._internal.validation import check_positive_int
+from ..core.activations import activate
+from ..core.certificates import block_correlations, certify, dual_bound
+from ..core.losses import loss_parts
+from ..core.program import FEASIBILITY_RTOL, ConvexProgram
+from ..core.solution import SolverResult
 from .budget import memory_estimate
 from .phases import PhaseTimer
 from .polish import DEFAULT_LIMITS, SUPPORT_RTOL, PolishLimits, newton_step_flops, polish

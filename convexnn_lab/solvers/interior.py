@@ -42,13 +42,13 @@ import time
 
 import numpy as np
 
-from .._memory import available_memory, format_gib
-from .._progress import LazyBar
-from .._validation import check_positive_int
-from ..certificates import ZERO_BLOCK_RTOL, certify, dual_bound
-from ..losses import loss_parts
-from ..program import ConvexProgram
-from ..solution import SolverResult
+from .._internal.memory import available_memory, format_gib
+from .._internal.progress import LazyBar
+from .._internal.validation import check_positive_int
+from ..core.certificates import ZERO_BLOCK_RTOL, certify, dual_bound
+from ..core.losses import loss_parts
+from ..core.program import ConvexProgram
+from ..core.solution import SolverResult
 from .budget import ipm_memory_estimate, newton_route
 from .phases import PhaseTimer
 from .polish import polish

@@ -27,9 +27,9 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg
 
-from .._comm import LOCAL
-from ..losses import loss_parts
-from ..program import ConvexProgram
+from .._internal.comm import LOCAL
+from ..core.losses import loss_parts
+from ..core.program import ConvexProgram
 
 __all__ = ["DEFAULT_LIMITS", "PolishLimits", "newton_polish", "newton_step_flops", "polish",
            "polish_multipliers"]

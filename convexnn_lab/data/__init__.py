@@ -1,0 +1,2 @@
+"""Data sets: the bundled scikit-learn sets, toy and planted data, CIFAR-10 from a local
+folder (``datasets``)."""

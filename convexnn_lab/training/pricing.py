@@ -1,0 +1,537 @@
+"""Convex training with no learning rate: pattern pricing, i.e. column generation (chapter 2).
+
+With sampled patterns the program is a restriction of the network problem, and Adam
+can end lower.  The right patterns matter more than many: given a restricted solution
+with residual lambda = -grad of the loss at its output, a pattern whose cone holds a
+direction u with ``|lambda^T sigma(X u)| > beta ||u||`` violates the dual constraint of
+the full problem, and adding it lowers the objective.  None existing over **all** u is
+exactly the global optimality condition (notation section of chapter 00).
+
+``train_convex`` starts from the patterns of a network trained by L-BFGS (no learning
+rate; or from Gaussian patterns, ``warm_network=None``) and repeats: solve the restricted
+program, price new patterns, add the best, drop blocks that stayed zero.  Pricing is
+
+* exact when every pattern of X can be enumerated (low rank, few points): the dual
+  constraint is evaluated on every pattern, so "no violation" is a certificate of global
+  optimality over networks of any width;
+* otherwise a search: fixed-point ascent ``u <- X^T (Dt(u) lambda) / ||.||`` from many
+  starts (Gaussian directions, hyperplanes through data points, a warm network's
+  neurons, and, with cones, the restricted solution's own neurons and two short steps
+  from each along its ascent direction: ``neighbor_starts``), for +lambda and -lambda.  A search
+  can only find violations: "none found" is reported as such, with the largest ratio
+  it saw.
+
+With ``distributed=True`` (chapter 6, "Solve across devices") each rank holds its rows of X,
+y and the patterns; the ascent's products ``X^T (Dt(u) lambda)`` and the prices are summed
+over the ranks, distinct patterns are told apart by digests gathered from every rank,
+and every rank ends with its rows of the same patterns.  Pricing is then the search:
+listing every pattern needs all rows on one process.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._internal.comm import communicator
+from .._internal.validation import (
+    check_beta,
+    check_bool,
+    check_device,
+    check_positive_int,
+    check_seed,
+    check_Xy,
+)
+from ..core.activations import activate, slopes
+from ..core.certificates import ZERO_BLOCK_RTOL, cone_correlation, dual_bound, dual_constraints
+from ..core.losses import data_loss, loss_parts
+from ..core.networks import TwoLayerNetwork
+from ..core.patterns import enumerate_patterns, patterns_of_directions, sample_patterns
+from ..core.program import ConvexProgram
+from ..core.solution import ConvexSolution
+from ..solvers import solve_convex
+from .nonconvex import train_nonconvex
+
+__all__ = ["PricingRound", "TrainingReport", "neighbor_starts", "price_patterns", "train_convex"]
+
+# a violation counts when the price is above beta by this relative margin (round-off)
+PRICE_RTOL = 1e-4
+
+# the search's hyperplanes through data points go through points of at most this many
+# rows (all rows below it; a random subset above, gathered from the ranks when sharded)
+CROSS_PRODUCT_ROWS = 2000
+
+# steps along the unit ascent direction from each neuron of the restricted solution, into
+# cells its pattern cannot reach (``neighbor_starts``).  Measured with
+# train_convex on diabetes (beta 0.1, 25 s): 7.55 without these starts, 6.50 with the
+# neurons alone, 4.89 with steps (0.1, 0.3), 5.01 with (0.03, 0.1), 5.49 with (0.3, 1)
+NEIGHBOR_STEPS = (0.1, 0.3)
+
+# train_convex's default warm network: width and L-BFGS iterations.  Measured on the four
+# sets of bench/beat_adam.py (beta 0.1, train_nonconvex's seed 0, one thread; train_convex
+# draws its own seed from `seed`, so its start ends elsewhere): 1000 iterations take 0.7-4 s
+# and end at 1.084, 1.091, 4.856 and 1.750 (breast_cancer, digits, diabetes, synthetic),
+# against 1.753, 2.262, 6.269, 3.274 for Adam's best of three lrs (2000 steps);
+# 500 iterations end at 1.243, 1.548, 5.362, 2.536
+WARM_WIDTH = 100
+WARM_STEPS = 1000
+
+
+@dataclass(frozen=True)
+class PricingRound:
+    """One round of ``train_convex``: the restricted program solved, then priced."""
+
+    round: int
+    n_patterns: int
+    objective: float
+    gap: float
+    best_ratio: float  # largest price / beta found (> 1: a violation)
+    added: int
+    seconds: float  # since the start of train_convex
+    solve_seconds: float = 0.0  # this round's restricted program, solved
+    price_seconds: float = 0.0  # this round's pricing (the search, or exact pricing)
+
+
+@dataclass
+class TrainingReport:
+    """How ``train_convex`` ended.
+
+    Attributes
+    ----------
+    status : str
+        "optimal": exact pricing found no violated pattern (a certificate of global
+        optimality over networks of any width, to the solver's tolerance; for gated ReLU,
+        over gated-ReLU models); "inaccurate": exact pricing found none but the global
+        gap is above 10 tol (solve more tightly); "no_violation_found": the search
+        found none (no proof); "max_rounds",
+        "max_patterns", "time_limit": a budget stopped it first.
+    exact : bool
+        Whether pricing was exact (every pattern of X enumerated).
+    global_gap : float or None
+        With exact pricing: the last solution's objective minus a lower bound on the
+        optimum over networks of any width.
+    rounds : list of PricingRound
+    solution : ConvexSolution
+        The last restricted solution (its patterns are the ones chosen).
+    warm_network : TwoLayerNetwork or None
+        The network whose patterns started the rounds (trained by L-BFGS for
+        ``warm_network="lbfgs"``), to compare with.
+    warm_objective : float or None
+        Its objective on (X, y) with the run's beta and loss (summed over the ranks when
+        sharded): the first round's objective is at most this plus that round's
+        certified gap, when the network has the run's activation and alpha.
+    warm_seconds : float
+        Seconds spent training it (counted in every round's ``seconds``).
+    phases : dict
+        Where the time went: the warm network, the rounds' solves and pricing, the rest
+        (each round also keeps its own ``solve_seconds`` and ``price_seconds``).
+    """
+
+    status: str
+    exact: bool
+    rounds: list = field(default_factory=list)
+    global_gap: float | None = None  # exact pricing: objective minus a global lower bound
+    solution: ConvexSolution | None = field(default=None, repr=False)
+    warm_network: TwoLayerNetwork | None = field(default=None, repr=False)
+    warm_objective: float | None = None
+    warm_seconds: float = 0.0  # spent training the warm network ("lbfgs"), in rounds' times
+
+    @property
+    def objective(self) -> float:
+        return self.solution.objective
+
+    @property
+    def phases(self) -> dict:
+        """Where the run's time went, in seconds: ``{"warm_network": ..., "solves": ...,
+        "pricing": ..., "other": ...}`` (the rounds' solves and pricing summed; "other" is
+        the rest of the last round's ``seconds``: setup, enumeration, bookkeeping)."""
+        solves = sum(r.solve_seconds for r in self.rounds)
+        pricing = sum(r.price_seconds for r in self.rounds)
+        total = self.rounds[-1].seconds if self.rounds else self.warm_seconds
+        return {"warm_network": self.warm_seconds, "solves": solves, "pricing": pricing,
+                "other": max(0.0, total - self.warm_seconds - solves - pricing)}
+
+    def network(self) -> TwoLayerNetwork:
+        """The trained network (for ReLU its objective is ``self.objective`` up to the
+        near-zero blocks it drops: see ``ConvexSolution.network``)."""
+        return self.solution.network()
+
+
+def _prices(X, lam, U, activation, alpha, gated, comm):
+    """Price of each unit direction (columns of U): ``|lam^T sigma(X u)|`` (ReLU family)
+    or ``||X^T Dt(u) lam||`` (gated), shape (k,)."""
+    if gated:
+        a, b = slopes(activation, alpha)
+        Dt = np.where(X @ U >= 0, a, b)
+        return np.linalg.norm(comm.sum(X.T @ (Dt * lam[:, None])), axis=0)
+    return np.abs(comm.sum(lam @ activate(X @ U, activation, alpha)))
+
+
+def _cross_product_rows(X, rng, comm):
+    """The rows the search's hyperplanes go through: every row up to
+    ``CROSS_PRODUCT_ROWS``, else that many drawn at random (the same on every rank)."""
+    total = comm.sum(len(X))
+    if total <= CROSS_PRODUCT_ROWS:
+        return comm.concat_rows(X)
+    return comm.take_rows(X, np.sort(rng.choice(total, CROSS_PRODUCT_ROWS, replace=False)))
+
+
+def neighbor_starts(X, lam, solution, *, steps=NEIGHBOR_STEPS, comm=None):
+    """Starting directions of the search from a restricted solution's own neurons.
+
+    For each nonzero block (u_i with sign s = +1, v_i with s = -1) of the program with
+    cones: its unit direction w = u_i / ||u_i|| and the steps ``w + t g / ||g||`` for t
+    in `steps`, with ``g = X^T (Dt(w) * s lambda)`` the ascent direction of
+    ``s lambda^T sigma(X w)`` at w.  For a block strictly inside its cone, g is parallel
+    to w (the program's optimality condition ``X^T Dt_i lambda = beta u_i / ||u_i||``)
+    and the steps return w; for one that its cone holds on hyperplanes of data points,
+    they cross those (and possibly others) into cells that one cone (a fixed pattern)
+    cannot reach: those a gradient step on the network would move the neuron into.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d); lam : ndarray of shape (n,)
+        The dual residual of `solution` (``-grad`` of the loss at its output).
+    solution : ConvexSolution
+        A solution of the program with cones (ReLU, leaky ReLU, absolute value).
+    steps : tuple of float
+    comm : communicator, optional
+        Row-sharded X and lam: the products ``X^T (.)`` are summed over the ranks.
+
+    Returns
+    -------
+    ndarray of shape (d, k)
+        Unit columns, k = (1 + len(steps)) * (number of nonzero blocks).
+    """
+    comm = comm or communicator(False)
+    prog = solution.program
+    a, b = slopes(prog.activation, prog.alpha)
+    cols, signs = [], []
+    top = max(np.linalg.norm(solution.U, axis=0).max(initial=0.0),
+              np.linalg.norm(solution.V, axis=0).max(initial=0.0), 1e-300)
+    for block, sign in ((solution.U, 1.0), (solution.V, -1.0)):
+        norms = np.linalg.norm(block, axis=0)
+        keep = norms > ZERO_BLOCK_RTOL * top  # the blocks solution.network() keeps
+        cols.append(block[:, keep] / norms[keep])
+        signs.append(np.full(int(keep.sum()), sign))
+    W, s = np.hstack(cols), np.concatenate(signs)
+    if not W.shape[1]:
+        return W
+    G = comm.sum(X.T @ (np.where(X @ W >= 0, a, b) * lam[:, None] * s))
+    G /= np.maximum(np.linalg.norm(G, axis=0), 1e-300)
+    out = np.hstack([W] + [W + t * G for t in steps])
+    return out / np.linalg.norm(out, axis=0)
+
+
+def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
+                   n_starts=64, seed=0, starts=None, max_iter=30, exact_top=256,
+                   distributed=False):
+    """Search for patterns whose dual constraint ``lambda`` violates.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    lam : ndarray of shape (n,)
+        The dual residual of a restricted solution (``-grad`` of the loss at its output).
+    beta : float
+    n_starts : int
+        Random starts per sign: half Gaussian directions, half hyperplanes through data
+        points (generalized cross products; through points of at most
+        ``CROSS_PRODUCT_ROWS`` rows drawn at random when X has more).
+    starts : ndarray of shape (d, k), optional
+        More starting directions (e.g. a warm network's neurons).
+    exact_top : int
+        With cones: the exact dual constraint ``max_{u in K_i, ||u|| <= 1} |lambda^T Dt_i X u|``
+        (``cone_correlation``, two NNLS) of the best `exact_top` patterns found replaces
+        the price of the direction that found them (0: directions' prices only).
+    distributed : bool
+        X and lam are this rank's rows of a row-sharded search (module docstring); the
+        same `seed`, `starts` and settings on every rank.
+
+    Returns
+    -------
+    patterns : bool ndarray of shape (k, n), distinct, best first
+        (distributed: this rank's columns of them)
+    ratios : ndarray of shape (k,)
+        Dual constraint / beta of each: exact for gated ReLU and for the `exact_top`
+        best, a lower bound (the price of one direction in the cone) for the rest.  When
+        sharded, the row-sharded NNLS of a pattern may stop at an upper bound
+        (``certificates.SHARDED_NNLS_ROUNDS``): such a ratio can overstate the pattern's
+        violation, so the pattern may be added without lowering the objective (never the
+        reverse: no violated pattern is missed because of it).
+    """
+    comm = communicator(check_bool(distributed, "distributed"))
+    rng = np.random.default_rng(seed)
+    n, d = X.shape
+    parts = [rng.standard_normal((d, n_starts))]
+    try:
+        cross = sample_patterns(_cross_product_rows(X, rng, comm), max(n_starts // 2, 1),
+                                method="cross_product", seed=rng, return_directions=True)[1]
+    except ValueError:
+        # degenerate data (repeated points, constant columns: e.g. digits' blank pixels)
+        # leave no hyperplane through exactly d-1 points: Gaussian starts instead
+        cross = rng.standard_normal((d, max(n_starts // 2, 1)))
+    parts.append(np.asarray(cross).reshape(d, -1))
+    if starts is not None:
+        parts.append(np.asarray(starts, dtype=np.float64).reshape(d, -1))
+    U0 = np.hstack(parts)
+    U0 = U0[:, np.linalg.norm(U0, axis=0) > 0]
+    U0 /= np.linalg.norm(U0, axis=0)
+    a, b = slopes(activation, alpha)
+    found = []
+    for sign in (1.0, -1.0):
+        U = U0.copy()
+        for _ in range(max_iter):
+            Dt = np.where(X @ U >= 0, a, b)
+            # ascent direction of sign*lam^T sigma(Xu): a sum over rows (and ranks)
+            V = comm.sum(X.T @ (Dt * (sign * lam)[:, None]))
+            norms = np.linalg.norm(V, axis=0)
+            keep = norms > 0
+            V[:, keep] /= norms[keep]
+            V[:, ~keep] = U[:, ~keep]
+            if np.allclose(V, U, atol=1e-12):
+                break
+            U = V
+        found.append(U)
+    U = np.hstack(found + [U0])
+    ratios = _prices(X, lam, U, activation, alpha, gated, comm) / beta
+    order = np.argsort(-ratios)
+    pats = patterns_of_directions(X, U[:, order])
+    first = comm.unique_index(pats)
+    pats, ratios = pats[first], ratios[order][first]
+    if not gated and exact_top:
+        # a direction's price is only a lower bound on its pattern's: the ascent's last
+        # iterate can sit far inside the cone (measured on breast_cancer: directions at
+        # 0.76 beta whose cones reach 1.47 beta); the exact cone maximum (two NNLS per
+        # pattern) ranks the best candidates by what adding them can really gain
+        top = min(exact_top, len(pats))
+        probe = ConvexProgram(X, lam, beta, pats[:top], activation=activation, alpha=alpha)
+        exact = cone_correlation(probe, lam, comm=comm)
+        ratios[:top] = np.maximum(ratios[:top], exact / beta)
+        order = np.argsort(-ratios, kind="stable")
+        pats, ratios = pats[order], ratios[order]
+    return pats, ratios
+
+
+def _round_solver(solver, X, patterns, gated, loss, device, comm):
+    """The solver of one round: "ipm" where "auto" would pick the interior point (a stall
+    then keeps its best certified point instead of re-solving with CVXPY); otherwise
+    `solver` unchanged (always, when distributed).
+
+    Where ``solve_convex``'s "auto" picks the interior point and it stalls short of tol,
+    "auto" re-solves with CVXPY, which on a round's program can take a minute (measured:
+    breast_cancer, round 8, 178 patterns: the interior point stalled at a relative gap of
+    1.1e-6, and CVXPY took 53.7 s to the same objective 1.3350, where the interior
+    point's own polish ended in 9.0 s in all).  A round needs the best certified point,
+    not tol: its objective is that of its network and its residual prices the next
+    patterns; its gap is kept in the round's history.
+    """
+    if solver != "auto" or comm.world_size > 1:
+        return solver
+    from .._internal.memory import available_memory
+    from ..solvers import choose_solver
+
+    n, d, P = len(X), X.shape[1], len(patterns)
+    method = choose_solver(n, d, P, gated=gated, loss=loss,
+                           memory=available_memory(check_device(device)))
+    return "ipm" if method == "ipm" else "auto"
+
+
+def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
+                 gated=False, initial_patterns=None, per_round=40, max_rounds=30,
+                 max_patterns=2000, time_limit=None, n_starts=64, exact_limit=20_000,
+                 drop_after=1, warm_network="lbfgs", solver="auto", tol=1e-6,
+                 device=None, seed=0, distributed=False) -> TrainingReport:
+    """Train a two-layer network by its convex program, choosing the patterns by pricing.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d); y : array_like of shape (n,); beta : float > 0
+    activation, alpha, loss, gated, solver, tol
+        As in :func:`solve_convex`, except that with solver "auto" a round whose interior
+        point stalls short of `tol` keeps its best certified point (with a warning)
+        instead of re-solving with CVXPY.
+    device : {"cpu", "cuda", "cuda:k"}, optional
+        Where the L-BFGS warm network is trained and the restricted programs are solved
+        (torch; as in :func:`solve_convex`, default "cuda" when a GPU is visible).
+        Pricing runs in numpy on the host: its products are n x d by d x starts.
+    initial_patterns : int >= 0, optional
+        Gaussian patterns to start from (default: 20 without a warm network, none with
+        one).
+    per_round : int
+        Patterns added per round at most (the most violated first).
+    max_rounds, max_patterns : int
+        Budgets; hitting one is said in ``status``.
+    time_limit : float, optional
+        Seconds, the warm network's included; a soft limit, checked after each round:
+        the next round is not started when the last one's length would take it past the
+        limit (rounds grow, so the last can still overrun it).  The warm network and the
+        first round always run.
+    n_starts : int
+        Starts per sign of the pricing search (ignored when pricing is exact).
+    exact_limit : int
+        Price exactly when X has at most this many patterns (``enumerate_patterns``).
+    drop_after : int
+        Drop a pattern whose block stayed zero for this many rounds in a row.
+    warm_network : "lbfgs" (default), TwoLayerNetwork or None
+        Its neurons' patterns join the start, its directions the pricing starts.
+        "lbfgs": a network of width ``WARM_WIDTH`` trained by up to ``WARM_STEPS``
+        iterations of L-BFGS on the same objective (``train_nonconvex(...,
+        optimizer="lbfgs")``: a line search, no learning rate; its seed is drawn from
+        `seed` after the Gaussian patterns).  The first round's program holds every
+        neuron's pattern, and the network maps to a feasible point of it with an
+        objective at most its own (chapter 04, "Two facts hold for any network"), so
+        the first round ends at most ``warm_objective`` plus its certified gap; for a
+        network passed in, when it has the same activation and alpha.  None: Gaussian
+        patterns only, pure pricing.  A sharded run (`distributed`, more than one rank)
+        trains none ("lbfgs" is skipped there: L-BFGS here needs every row on one
+        process), so it differs from a one-process run with the same arguments.
+        With cones (not `gated`), each round's search also starts from the restricted
+        solution's own neurons and two short steps from each along its ascent direction
+        (:func:`neighbor_starts`).
+    seed : None, int >= 0 or numpy.random.Generator
+        Seeds the Gaussian patterns, the L-BFGS warm network and the pricing starts.
+    distributed : bool
+        Row-sharded training: each rank passes its own rows of X and y, the same
+        settings; solves and pricing reduce over the ranks (``solve_convex``,
+        :func:`price_patterns`), pricing is the search, and ``report.solution`` holds
+        the rank's shard (its U, V and certificate are the same on every rank).
+
+    Returns
+    -------
+    TrainingReport
+        ``report.solution`` is a ConvexSolution on the patterns chosen;
+        ``report.network()`` the trained network; ``report.rounds`` the history.
+    """
+    start = time.perf_counter()
+    X, y = check_Xy(X, y)
+    beta = check_beta(beta)
+    gated = check_bool(gated, "gated")
+    for value, name in ((per_round, "per_round"),
+                        (max_rounds, "max_rounds"), (max_patterns, "max_patterns"),
+                        (n_starts, "n_starts"), (exact_limit, "exact_limit"),
+                        (drop_after, "drop_after")):
+        check_positive_int(value, name)
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(
+            time_limit, numbers.Real) or not time_limit > 0):
+        raise ValueError(f"time_limit must be a number of seconds > 0 or None, got {time_limit!r}")
+    if initial_patterns is not None:
+        check_positive_int(initial_patterns, "initial_patterns", minimum=0)
+    if isinstance(warm_network, str) and warm_network != "lbfgs":
+        raise ValueError(f"warm_network must be 'lbfgs', a TwoLayerNetwork or None, got "
+                         f"{warm_network!r}")
+    if not (warm_network is None or isinstance(warm_network, (str, TwoLayerNetwork))):
+        raise TypeError(f"warm_network must be 'lbfgs', a TwoLayerNetwork or None, got "
+                        f"{type(warm_network).__name__}")
+    if device is not None:
+        device = check_device(device)
+    comm = communicator(check_bool(distributed, "distributed"))
+    rng = np.random.default_rng(check_seed(seed))
+    try:
+        # listing the patterns needs every row: a sharded run prices by the search
+        every = None if comm.world_size > 1 else enumerate_patterns(X, max_patterns=exact_limit)
+    except ValueError:
+        every = None
+    exact = every is not None
+    full = None if not exact else ConvexProgram(X, y, beta, every, activation=activation,
+                                                alpha=alpha, loss=loss, gated=gated)
+    if isinstance(warm_network, str) and comm.world_size > 1:
+        warm_network = None  # L-BFGS here needs every row on one process
+    if initial_patterns is None:
+        initial_patterns = 0 if warm_network is not None and (
+            isinstance(warm_network, str) or warm_network.width) else 20
+    patterns = np.zeros((0, len(X)), dtype=bool)
+    if initial_patterns and comm.world_size == 1:
+        patterns = sample_patterns(X, initial_patterns, seed=rng)
+    elif initial_patterns:  # sample_patterns' Gaussian draws, told apart across ranks
+        patterns = patterns_of_directions(X, rng.standard_normal((X.shape[1],
+                                                                  initial_patterns)))
+        patterns = patterns[comm.unique_index(patterns)]
+    warm_seconds = 0.0
+    if isinstance(warm_network, str):
+        # seeded after the Gaussian patterns, which are then those of sample_patterns(seed)
+        t0 = time.perf_counter()
+        warm_network = train_nonconvex(X, y, WARM_WIDTH, beta, activation=activation,
+                                       alpha=alpha, loss=loss, optimizer="lbfgs",
+                                       steps=WARM_STEPS, record_every=WARM_STEPS,
+                                       seed=int(rng.integers(2**31)),
+                                       device=check_device(device))
+        warm_seconds = time.perf_counter() - t0
+    if warm_network is not None and warm_network.width:
+        patterns = np.vstack([patterns, warm_network.neuron_patterns(X)])
+        patterns = patterns[comm.unique_index(patterns)]
+    idle = np.zeros(len(patterns), dtype=int)
+    if not len(patterns):
+        raise ValueError("initial_patterns=0 and no warm network (or one of width 0) leave "
+                         "no pattern to start from: pass initial_patterns >= 1 or a "
+                         "warm_network")
+    warm_objective = None
+    if warm_network is not None:
+        # the data term summed over the ranks' rows, the weight decay once
+        fit = comm.sum(data_loss(warm_network.predict(X), y, loss))
+        warm_objective = float(fit) + beta * warm_network.regularization()
+    report = TrainingReport(status="max_rounds", exact=exact, warm_network=warm_network,
+                            warm_objective=warm_objective, warm_seconds=warm_seconds)
+    kwargs = dict(activation=activation, alpha=alpha, loss=loss, gated=gated, solver=solver,
+                  tol=tol, device=device, progress=False, distributed=distributed)
+    for k in range(1, max_rounds + 1):
+        round_start = time.perf_counter()
+        # the previous round's blocks carry over to the patterns kept (first-order
+        # solvers; CVXPY and the interior point start afresh)
+        sol = solve_convex(X, y, beta, patterns, warm_start=report.solution,
+                           **dict(kwargs, solver=_round_solver(solver, X, patterns, gated,
+                                                               loss, device, comm)))
+        report.solution = sol
+        solved = time.perf_counter()
+        output = sol.program.output(sol.U, sol.V)
+        lam = -loss_parts(output, y, loss)[1]
+        if exact:
+            corr, _ = dual_constraints(full, lam, exact=True)
+            lower, _ = dual_bound(y, lam, corr, beta, loss)
+            report.global_gap = max(sol.objective - lower, 0.0)
+            order = np.argsort(-corr)
+            new, ratios = every[order], corr[order] / beta
+        else:
+            starts = [] if warm_network is None else [warm_network.W1]
+            if not gated:
+                starts.append(neighbor_starts(X, lam, sol, comm=comm))
+            starts = np.hstack(starts) if starts else None
+            new, ratios = price_patterns(X, lam, beta, activation=activation, alpha=alpha,
+                                         gated=gated, n_starts=n_starts, seed=rng,
+                                         starts=starts, distributed=distributed)
+        # the patterns already in the program are not new
+        have = set(comm.pattern_keys(patterns))
+        fresh = np.array([key not in have for key in comm.pattern_keys(new)], dtype=bool)
+        violated = fresh & (ratios > 1 + PRICE_RTOL)
+        best = float(ratios[fresh].max(initial=0.0))
+        add = new[violated][:per_round]
+        now = time.perf_counter()
+        report.rounds.append(PricingRound(k, len(patterns), sol.objective, sol.gap, best,
+                                          len(add), now - start,
+                                          solve_seconds=solved - round_start,
+                                          price_seconds=now - solved))
+        if not len(add):
+            proved = exact and report.global_gap <= 10 * tol * abs(sol.objective)
+            report.status = ("optimal" if proved else "inaccurate" if exact
+                             else "no_violation_found")
+            break
+        # drop blocks that stayed zero, add the violated patterns
+        active = np.zeros(len(patterns), dtype=bool)
+        active[sol.active_blocks()] = True
+        idle = np.where(active, 0, idle + 1)
+        keep = idle < drop_after
+        patterns = np.vstack([patterns[keep], add])
+        idle = np.concatenate([idle[keep], np.zeros(len(add), dtype=int)])
+        if len(patterns) > max_patterns:
+            report.status = "max_patterns"
+            break
+        # the slowest rank's clock, so that every rank stops at the same round; a round
+        # that would not end in time (judged by the last one's length) is not started
+        now = time.perf_counter()
+        if time_limit is not None and comm.max(2 * now - round_start - start) > time_limit:
+            report.status = "time_limit"
+            break
+    return report
