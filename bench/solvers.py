@@ -137,8 +137,8 @@ def bench_dataset(name, X, y, y_test, X_test, task, P, beta, seed, have_pyscnn, 
             if not runs(cname.lower()):
                 continue
             try:
-                ref, t = timed(lambda: cl.solve_convex(X, y, beta, patterns, gated=gated,
-                                                       solver="cvxpy", cvxpy_solver_name=cname))
+                ref, t = timed(lambda: cl.solve_convex(
+                    X, y, beta, patterns, gated=gated, solver=cl.solvers.CVXPY(backend=cname)))
             except (RuntimeError, MemoryError) as exc:  # e.g. too big for CVXPY here
                 add(program, f"cvxpy {cname.lower()}", float("nan"), float("nan"),
                     np.zeros(len(y_test)), note=str(exc))

@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 
+from .status import INACCURATE, describe, is_certified
+
 __all__ = ["demo", "main"]
 
 
@@ -106,17 +108,13 @@ def demo(dataset="breast_cancer", *, beta=1.0, n_patterns=20, seeds=3, steps=200
 def _pricing_line(report, beta: float) -> str:
     """What train_convex's status proves, in one line."""
     last = report.rounds[-1]
-    if report.status == "optimal":
+    if is_certified(report.status):
         return (f"pricing: status optimal: every pattern of X was priced and none violates "
                 f"its dual constraint: a certificate of global optimality over networks of "
                 f"any width (global gap {report.global_gap:.1e})")
-    what = {"no_violation_found": "its search found no violated pattern (a search, not a "
-                                  "proof)",
-            "time_limit": "stopped at the time limit",
-            "max_rounds": "stopped at the round limit",
-            "max_patterns": "stopped at the pattern budget",
-            "inaccurate": "no violated pattern, but the gap is above tolerance"}
-    return (f"pricing: status {report.status}: {what.get(report.status, report.status)} after "
+    what = ("no violated pattern, but the gap is above tolerance"
+            if report.status == INACCURATE else describe(report.status))
+    return (f"pricing: status {report.status}: {what} after "
             f"{len(report.rounds)} rounds; largest price found {last.best_ratio:.2f} x beta "
             "(above 1: the objective can still drop)")
 

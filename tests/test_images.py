@@ -52,8 +52,8 @@ def test_chunked_products_give_the_same_iterates():
     y = rng.standard_normal(150)
     P = cl.sample_patterns(X, 25, seed=2)
     full = cl.solve_convex(X, y, 0.5, P, gated=True, solver="fista", progress=False)
-    chunk = cl.solve_convex(X, y, 0.5, P, gated=True, solver="fista", progress=False,
-                            chunk_rows=33)
+    chunk = cl.solve_convex(X, y, 0.5, P, gated=True, progress=False,
+                            solver=cl.solvers.FISTA(chunk_rows=33))
     assert "chunks of 33 rows" in chunk.solver and "chunks" not in full.solver
     assert full.iterations == chunk.iterations
     assert np.allclose(full.U, chunk.U, atol=1e-12)
@@ -284,8 +284,7 @@ def test_streaming_from_host_memory_gives_the_same_iterates():
     program = cl.ConvexProgram(X, y, 0.5, P, gated=True)
     options = SolveOptions(progress=False)
     ref = first_order.solve(program, options)
-    streamed = first_order.solve(program, SolveOptions(progress=False, chunk_rows=25),
-                                 stream=True)
+    streamed = first_order.solve(program, options, chunk_rows=25, stream=True)
     assert streamed.streamed and streamed.chunk_rows == 25
     assert streamed.iterations == ref.iterations
     assert np.allclose(streamed.U, ref.U, atol=1e-12)

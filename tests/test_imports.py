@@ -1,8 +1,14 @@
 """The package's modules import each other without a cycle: data flow X -> patterns ->
-program -> solver -> solution -> network, never back."""
+program -> solver -> solution -> network, never back; and each layer (a subpackage)
+imports only itself and the layers below it, so core never reaches chapters or book."""
 
 import ast
+import functools
+import importlib
+import warnings
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "convexnn_lab"
 
@@ -27,7 +33,12 @@ def _imports(path: Path) -> set:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            targets = [target] + [f"{target}.{a.name}" for a in node.names]
+            names = [f"{target}.{a.name}" for a in node.names]
+            # `from pkg import submodule` needs the submodule, not the package's __init__
+            if not all((PACKAGE.parent / n.replace(".", "/")).with_suffix(".py").exists()
+                       for n in names):
+                names.append(target)
+            targets = names
         elif isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         else:
@@ -36,6 +47,7 @@ def _imports(path: Path) -> set:
     return found
 
 
+@functools.lru_cache(maxsize=1)
 def _graph():
     modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph = {}
@@ -86,3 +98,37 @@ def test_data_flows_one_way():
     assert not any(t.startswith("convexnn_lab.solvers") for t in graph["convexnn_lab.core.program"])
     assert "convexnn_lab.core.solution" not in graph["convexnn_lab.core.networks"]
     assert "convexnn_lab.solvers" not in graph["convexnn_lab.core.solution"]
+
+
+# a layer may import itself and the layers after it in this list; the top-level
+# __init__ gathers the public API from every layer
+LAYERS = ["cli", "check_env", "grading", "book", "chapters", "parallel", "training",
+          "solvers", "data", "core", "status", "_internal"]
+ALLOWED = {layer: set(LAYERS[i:]) for i, layer in enumerate(LAYERS)}
+ALLOWED["parallel"] |= {"chapters"}  # its torchrun entry point runs chapter 6's programs
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "convexnn_lab"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in _graph() if _layer(n) != "convexnn_lab"))
+def test_each_module_imports_only_its_own_and_lower_layers(name):
+    allowed = ALLOWED[_layer(name)] | {"convexnn_lab"}
+    bad = sorted(t for t in _graph()[name] if _layer(t) not in allowed)
+    assert not bad, f"{name} imports {bad}, a higher layer than {_layer(name)!r}"
+
+
+def test_the_layer_check_sees_an_arrow_up():
+    assert _layer("convexnn_lab.chapters.lowrank") not in ALLOWED["core"]
+    assert _layer("convexnn_lab.core.program") in ALLOWED["chapters"]
+
+
+def test_old_flat_module_paths_still_import_with_a_warning():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = importlib.import_module("convexnn_lab.lowrank")
+    new = importlib.import_module("convexnn_lab.chapters.lowrank")
+    assert old is new and new.__spec__.name == "convexnn_lab.chapters.lowrank"
+    assert any("convexnn_lab.chapters.lowrank" in str(w.message) for w in caught)

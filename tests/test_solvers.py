@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
+from convexnn_lab.status import ConvergenceWarning
 from convexnn_lab import solvers
 from convexnn_lab.solvers import budget
 
@@ -87,7 +88,7 @@ def test_a_stop_advises_only_the_exact_methods_that_fit(monkeypatch):
     with pytest.warns(RuntimeWarning, match="raise max_iter$"):
         cl.solve_convex(X, y, 0.1, P, solver="ipm", max_iter=2, progress=False)
     # more iterations cannot help the interior point at its own cap
-    monkeypatch.setattr(interior, "MAX_ITERATIONS", 2)
+    monkeypatch.setattr(interior, "ITERATION_CAP", 2)
     with pytest.warns(RuntimeWarning, match="'max_iterations': [^;]*$"):
         cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False)
 
@@ -95,7 +96,7 @@ def test_a_stop_advises_only_the_exact_methods_that_fit(monkeypatch):
 def test_of_two_solutions_auto_keeps_the_certified_one_inside_its_cones():
     from types import SimpleNamespace
 
-    from convexnn_lab.solvers import _better
+    from convexnn_lab.solvers.policy import _better
 
     def sol(gap, feasible=True, status="max_iterations"):
         return SimpleNamespace(gap=gap, status=status,
@@ -305,67 +306,72 @@ def test_auto_picks_cvxpy_for_small_and_torch_for_large():
     assert cones.solver.startswith("ipm") and cones.status == "optimal"
 
 
-def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls(monkeypatch):
-    from convexnn_lab.solvers import interior
+class StalledIPM(cl.solvers.IPM):
+    """The interior point stopped by round-off after 3 iterations (no polish)."""
 
+    def solve(self, program, options, comm=None):
+        from convexnn_lab.solvers import interior
+
+        out = interior.interior_point(program, tol=options.tol, max_iter=3,
+                                      device=options.device, progress=False)
+        out.status = "stalled"
+        return out
+
+
+class UnfitCVXPY(cl.solvers.CVXPY):
+    """A program CVXPY could not build in the free memory."""
+
+    def fits(self, program, options):
+        return False
+
+
+class FailingCVXPY(cl.solvers.CVXPY):
+    def solve(self, program, options, comm=None):
+        raise RuntimeError("CVXPY ended with status infeasible_inaccurate")
+
+
+class RefusedCVXPY(cl.solvers.CVXPY):
+    def solve(self, program, options, comm=None):
+        raise AssertionError("CVXPY run past the retry's flop limit")
+
+
+def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls():
     rng = np.random.default_rng(1)
     X = cl.add_bias(rng.standard_normal((400, 3)))
     y = rng.standard_normal(400)
     P = cl.sample_patterns(X, 60, seed=1)
-    real = interior.interior_point
-
-    def stalled(*args, **kwargs):
-        out = real(*args, **dict(kwargs, max_iter=3))
-        out.status = "stalled"
-        return out
-
-    monkeypatch.setattr(interior, "interior_point", stalled)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the stall is handled, not warned about
-        sol = cl.solve_convex(X, y, 1.0, P, progress=False)
+        sol = cl.solve_convex(X, y, 1.0, P, progress=False,
+                              solver=cl.solvers.Auto(ipm=StalledIPM()))
     assert sol.solver.startswith("cvxpy") and sol.status == "optimal"
-    # where CVXPY would not fit in memory, "auto" returns the stalled interior point's
-    # point, and says so (it used to raise CVXPY's MemoryError, losing that point)
-    from convexnn_lab.solvers import conic
-
-    monkeypatch.setattr(conic, "fits", lambda program: False)
 
     def no_advice(record):  # a stall is not cured by more iterations; no exact method left
         message = str(record[0].message)
         assert "status 'stalled'" in message
         assert "raise max_iter" not in message and "use solver" not in message
 
-    with pytest.warns(RuntimeWarning) as record:
-        kept = cl.solve_convex(X, y, 1.0, P, progress=False)
+    # where CVXPY would not fit in memory, "auto" returns the stalled interior point's
+    # point, and says so (it used to raise CVXPY's MemoryError, losing that point)
+    with pytest.warns(ConvergenceWarning) as record:
+        kept = cl.solve_convex(X, y, 1.0, P, progress=False,
+                               solver=cl.solvers.Auto(ipm=StalledIPM(), cvxpy=UnfitCVXPY()))
     assert kept.solver.startswith("ipm") and kept.status == "stalled"
     assert kept.iterations == 3  # the interior point's own (max_iter=3) point
-    no_advice(record)
-    # likewise where CVXPY fails (the warning says how), and past IPM_MAX_FLOPS, where
-    # CVXPY would take minutes: not tried
-    monkeypatch.undo()
-    monkeypatch.setattr(interior, "interior_point", stalled)
-
-    def failed(program, options):
-        raise RuntimeError("CVXPY ended with status infeasible_inaccurate")
-
-    monkeypatch.setattr(conic, "solve", failed)
-    with pytest.warns(RuntimeWarning, match="cvxpy was tried and failed: CVXPY ended") as record:
-        kept = cl.solve_convex(X, y, 1.0, P, progress=False)
+    # likewise where CVXPY fails (the warning says how)
+    with pytest.warns(ConvergenceWarning,
+                      match="cvxpy was tried and failed: CVXPY ended") as record:
+        kept = cl.solve_convex(X, y, 1.0, P, progress=False,
+                               solver=cl.solvers.Auto(ipm=StalledIPM(), cvxpy=FailingCVXPY()))
     assert kept.solver.startswith("ipm") and kept.iterations == 3
-    no_advice(record)
-
-    def called(program, options):
-        raise AssertionError("CVXPY run past IPM_MAX_FLOPS")
-
-    monkeypatch.setattr(conic, "solve", called)
-    monkeypatch.setattr(cl.solvers, "IPM_MAX_FLOPS", 0.0)  # the cones' rule still takes ipm
-    with pytest.warns(RuntimeWarning, match="stopped after 3 iterations"):
-        kept = cl.solve_convex(X, y, 1.0, P, progress=False)
+    # past the retry's flop limit CVXPY would take minutes: not tried
+    auto = cl.solvers.Auto(ipm=StalledIPM(), cvxpy=RefusedCVXPY(), retry_max_flops=0.0)
+    with pytest.warns(ConvergenceWarning, match="stopped after 3 iterations"):
+        kept = cl.solve_convex(X, y, 1.0, P, progress=False, solver=auto)
     assert kept.solver.startswith("ipm")
-    monkeypatch.undo()
-    monkeypatch.setattr(interior, "interior_point", stalled)
-    with pytest.warns(RuntimeWarning, match="stopped after"):  # asked for by name: reported
-        assert cl.solve_convex(X, y, 1.0, P, solver="ipm", progress=False).status == "stalled"
+    with pytest.warns(ConvergenceWarning, match="stopped after"):  # asked for by name
+        assert cl.solve_convex(X, y, 1.0, P, solver=StalledIPM(),
+                               progress=False).status == "stalled"
     # float32 asked for: "auto" does not pick the float64-only interior-point method
     assert cl.solve_convex(X, y, 1.0, P, gated=True, dtype="float32",
                            progress=False).solver.startswith("fista")
@@ -460,7 +466,9 @@ def test_solver_settings_are_validated():
         (dict(max_iter=2.5, solver="ipm"), TypeError, "max_iter must be an integer"),
         (dict(tol=float("nan"), solver="ipm"), ValueError, "tol"),
         (dict(activation=None), ValueError, "activation"),
-        (dict(chunk_rows=5, solver="ipm"), ValueError, "chunk_rows"),
+        (dict(solver=cl.solvers.FISTA(chunk_rows=5)), ValueError, "gated-ReLU program"),
+        (dict(solver=cl.solvers.CVXPY(backend="FOO")), ValueError, "backend='FOO'"),
+        (dict(solver=object()), ValueError, "solver must be one of"),
         (dict(warm_start="previous"), TypeError, "warm_start must be a ConvexSolution"),
     ]
     for kwargs, exc, words in cases:
@@ -540,22 +548,21 @@ def test_one_output_column_is_the_scalar_program_and_warm_starts_must_match():
                         warm_start=vec)
 
 
-def test_auto_tries_the_interior_point_when_cvxpy_stops_short(monkeypatch):
-    from convexnn_lab import solvers
-    from convexnn_lab.core.solution import SolverResult
+class EarlyCVXPY(cl.solvers.CVXPY):
+    """A CVXPY that stopped early: zero blocks, "inaccurate"."""
 
+    def solve(self, program, options, comm=None):
+        from convexnn_lab.core.solution import SolverResult
+
+        out = super().solve(program, options)
+        return SolverResult(U=0 * out.U, V=0 * out.V, status="inaccurate",
+                            method="cvxpy-clarabel")
+
+
+def test_auto_tries_the_interior_point_when_cvxpy_stops_short():
     X, y, P = problem(7, n=20, P=6)
-    real_run = solvers._run
-
-    def lazy_cvxpy(method, program, options, comm=None):
-        out = real_run(method, program, options, comm)
-        if method == "cvxpy":  # a CVXPY that stopped early: zero blocks, "inaccurate"
-            return SolverResult(U=0 * out.U, V=0 * out.V, status="inaccurate",
-                                method="cvxpy-clarabel")
-        return out
-
-    monkeypatch.setattr(solvers, "_run", lazy_cvxpy)
-    sol = cl.solve_convex(X, y, 0.1, P)  # n * P * d = 360: auto picks CVXPY first
+    # n * P * d = 360: auto picks CVXPY first
+    sol = cl.solve_convex(X, y, 0.1, P, solver=cl.solvers.Auto(cvxpy=EarlyCVXPY()))
     assert sol.status == "optimal" and sol.result.method == "ipm"
 
 

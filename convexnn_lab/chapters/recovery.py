@@ -34,6 +34,7 @@ from .._internal.validation import (
 )
 from ..core.patterns import enumerate_patterns, sample_patterns
 from ..data.datasets import planted_linear
+from ..status import INACCURATE, from_cvxpy
 
 __all__ = [
     "PhaseTransition",
@@ -96,9 +97,9 @@ def planted_program(X, y, patterns, *, relaxed: bool = False,
     Returns
     -------
     PlantedSolution
-        Its status is CVXPY's.  Clarabel is asked for tolerances of 1e-12 (its
+        Its status is "optimal" or "inaccurate" (``status.from_cvxpy``).  Clarabel is asked for tolerances of 1e-12 (its
         defaults, 1e-8, left recovered blocks of size 7e-5 * ||w*||, next to the
-        recovery tolerance); "optimal_inaccurate" says it stopped at its reduced
+        recovery tolerance); "inaccurate" (CVXPY's "optimal_inaccurate") says it stopped at its reduced
         tolerances instead (5e-5 on the gap), and no warning is raised for it.
 
     Raises
@@ -145,7 +146,8 @@ def planted_program(X, y, patterns, *, relaxed: bool = False,
     if w0.value is None:
         raise RuntimeError(f"the planted program failed (status {problem.status})")
     return PlantedSolution(np.asarray(w0.value), np.asarray(U.value), np.asarray(V.value),
-                           patterns, float(problem.value), problem.status)
+                           patterns, float(problem.value),
+                           from_cvxpy(problem.status) or INACCURATE)
 
 
 def _trial_seeds(seed, trials: int) -> list:
@@ -208,7 +210,7 @@ class PhaseTransition:
         Whether the all-ones pattern was among the patterns (for ``"all"``: whether
         the n points lie in an open half-space).
     statuses : ndarray of str, shape (trials, N)
-        CVXPY's status of each solve ("optimal", or "optimal_inaccurate": see
+        The status of each solve ("optimal", or "inaccurate": see
         :func:`planted_program`); :meth:`clear` says whether any verdict could hang
         on the accuracy.
     tol : float

@@ -51,8 +51,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._internal.validation import check_beta, check_patterns, check_positive_int, check_X, check_y
-from ..core.certificates import ZERO_BLOCK_RTOL, Certificate
+from ..core.certificates import ZERO_BLOCK_RTOL, Certificate, gap_within
 from ..core.networks import TwoLayerNetwork
+from ..status import INACCURATE, OPTIMAL, from_cvxpy
 
 __all__ = ["VectorComparison", "VectorProgram", "VectorOutputSolution", "compare_one_vs_all",
            "copositive_relaxation",
@@ -332,7 +333,7 @@ def _fista(program: VectorProgram, *, tol: float, max_iter: int, check_every: in
         V, t = V_new, t_new
         if it % check_every == 0 or it == max_iter:
             cert = vector_certificate(program, V)
-            if cert.gap <= tol * max(abs(cert.objective), 1e-300):
+            if gap_within(cert.gap, cert.objective, tol):
                 return V, cert, "optimal", it
     return V, cert, "max_iterations", it
 
@@ -354,7 +355,7 @@ def _cvxpy(program: VectorProgram):
         raise RuntimeError(f"CVXPY ({name}) failed on the nuclear-norm program: status "
                            f"{problem.status}")
     V = np.stack([np.asarray(v.value) for v in Vs])
-    return V, "cvxpy-" + name.lower(), problem.status
+    return V, "cvxpy-" + name.lower(), from_cvxpy(problem.status)
 
 
 def solve_vector(X, Y, beta, patterns, *, solver: str = "fista", tol: float = 1e-6,
@@ -398,7 +399,7 @@ def solve_vector(X, Y, beta, patterns, *, solver: str = "fista", tol: float = 1e
     else:
         V, method, cstatus = _cvxpy(program)
         cert = vector_certificate(program, V)
-        status = "optimal" if cstatus == "optimal" else "inaccurate"
+        status = OPTIMAL if cstatus == OPTIMAL else INACCURATE
         it = 0
     return VectorOutputSolution(program=program, V=V, certificate=cert, status=status,
                                 method=method, iterations=it,

@@ -29,7 +29,7 @@ from .._internal.comm import LOCAL
 from .losses import loss_parts
 from .program import FEASIBILITY_RTOL, ConvexProgram
 
-__all__ = ["Certificate", "ZERO_BLOCK_RTOL", "block_correlations", "certify",
+__all__ = ["Certificate", "ZERO_BLOCK_RTOL", "block_correlations", "certify", "gap_within",
            "certify_output", "cone_correlation", "dual_bound", "dual_constraints"]
 
 # a block whose norm is below this times the largest counts as zero (no neuron)
@@ -81,10 +81,19 @@ class Certificate:
         """Do the blocks lie in their cones (to round-off, ``FEASIBILITY_RTOL``)?"""
         return self.cone_violation <= FEASIBILITY_RTOL
 
-    def proves(self, tol: float) -> bool:
-        """Is the point certified optimal to a relative gap `tol` (and feasible)?"""
-        return bool(np.isfinite(self.gap) and self.feasible
-                    and self.gap <= tol * max(abs(self.objective), 1e-300))
+    def proves_gap(self, tol: float) -> bool:
+        """Does the gap alone prove the relative gap `tol` (cones aside)?"""
+        return gap_within(self.gap, self.objective, tol)
+
+    def proves(self, tol: float, *, cone_rtol: float = FEASIBILITY_RTOL) -> bool:
+        """Is the point certified optimal to a relative gap `tol`, every block inside its
+        cone to `cone_rtol` (relative to the outputs)?"""
+        return bool(self.cone_violation <= cone_rtol and self.proves_gap(tol))
+
+
+def gap_within(gap: float, objective: float, tol: float) -> bool:
+    """The one test of optimality: a finite ``gap <= tol * |objective|``."""
+    return bool(np.isfinite(gap) and gap <= tol * max(abs(objective), 1e-300))
 
 
 def block_correlations(X, M, lam0, S=None, Gamma=None, *, comm=None):

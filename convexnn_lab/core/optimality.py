@@ -11,7 +11,8 @@ import numbers
 from dataclasses import dataclass
 
 from .._internal.validation import check_positive_int, check_seed
-from .certificates import certify_output
+from ..status import INACCURATE, NO_VIOLATION_FOUND, NOT_OPTIMAL, OPTIMAL
+from .certificates import certify_output, gap_within
 from .patterns import enumerate_patterns, sample_patterns
 from .program import ConvexProgram
 from .solution import ConvexSolution
@@ -107,15 +108,15 @@ def certify_global(solution: ConvexSolution, *extra, max_patterns: int = 200_000
     ratio = cert.max_ratio
     if method == "exact":
         gap = max(solution.objective - cert.lower_bound, 0.0)
-        ok = gap <= rtol * max(abs(solution.objective), 1e-300)
-        status = "optimal" if ok else "not_optimal" if ratio > 1 + rtol else "inaccurate"
+        ok = gap_within(gap, solution.objective, rtol)
+        status = OPTIMAL if ok else NOT_OPTIMAL if ratio > 1 + rtol else INACCURATE
         return GlobalCertificate(
             status, method, gap, cert.lower_bound, ratio,
             len(patterns), f"exact check over all {len(patterns)} patterns: global gap "
             + (f"below {rtol:g} x objective" if ok else f"{gap:.4g}")
             + ("; no pattern violates the dual constraint: solve more tightly to prove it"
-               if status == "inaccurate" else ""))
-    status = "not_optimal" if ratio > 1 + rtol else "no_violation_found"
+               if status == INACCURATE else ""))
+    status = NOT_OPTIMAL if ratio > 1 + rtol else NO_VIOLATION_FOUND
     msg = (f"random search over {len(patterns)} patterns: max |lambda^T sigma(Xu)|/beta = "
-           f"{ratio:.4f}" + ("" if status == "not_optimal" else "; this is not a proof"))
+           f"{ratio:.4f}" + ("" if status == NOT_OPTIMAL else "; this is not a proof"))
     return GlobalCertificate(status, method, None, None, ratio, len(patterns), msg)

@@ -13,20 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..status import OPTIMAL, SOLVE_STATUSES, is_certified
 from .certificates import ZERO_BLOCK_RTOL, Certificate
 from .networks import TwoLayerNetwork, _make
 from .program import ConvexProgram
 
 __all__ = ["ConvexSolution", "SolverResult", "STATUSES", "VectorSolution"]
 
-# every status a solve can end with
-STATUSES = (
-    "optimal",          # certified: relative gap <= tol and every block in its cone
-    "inaccurate",       # the solver claims convergence, the certificate does not confirm it
-    "max_iterations",   # the iteration limit came first
-    "stalled",          # round-off stopped progress short of tol
-    "numerical_error",  # a Newton system broke down
-)
+# every status a solve can end with (``convexnn_lab.status``)
+STATUSES = SOLVE_STATUSES
 
 
 @dataclass
@@ -162,7 +157,7 @@ class ConvexSolution:
 
     @property
     def converged(self) -> bool:
-        return self.status == "optimal"
+        return is_certified(self.status)
 
     # --- how it was solved --------------------------------------------------------------
     @property
@@ -280,8 +275,8 @@ class VectorSolution:
 
     @property
     def status(self) -> str:
-        bad = [s.status for s in self.solutions if s.status != "optimal"]
-        return "optimal" if not bad else bad[0]
+        bad = [s.status for s in self.solutions if not is_certified(s.status)]
+        return OPTIMAL if not bad else bad[0]
 
     @property
     def solve_time(self) -> float:

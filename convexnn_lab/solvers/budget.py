@@ -6,34 +6,31 @@ free memory before it allocates anything, and says what to do when it does not f
 
 from __future__ import annotations
 
-__all__ = ["IPM_MAX_FLOPS", "IPM_MAX_FLOPS_CONES", "cvxpy_memory_estimate", "ipm_beats_al",
-           "ipm_memory_estimate", "memory_estimate", "newton_flops", "newton_route"]
+__all__ = ["IPM_MAX_FLOPS", "IPM_MAX_FLOPS_CONES", "IPM_MEMORY_SHARE", "cvxpy_memory_estimate",
+           "ipm_beats_al", "ipm_fits", "ipm_memory_estimate", "memory_estimate", "newton_flops",
+           "newton_route"]
 
-# "auto" picks the interior-point method while one Newton system costs at most this
-# many flops (a second or two on a laptop core) and fits in a quarter of the memory
+# "auto" takes the interior point while one Newton system costs at most this many flops
+# (calibrated on bench/solvers.py: breast_cancer and digits, P = 100-300; docs/solver-rule.md)
 IPM_MAX_FLOPS = 5e10
+# with the cones, up to this many (train_convex's rounds on digits, bench/beat_adam.py), and
+# beyond while ipm_beats_al holds, since the augmented Lagrangian rarely reaches 1e-6 there
 IPM_MAX_FLOPS_CONES = 2e11
-# with the cones, "auto" also takes the interior point up to IPM_MAX_FLOPS_CONES (measured
-# on train_convex's rounds: digits, round 4, 218 patterns, 1.16 IPM_MAX_FLOPS: the AL gave
-# no round in 8 minutes, where the interior point took 34 s for 178 patterns), and beyond
-# while IPM_ITERATIONS of its iterations are expected to take less time than the augmented
-# Lagrangian's AL_ITERATIONS (its default max_iter), which with the cones rarely reaches
-# 1e-6 sooner: it stopped 0.7-2.8% above the optimum on the benchmark's programs, where the
-# interior point took 7-51 iterations.  The times come from rates measured on one core in
-# float64: a whole interior-point solve ran at 44-72 GFlop/s as ``_ipm_iteration_flops``
-# counts them (breast_cancer P = 100 to digits P = 300), and an AL iteration took its
-# products X W and X^T R at about 40 GFlop/s plus about 11 ns per (row, block) pair of
-# elementwise work (n = 3,000-20,000, d = 5-40, and d = 500 for the products; 25-35 ns
-# before its arithmetic was fused; programs small enough for the cache ran faster)
+# the interior point's share of the free memory that "auto" allows (room for temporaries)
+IPM_MEMORY_SHARE = 0.25
+# ipm_beats_al compares this many interior-point iterations (the benchmark's programs took
+# 7-51) with the augmented Lagrangian's default max_iter
 IPM_ITERATIONS, AL_ITERATIONS = 50, 20_000
+# one-core float64 rates for that comparison (bench/solvers.py --methods ipm,al; the
+# measured values and programs are in docs/solver-rule.md): the interior point's flops per
+# second as _ipm_iteration_flops counts them, the AL's product rate, and its seconds per
+# (row, block) pair of elementwise work
 _IPM_FLOP_RATE, _AL_FLOP_RATE, _AL_PAIR_SECONDS = 5e10, 4e10, 1.1e-8
-# flops of the interior point's directions an iteration (its six to eight solves with the
-# factors, their refinement and the correctors' trial points) per n d B (one thread,
-# digits P = 100: measured within 15%)
+# flops of the interior point's directions an iteration per n d B (its six to eight solves
+# with the factors, refinement, correctors; bench/solvers.py, digits P = 100)
 _DIRECTION_FLOPS = 120.0
-
 # CVXPY's canonicalization holds about this many bytes per nonzero of the constraint
-# matrix (measured: 8 points, d = 3, 2,000 -> 20,000 patterns took 370 -> 870 MB)
+# matrix (8 points, d = 3, 2,000 and 20,000 patterns; tests/test_solvers.py checks the rule)
 CVXPY_BYTES_PER_NONZERO = 300
 
 
@@ -60,6 +57,12 @@ def ipm_memory_estimate(n: int, d: int, P: int, *, gated: bool) -> int:
     cols = (P * d) ** 2 + n * P * d  # the Pd x Pd system and A
     cones = 0 if gated else 2 * B * n * (d + 1) + 6 * n * B  # Q (B, n, d+1); s, z
     return 8 * (min(rows, cols) + cones + 4 * n * d + 6 * B * (d + 1) ** 2)
+
+
+def ipm_fits(n: int, d: int, P: int, *, gated: bool, memory: float) -> bool:
+    """The one memory rule of "auto": the interior point within IPM_MEMORY_SHARE of
+    `memory` (bytes free on the device)."""
+    return ipm_memory_estimate(n, d, P, gated=gated) <= IPM_MEMORY_SHARE * memory
 
 
 def _route_flops(n: int, d: int, P: int, loss: str, gated: bool) -> dict:

@@ -10,6 +10,7 @@ from .._internal.cvxpy import cvxpy_solver
 from .._internal.memory import available_memory, format_gib
 from ..core.program import ConvexProgram
 from ..core.solution import SolverResult
+from ..status import from_cvxpy
 from .budget import cvxpy_memory_estimate
 
 __all__ = ["fits", "solve"]
@@ -21,8 +22,11 @@ def fits(program: ConvexProgram) -> bool:
     return need <= 0.5 * available_memory("cpu")
 
 
-def solve(program: ConvexProgram, options) -> SolverResult:
-    """Solve `program` with CVXPY; the multipliers of the cone rows come back too."""
+def solve(program: ConvexProgram, options, *, backend: str | None = None,
+          verbose: bool = False) -> SolverResult:
+    """Solve `program` with CVXPY (`backend`: its conic solver, default Clarabel); the
+    multipliers of the cone rows come back too.  CVXPY works to its own tolerances, so
+    `options` (the shared settings) changes nothing here."""
     import cvxpy as cp
 
     n, d, P = program.n, program.d, program.P
@@ -51,20 +55,20 @@ def solve(program: ConvexProgram, options) -> SolverResult:
     else:
         data = cp.sum(cp.logistic(cp.multiply(-program.y, pred)))
     problem = cp.Problem(cp.Minimize(data + program.beta * reg), cons)
-    name = options.cvxpy_solver_name or cvxpy_solver()
+    name = backend or cvxpy_solver()
     start = time.perf_counter()
     try:
-        problem.solve(solver=name, verbose=options.verbose)
+        problem.solve(solver=name, verbose=verbose)
     except cp.error.SolverError as exc:
         raise RuntimeError(
             f"CVXPY solver {name} failed on a program with n={n}, d={d}, P={P}: {exc}; "
-            "try cvxpy_solver_name='SCS', solver='ipm', or fewer patterns"
+            "try solver=CVXPY(backend='SCS'), solver='ipm', or fewer patterns"
         ) from exc
     elapsed = time.perf_counter() - start
     if U.value is None:
         raise RuntimeError(f"CVXPY solver {name} returned no solution (status "
                            f"{problem.status}); try solver='ipm'")
-    status = {"optimal": "optimal", "optimal_inaccurate": "inaccurate"}.get(problem.status)
+    status = from_cvxpy(problem.status)
     if status is None:  # the program is feasible (u = 0) and bounded: a solver failure
         raise RuntimeError(f"CVXPY solver {name} ended with status {problem.status!r} on a "
                            "program that always has a solution; try solver='ipm'")

@@ -41,10 +41,11 @@ from .._internal.memory import available_memory, format_gib
 from .._internal.progress import LazyBar
 from .._internal.validation import check_positive_int
 from ..core.activations import activate
-from ..core.certificates import block_correlations, certify, dual_bound
+from ..core.certificates import block_correlations, certify, dual_bound, gap_within
 from ..core.losses import loss_parts
 from ..core.program import FEASIBILITY_RTOL, ConvexProgram
 from ..core.solution import SolverResult
+from ..status import MAX_ITERATIONS, OPTIMAL
 from .budget import memory_estimate
 from .phases import PhaseTimer
 from .polish import DEFAULT_LIMITS, SUPPORT_RTOL, PolishLimits, newton_step_flops, polish
@@ -228,10 +229,10 @@ def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None
     return W, L, it, False
 
 
-def _setup(program: ConvexProgram, options, tdtype, itemsize, stream):
+def _setup(program: ConvexProgram, options, tdtype, itemsize, stream, chunk_rows):
     """Memory checks, streaming and row chunks; returns the device data."""
     n, d, P, gated = program.n, program.d, program.P, program.gated
-    device, chunk_rows = options.device, options.chunk_rows
+    device = options.device
     need = memory_estimate(n, d, P, gated=gated, dtype_bytes=itemsize)
     have = available_memory(device)
     if stream is None:
@@ -263,8 +264,8 @@ def _setup(program: ConvexProgram, options, tdtype, itemsize, stream):
     return data
 
 
-def solve(program: ConvexProgram, options, *, check_every: int = 10,
-          stream: bool | None = None, comm=LOCAL) -> SolverResult:
+def solve(program: ConvexProgram, options, *, chunk_rows: int | None = None,
+          check_every: int = 10, stream: bool | None = None, comm=LOCAL) -> SolverResult:
     """FISTA (gated ReLU) or the augmented Lagrangian (cones); see ``solve_convex``.
 
     Both stop once the certificate at the iterate proves ``options.tol`` (with the
@@ -279,7 +280,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
     itemsize = 4 if tdtype == torch.float32 else 8
     gated, beta, tol = program.gated, program.beta, options.tol
     P, device = program.P, options.device
-    prog = _setup(program, options, tdtype, itemsize, stream)
+    prog = _setup(program, options, tdtype, itemsize, stream, chunk_rows)
     prog.comm = comm
     blocks = program.n_blocks
     W = torch.zeros((program.d, blocks), dtype=tdtype, device=device)
@@ -358,7 +359,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
     bar = LazyBar(options.max_iter, f"{'fista' if gated else 'al'} P={P}",
                   disable=not options.progress or comm.rank != 0)
     start = time.perf_counter()
-    status = "max_iterations"
+    status = MAX_ITERATIONS
     iters = 0
     if gated:
         def smooth(W_, need_grad=True, image=None):
@@ -381,7 +382,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                 state["iteration"] = iteration  # the history's iteration count
             obj, gap = certificate(W_, None)
             bar.set_postfix(gap=f"{gap:.2e}")
-            if gap <= tol * max(abs(obj), 1e-300):
+            if gap_within(gap, obj, tol):
                 return True
             relative = gap / max(abs(obj), 1e-300)
             if relative <= polish_from:
@@ -403,7 +404,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
                                  check=check, check_every=check_every, bar=bar)
         state["iteration"] = iters
         if ok or check(W):
-            status = "optimal"
+            status = OPTIMAL
     else:
         rho, inner = options.warm_schedule or (_RHO0, _INNER0)
         if options.warm_schedule is not None:  # as after each growth of rho
@@ -425,9 +426,9 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             c = prog.S * (prog.X @ W)
             obj, gap = certificate(W, Gamma)
             if (_violation(c, y_scale, comm) <= FEASIBILITY_RTOL
-                    and gap <= tol * max(abs(obj), 1e-300)):
-                status = "optimal"
-        while status != "optimal" and iters < options.max_iter:
+                    and gap_within(gap, obj, tol)):
+                status = OPTIMAL
+        while status != OPTIMAL and iters < options.max_iter:
             def smooth(W_, need_grad=True, image=None, G_=Gamma, rho_=rho):
                 # data loss + (1/(2 rho)) ||max(0, Gamma - rho * S * (X W))||^2, from the
                 # image X W and one adjoint (the program with cones is never chunked).
@@ -461,8 +462,8 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             last_feasible = _violation(c, y_scale, comm) <= FEASIBILITY_RTOL
             if last_feasible:
                 keep_if_best(W, Gamma, gap)
-                if gap <= tol * max(abs(obj), 1e-300):
-                    status = "optimal"
+                if gap_within(gap, obj, tol):
+                    status = OPTIMAL
                     break
             support = int(_support(W).sum())
             stable = support == last_support
@@ -470,7 +471,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             # a polish pays off only once the support has stopped moving
             if (stable and gap <= 5 * polish_from * abs(obj)
                     and try_polish(W, Gamma, gap / max(abs(obj), 1e-300))):
-                status = "optimal"
+                status = OPTIMAL
                 break
             if k < inner:  # max_iter cut the inner solve short: leave the schedule
                 continue
@@ -481,7 +482,7 @@ def solve(program: ConvexProgram, options, *, check_every: int = 10,
             inner = min(int(inner * 1.5), _INNER_MAX)
         # (a kept point means the loop ran: the last certificate, history[-1], and
         # last_feasible are the last iterate's)
-        if (status != "optimal" and best["W"] is not None and last_feasible
+        if (status != OPTIMAL and best["W"] is not None and last_feasible
                 and history[-1][2] > best["gap"]):
             W, Gamma = best["W"], best["Gamma"]
     bar.close()

@@ -49,15 +49,16 @@ from ..core.certificates import ZERO_BLOCK_RTOL, certify, dual_bound
 from ..core.losses import loss_parts
 from ..core.program import ConvexProgram
 from ..core.solution import SolverResult
+from ..status import FAILURES, MAX_ITERATIONS, NUMERICAL_ERROR, OPTIMAL, STALLED
 from .budget import ipm_memory_estimate, newton_route
 from .phases import PhaseTimer
-from .polish import polish
+from .polish import polish_if_better
 
-__all__ = ["MAX_ITERATIONS", "interior_point", "solve"]
+__all__ = ["ITERATION_CAP", "interior_point", "solve"]
 
 # "ipm" through solve_convex runs at most this many iterations whatever max_iter says
 # (the benchmark's programs take 7-51)
-MAX_ITERATIONS = 200
+ITERATION_CAP = 200
 
 _STEP = 0.99  # fraction of the way to the boundary of the cones
 # refinement steps per Newton solve, stopped once the residual is this small relative to
@@ -661,7 +662,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
     history = []
     last_objective = 0.0
     bar = LazyBar(max_iter, f"ipm P={P}", disable=not progress)
-    status = "max_iterations"
+    status = MAX_ITERATIONS
     it = 0
     for it in range(1, max_iter + 1):
         pred = prog.forward(pt.U)
@@ -684,11 +685,11 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
                     and gap <= tol * abs(cert.objective):
                 # the complementarity is below tolerance but the certificate no longer
                 # improves: round-off has taken over, keep the best iterate
-                status = "stalled"
+                status = STALLED
                 break
             bar.set_postfix(gap=f"{cert.gap:.2e}")
             if cert.proves(tol):
-                status = "optimal"
+                status = OPTIMAL
                 break
         try:
             with timer("newton"):
@@ -718,13 +719,13 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
                 direction = newton.solve(bU, bt, bz_l, bz_q, bs_l, bs_q)
             direction = _correct(pt, newton, direction, sigma * mu, timer, correctors)
         except _Breakdown:
-            status = "numerical_error"
+            status = NUMERICAL_ERROR
             break
         step = min(1.0, _STEP * pt.max_step(direction))
         if program.loss != "squared":  # the Newton system saw a quadratic model of f
             step = _trusted_step(prog, pred, direction.U, step, f, g, h)
         if not step > 1e-12:
-            status = "stalled"
+            status = STALLED
             break
         pt = pt.moved(direction, step)
     bar.close()
@@ -743,9 +744,6 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
 def solve(program: ConvexProgram, options) -> SolverResult:
     """The interior-point route of ``solve_convex`` (float64), with a Newton polish when
     round-off stops it short of `options.tol`."""
-    if options.dtype != "float64":
-        raise ValueError("solver='ipm' runs in float64 (its Newton systems need it); pass "
-                         "dtype='float64', or use solver='fista'/'al' for float32")
     need = ipm_memory_estimate(program.n, program.d, program.P, gated=program.gated)
     have = available_memory(options.device)
     if need > 0.8 * have:
@@ -756,22 +754,19 @@ def solve(program: ConvexProgram, options) -> SolverResult:
             "patterns")
     # interior-point iterations cannot use a warm start; it is ignored on purpose
     out = interior_point(program, tol=options.tol,
-                         max_iter=min(options.max_iter, MAX_ITERATIONS),
+                         max_iter=min(options.max_iter, ITERATION_CAP),
                          device=options.device, progress=options.progress)
-    if out.status in ("stalled", "numerical_error"):
+    if out.status in FAILURES:
         # round-off stopped the Newton systems short of tol: the support and the active
         # cone rows are known by now, and the polish solves the smooth restriction
         start = time.perf_counter()
-        before = certify(program, out.U, out.V, out.multipliers)
-        res = polish(program, program.stack(out.U, out.V), out.multipliers)
-        if res is not None:
-            U, V = program.split(res[0])
-            after = certify(program, U, V, res[1])
-            if after.feasible and after.gap < before.gap:
-                out.U, out.V, out.multipliers = U, V, res[1]
-                out.history.append((out.iterations, after.objective, after.gap))
-                if after.proves(options.tol):
-                    out.status = "optimal"
+        better = polish_if_better(program, out, certify(program, out.U, out.V, out.multipliers))
+        if better is not None:
+            polished, after = better
+            out.U, out.V, out.multipliers = polished.U, polished.V, polished.multipliers
+            out.history.append((out.iterations, after.objective, after.gap))
+            if after.proves(options.tol):
+                out.status = OPTIMAL
         spent = time.perf_counter() - start
         out.time += spent
         out.phases["polish"] = spent

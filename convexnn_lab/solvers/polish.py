@@ -32,6 +32,7 @@ from ..core.losses import loss_parts
 from ..core.program import ConvexProgram
 
 __all__ = ["DEFAULT_LIMITS", "PolishLimits", "newton_polish", "newton_step_flops", "polish",
+           "polish_if_better",
            "polish_multipliers"]
 
 # a block counts as active (in the support) above this times the largest norm; inside
@@ -361,3 +362,33 @@ def polish(program: ConvexProgram, W, Gamma=None, *, comm=LOCAL, limits=DEFAULT_
     if Wp is None:
         return None
     return Wp, (None if program.gated else polish_multipliers(program, Wp, G, comm=comm))
+
+
+def polish_if_better(program: ConvexProgram, result, before):
+    """Polish a solver's point; keep it only if it is better.
+
+    Parameters
+    ----------
+    result : SolverResult
+        Its U, V and multipliers are polished on their support (:func:`polish`).
+    before : Certificate
+        The certificate of `result`'s own point.
+
+    Returns
+    -------
+    (SolverResult, Certificate) or None
+        A copy of `result` at the polished point and that point's certificate, where the
+        point lies in its cones with a smaller gap than `before`; else None.
+    """
+    from dataclasses import replace
+
+    from ..core.certificates import certify
+
+    out = polish(program, program.stack(result.U, result.V), result.multipliers)
+    if out is None:
+        return None
+    U, V = program.split(out[0])
+    cert = certify(program, U, V, out[1])
+    if not (cert.feasible and cert.gap < before.gap):
+        return None
+    return replace(result, U=U, V=V, multipliers=out[1]), cert

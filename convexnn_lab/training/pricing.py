@@ -53,6 +53,7 @@ from ..core.patterns import enumerate_patterns, patterns_of_directions, sample_p
 from ..core.program import ConvexProgram
 from ..core.solution import ConvexSolution
 from ..solvers import solve_convex
+from ..status import INACCURATE, MAX_PATTERNS, MAX_ROUNDS, NO_VIOLATION_FOUND, OPTIMAL, TIME_LIMIT
 from .nonconvex import train_nonconvex
 
 __all__ = ["PricingRound", "TrainingReport", "neighbor_starts", "price_patterns", "train_convex"]
@@ -411,7 +412,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     beta = check_beta(beta)
     gated = check_bool(gated, "gated")
     for value, name in ((per_round, "per_round"),
-                        (max_rounds, "max_rounds"), (max_patterns, "max_patterns"),
+                        (max_rounds, MAX_ROUNDS), (max_patterns, MAX_PATTERNS),
                         (n_starts, "n_starts"), (exact_limit, "exact_limit"),
                         (drop_after, "drop_after")):
         check_positive_int(value, name)
@@ -473,7 +474,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         # the data term summed over the ranks' rows, the weight decay once
         fit = comm.sum(data_loss(warm_network.predict(X), y, loss))
         warm_objective = float(fit) + beta * warm_network.regularization()
-    report = TrainingReport(status="max_rounds", exact=exact, warm_network=warm_network,
+    report = TrainingReport(status=MAX_ROUNDS, exact=exact, warm_network=warm_network,
                             warm_objective=warm_objective, warm_seconds=warm_seconds)
     kwargs = dict(activation=activation, alpha=alpha, loss=loss, gated=gated, solver=solver,
                   tol=tol, device=device, progress=False, distributed=distributed)
@@ -515,8 +516,8 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                                           price_seconds=now - solved))
         if not len(add):
             proved = exact and report.global_gap <= 10 * tol * abs(sol.objective)
-            report.status = ("optimal" if proved else "inaccurate" if exact
-                             else "no_violation_found")
+            report.status = (OPTIMAL if proved else INACCURATE if exact
+                             else NO_VIOLATION_FOUND)
             break
         # drop blocks that stayed zero, add the violated patterns
         active = np.zeros(len(patterns), dtype=bool)
@@ -526,12 +527,12 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         patterns = np.vstack([patterns[keep], add])
         idle = np.concatenate([idle[keep], np.zeros(len(add), dtype=int)])
         if len(patterns) > max_patterns:
-            report.status = "max_patterns"
+            report.status = MAX_PATTERNS
             break
         # the slowest rank's clock, so that every rank stops at the same round; a round
         # that would not end in time (judged by the last one's length) is not started
         now = time.perf_counter()
         if time_limit is not None and comm.max(2 * now - round_start - start) > time_limit:
-            report.status = "time_limit"
+            report.status = TIME_LIMIT
             break
     return report
