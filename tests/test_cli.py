@@ -47,6 +47,7 @@ def diabetes_demo():
     return rows, lines
 
 
+@pytest.mark.slow  # runs the whole demo on diabetes
 def test_demo_says_which_adam_run_starts_before_it_runs(diabetes_demo):
     rows, lines = diabetes_demo
     starts = [i for i, line in enumerate(lines) if line.startswith("training Adam")]
@@ -55,6 +56,7 @@ def test_demo_says_which_adam_run_starts_before_it_runs(diabetes_demo):
     assert max(starts) < table  # announced while the user waits, not after the table
 
 
+@pytest.mark.slow  # runs the whole demo on diabetes
 def test_demo_explains_a_negative_test_r2(diabetes_demo):
     rows, lines = diabetes_demo
     negative = [name for name, *_, te, _, _ in rows if te < 0]

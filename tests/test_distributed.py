@@ -80,6 +80,7 @@ def ranks():
     return cd.run_local(rank_suite, 2, timeout=60)
 
 
+@pytest.mark.slow  # starts two torch.distributed ranks
 @pytest.mark.parametrize("name", ["fista", "logistic", "al"])
 def test_two_ranks_give_the_one_process_objective_and_certificate(ranks, name):
     ref = summary(solves(slice(None), False)[name])
@@ -102,6 +103,7 @@ def test_two_ranks_give_the_one_process_objective_and_certificate(ranks, name):
     assert np.allclose(dual, ref["dual"], rtol=0, atol=1e-9 * np.abs(ref["dual"]).max())
 
 
+@pytest.mark.slow  # starts two torch.distributed ranks
 def test_sharded_pricing_finds_the_one_process_patterns(ranks):
     X, y, pats = data(0)
     sol = cl.solve_convex(X, y, BETA["fista"], pats, gated=True, solver="fista",
@@ -118,6 +120,7 @@ def test_sharded_pricing_finds_the_one_process_patterns(ranks):
     assert ref_ratios[0] > 1  # the search found violated patterns to add
 
 
+@pytest.mark.slow  # starts two torch.distributed ranks
 def test_sharded_training_follows_the_one_process_rounds(ranks):
     X, y, _ = data(0)
     # exact_limit=1: the one-process run prices by the search too; warm_network=None: a
@@ -131,11 +134,13 @@ def test_sharded_training_follows_the_one_process_rounds(ranks):
     assert np.array_equal(patterns, ref.solution.patterns)
 
 
+@pytest.mark.slow  # starts two torch.distributed ranks
 def test_ranks_that_disagree_are_told_which_setting(ranks):
     for out in ranks:
         assert "the ranks disagree on beta: [1.0, 21.0]" in out["disagree"]
 
 
+@pytest.mark.slow  # starts two torch.distributed ranks
 def test_rows_travel_by_global_index_in_rank_order(ranks):
     X = data(0)[0]
     for out in ranks:
@@ -144,6 +149,7 @@ def test_rows_travel_by_global_index_in_rank_order(ranks):
         assert np.array_equal(stacked, np.vstack([X[:3], X[20:23]]))
 
 
+@pytest.mark.slow  # starts two torch.distributed ranks
 def test_communication_is_counted(ranks):
     calls, sent = ranks[0]["traffic"]
     assert calls > 0 and sent > 0 and ranks[1]["traffic"][0] == calls
@@ -169,6 +175,7 @@ def fail_on_rank_one():
         raise RuntimeError(f"after {time.perf_counter() - start:.1f} s: {err}") from err
 
 
+@pytest.mark.slow  # starts two torch.distributed ranks
 def test_a_failing_rank_stops_the_others_with_a_clear_error():
     with pytest.raises(RuntimeError) as info:
         cd.run_local(fail_on_rank_one, 2, timeout=2)

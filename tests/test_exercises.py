@@ -57,6 +57,7 @@ def test_exercise_holds_no_solution_text(src):
 
 
 
+@pytest.mark.slow  # executes each student notebook
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
 def test_unanswered_exercise_fails_every_check_with_the_stub_message(src):
     nb = release_notebook(src)
@@ -531,6 +532,7 @@ def test_typical_wrong_answer_gets_its_own_message(name, k):
     assert str(info.value).startswith(name + ": ")
 
 
+@pytest.mark.slow  # runs the experiment each prediction is about
 @pytest.mark.parametrize("name", sorted(PREDICTIONS))
 def test_prediction_is_checked(name, capsys):
     right, wrong = PREDICTIONS[name]

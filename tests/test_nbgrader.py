@@ -1,6 +1,6 @@
 """A real nbgrader course: generate_assignment, autograde, generate_feedback on chapter 00.
 
-The commands are the README's (instructor section), run in a temporary course folder
+The commands are those of docs/exercises.md (instructors), run in a temporary course folder
 made by ``python -m convexnn_lab.grading course``. One student answers some questions
 right, one wrong, one not at all (and writes a derivation); another edits a check cell.
 """
@@ -13,6 +13,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+pytestmark = pytest.mark.slow  # builds and grades a whole nbgrader course
 
 nbgrader = pytest.importorskip(
     "nbgrader", reason="nbgrader is not installed (pip install -e '.[dev]' installs it)")

@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +41,17 @@ def test_readme_test_command_is_what_ci_runs():
     assert "python -m pytest" in readme and "python -m pytest" in ci
 
 
+def test_readme_is_short_and_its_links_resolve():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.encode()) < 12_000, "keep the README short; details go to docs/"
+    assert 'python -m pytest -m "not slow"' in readme  # the edit-test loop
+    links = re.findall(r"\]\((docs/[^)]+)\)", readme)
+    assert links and all((ROOT / link).exists() for link in links), links
+    for page in (ROOT / "docs").glob("*.md"):
+        for link in re.findall(r"\]\(([\w./-]+\.md)\)", page.read_text()):
+            assert (page.parent / link).exists(), f"{page.name} links {link}"
+
+
 def test_command_line_help_explains_every_option():
     out = subprocess.run([sys.executable, "-m", "convexnn_lab.cli", "demo", "--help"],
                          capture_output=True, text=True, check=True).stdout
@@ -47,6 +59,7 @@ def test_command_line_help_explains_every_option():
         assert option in out
 
 
+@pytest.mark.slow  # imports every dependency and asks JupyterLab for its extensions
 def test_check_env_passes():
     out = subprocess.run([sys.executable, "-m", "convexnn_lab.check_env"],
                          capture_output=True, text=True)

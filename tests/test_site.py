@@ -17,6 +17,8 @@ import pytest
 
 from convexnn_lab.book import site as site_mod
 
+pytestmark = pytest.mark.slow  # builds the website and opens it in Chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [p.stem for p in site_mod.chapters(ROOT)]
 BUILD = {}

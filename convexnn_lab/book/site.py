@@ -16,7 +16,7 @@ Three changes are made to the copies, never to the committed notebooks:
 
 See Also
 --------
-README.md, section "Read the book as a website".
+README.md, section "Read the book" (the website paragraph).
 """
 
 from __future__ import annotations
