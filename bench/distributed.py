@@ -54,7 +54,7 @@ def step_timing(n, d, P, reps, seed=0):
 
     from convexnn_lab._internal.comm import communicator
     from convexnn_lab.core.program import ConvexProgram
-    from convexnn_lab.solvers.first_order import _Data, _prox
+    from convexnn_lab.solvers.proximal import _Data, _prox
 
     X, y, pats = problem(n, d, P, seed)
     comm = communicator(torch.distributed.is_initialized())

@@ -222,7 +222,7 @@ def gpu_timing(n, d, P, device, iters=(20, 60), seed=0, dtype="float32", tf32=Fa
     """
     import torch
 
-    from convexnn_lab.solvers import first_order
+    from convexnn_lab.solvers import proximal
 
     torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
     torch.backends.cudnn.allow_tf32 = bool(tf32)
@@ -238,7 +238,7 @@ def gpu_timing(n, d, P, device, iters=(20, 60), seed=0, dtype="float32", tf32=Fa
     del Xd
     sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
     counts = {"products": 0}
-    fwd, adj = first_order._Data.forward, first_order._Data.adjoint
+    fwd, adj = proximal._Data.forward, proximal._Data.adjoint
 
     def forward(self, W):
         counts["products"] += 1
@@ -249,7 +249,7 @@ def gpu_timing(n, d, P, device, iters=(20, 60), seed=0, dtype="float32", tf32=Fa
         return adj(self, r)
 
     runs = []
-    first_order._Data.forward, first_order._Data.adjoint = forward, adjoint
+    proximal._Data.forward, proximal._Data.adjoint = forward, adjoint
     try:
         for k in iters:
             counts["products"] = 0
@@ -264,7 +264,7 @@ def gpu_timing(n, d, P, device, iters=(20, 60), seed=0, dtype="float32", tf32=Fa
             runs.append((time.perf_counter() - t0, sol.iterations, counts["products"],
                          sol.solver, sol.objective, sol.gap))
     finally:
-        first_order._Data.forward, first_order._Data.adjoint = fwd, adj
+        proximal._Data.forward, proximal._Data.adjoint = fwd, adj
     (t1, k1, p1, *_), (t2, k2, p2, solver_name, obj, gap) = runs
     per_iter, timed = (t2 - t1) / (k2 - k1), "difference of the two solves"
     if per_iter <= 0:  # tiny sizes: the difference is below the timers' noise

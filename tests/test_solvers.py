@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import convexnn_lab as cl
-from convexnn_lab.status import ConvergenceWarning
 from convexnn_lab import solvers
 from convexnn_lab.solvers import budget
+from convexnn_lab.status import ConvergenceWarning
 
 
 def problem(seed=0, n=25, P=15):
@@ -279,9 +279,9 @@ def test_cuda_without_gpu_is_a_clear_error():
 
 def test_memory_is_checked_before_allocating(monkeypatch):
     X, y, P = problem(8)
-    from convexnn_lab.solvers import first_order, interior
+    from convexnn_lab.solvers import interior, proximal
 
-    monkeypatch.setattr(first_order, "available_memory", lambda device: 1000)
+    monkeypatch.setattr(proximal, "available_memory", lambda device: 1000)
     monkeypatch.setattr(interior, "available_memory", lambda device: 1000)
     with pytest.raises(MemoryError, match="GiB"):
         cl.solve_convex(X, y, 0.1, P, gated=True, solver="fista")
@@ -358,12 +358,14 @@ def test_auto_falls_back_on_cvxpy_when_the_interior_point_stalls():
                                solver=cl.solvers.Auto(ipm=StalledIPM(), cvxpy=UnfitCVXPY()))
     assert kept.solver.startswith("ipm") and kept.status == "stalled"
     assert kept.iterations == 3  # the interior point's own (max_iter=3) point
+    no_advice(record)
     # likewise where CVXPY fails (the warning says how)
     with pytest.warns(ConvergenceWarning,
                       match="cvxpy was tried and failed: CVXPY ended") as record:
         kept = cl.solve_convex(X, y, 1.0, P, progress=False,
                                solver=cl.solvers.Auto(ipm=StalledIPM(), cvxpy=FailingCVXPY()))
     assert kept.solver.startswith("ipm") and kept.iterations == 3
+    no_advice(record)
     # past the retry's flop limit CVXPY would take minutes: not tried
     auto = cl.solvers.Auto(ipm=StalledIPM(), cvxpy=RefusedCVXPY(), retry_max_flops=0.0)
     with pytest.warns(ConvergenceWarning, match="stopped after 3 iterations"):
@@ -570,20 +572,20 @@ def test_fista_tries_a_failed_polish_again_once_the_gap_has_fallen(monkeypatch):
     # every block stays active (small beta, few patterns), so the support never changes:
     # a first polish that fails must not end every polish.  The first try is made to fail;
     # FISTA alone cannot reach tol 1e-10 in 3000 iterations, the second try does
-    from convexnn_lab.solvers import first_order
+    from convexnn_lab.solvers import fista, proximal
 
     rng = np.random.default_rng(7)
     X = cl.add_bias(rng.standard_normal((30, 2)))
     y = rng.standard_normal(30)
     patterns = cl.sample_patterns(X, 5, seed=7)
-    real, tries = first_order.polish, []
+    real, tries = proximal.polish, []
 
     def polish_failing_once(program, W, Gamma=None, **kw):
         tries.append(cl.certify(program, W).gap)
         return None if len(tries) == 1 else real(program, W, Gamma, **kw)
 
-    monkeypatch.setattr(first_order, "polish", polish_failing_once)
-    monkeypatch.setattr(first_order, "_EARLY_GAP", 0.0)  # full tries only
+    monkeypatch.setattr(proximal, "polish", polish_failing_once)
+    monkeypatch.setattr(fista, "_EARLY_GAP", 0.0)  # full tries only
     sol = cl.solve_convex(X, y, 1e-3, patterns, gated=True, solver="fista", tol=1e-10,
                           max_iter=3000, progress=False)
     assert sol.status == "optimal" and len(tries) == 2
@@ -594,23 +596,23 @@ def test_fista_polishes_early_once_its_support_has_held(monkeypatch):
     # with a support that holds and iterations that have cost a few Newton steps, FISTA
     # tries a limited polish at a relative gap of up to 1e-1 instead of waiting for 1e-2;
     # here it ends optimal at 510 iterations instead of 780, at the same optimum
-    from convexnn_lab.solvers import first_order
+    from convexnn_lab.solvers import fista, proximal
 
     rng = np.random.default_rng(2)
     X = cl.add_bias(rng.standard_normal((80, 4)))
     y = np.sin(X @ rng.standard_normal(5)) + 0.1 * rng.standard_normal(80)
     patterns = cl.sample_patterns(X, 12, seed=2)
-    real, tries = first_order.polish, []
+    real, tries = proximal.polish, []
 
     def recorded(program, W, Gamma=None, **kw):
         out = real(program, W, Gamma, **kw)
-        tries.append((kw["limits"] == first_order._EARLY_LIMITS, out is not None))
+        tries.append((kw["limits"] == fista._EARLY_LIMITS, out is not None))
         return out
 
-    monkeypatch.setattr(first_order, "polish", recorded)
+    monkeypatch.setattr(proximal, "polish", recorded)
     runs = []
-    for early_gap in (first_order._EARLY_GAP, 0.0):  # 0: no early try
-        monkeypatch.setattr(first_order, "_EARLY_GAP", early_gap)
+    for early_gap in (fista._EARLY_GAP, 0.0):  # 0: no early try
+        monkeypatch.setattr(fista, "_EARLY_GAP", early_gap)
         tries.clear()
         runs.append(cl.solve_convex(X, y, 0.05, patterns, gated=True, solver="fista",
                                     max_iter=5000, progress=False))
@@ -623,23 +625,23 @@ def test_fista_polishes_early_once_its_support_has_held(monkeypatch):
 def test_a_failed_early_polish_does_not_hold_back_the_full_one(monkeypatch):
     # early tries are made to fail: the full polish still comes at the first check with a
     # relative gap below 1e-2 (not a tenth of the early try's gap) and ends FISTA
-    from convexnn_lab.solvers import first_order
+    from convexnn_lab.solvers import fista, proximal
 
     rng = np.random.default_rng(2)
     X = cl.add_bias(rng.standard_normal((80, 4)))
     y = np.sin(X @ rng.standard_normal(5)) + 0.1 * rng.standard_normal(80)
     patterns = cl.sample_patterns(X, 12, seed=2)
     program = cl.ConvexProgram(X, y, 0.05, patterns, gated=True)
-    real, tries = first_order.polish, []
+    real, tries = proximal.polish, []
 
     def early_ones_fail(program_, W, Gamma=None, **kw):
-        early = kw["limits"] == first_order._EARLY_LIMITS
+        early = kw["limits"] == fista._EARLY_LIMITS
         cert = cl.certify(program, W)
         support = tuple(np.flatnonzero(np.linalg.norm(W, axis=0) > 1e-6 * np.abs(W).max()))
         tries.append((early, cert.gap / cert.objective, support))
         return None if early else real(program_, W, Gamma, **kw)
 
-    monkeypatch.setattr(first_order, "polish", early_ones_fail)
+    monkeypatch.setattr(proximal, "polish", early_ones_fail)
     sol = cl.solve_convex(X, y, 0.05, patterns, gated=True, solver="fista", max_iter=5000,
                           progress=False)
     assert sol.status == "optimal"

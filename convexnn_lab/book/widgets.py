@@ -177,7 +177,8 @@ class RegularizationExplorer:
 
         options = [(f"{b:.3g}", b) for b in sorted(self.betas)]
         start = beta if beta is not None else sorted(self.betas)[len(self.betas) // 2]
-        slider = w.SelectionSlider(options=options, value=min(self.betas, key=lambda b: abs(b - start)),
+        slider = w.SelectionSlider(options=options,
+                                   value=min(self.betas, key=lambda b: abs(b - start)),
                                    description="beta")
         out = w.Output()
         fig, ax = plt.subplots(figsize=(6, 4))

@@ -97,10 +97,11 @@ def planted_program(X, y, patterns, *, relaxed: bool = False,
     Returns
     -------
     PlantedSolution
-        Its status is "optimal" or "inaccurate" (``status.from_cvxpy``).  Clarabel is asked for tolerances of 1e-12 (its
-        defaults, 1e-8, left recovered blocks of size 7e-5 * ||w*||, next to the
-        recovery tolerance); "inaccurate" (CVXPY's "optimal_inaccurate") says it stopped at its reduced
-        tolerances instead (5e-5 on the gap), and no warning is raised for it.
+        Its status is "optimal" or "inaccurate" (``status.from_cvxpy``).  Clarabel is
+        asked for tolerances of 1e-12 (its defaults, 1e-8, left recovered blocks of size
+        7e-5 * ||w*||, next to the recovery tolerance); "inaccurate" (CVXPY's
+        "optimal_inaccurate") says it stopped at its reduced tolerances instead (5e-5 on
+        the gap), and no warning is raised for it.
 
     Raises
     ------

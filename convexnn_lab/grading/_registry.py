@@ -21,7 +21,8 @@ How to write a check (``convexnn_lab/grading/exNN.py``, imported in ``__init__``
 
     from ._registry import Array, Feedback, close, register
 
-    @register("ex08.q1", returns=Array(ndim=2), forbid=("convexnn_lab.core.patterns:enumerate_patterns",))
+    @register("ex08.q1", returns=Array(ndim=2),
+              forbid=("convexnn_lab.core.patterns:enumerate_patterns",))
     def _ex08_q1(answer):
         for X in cases:                     # several inputs, so no constant passes
             ref = enumerate_patterns(X)     # reference from a library call, computed
@@ -340,8 +341,8 @@ def run(check: Check, answer) -> None:
         try:
             value = check.returns.convert(answer)
         except Feedback as exc:
-            raise Feedback(f"{name}: {str(exc).replace('your function returned', 'your prediction is')}"
-                           ) from None
+            said = str(exc).replace('your function returned', 'your prediction is')
+            raise Feedback(f"{name}: {said}") from None
         arg = value
     else:
         if not callable(answer):

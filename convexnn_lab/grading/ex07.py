@@ -33,7 +33,8 @@ def _ex07_q1(answer):
 
 
 @register("ex07.q2", returns=Number(),
-          forbid=("convexnn_lab.chapters.recovery:planted_program", "convexnn_lab.chapters.recovery:recovery_rate"))
+          forbid=("convexnn_lab.chapters.recovery:planted_program",
+                  "convexnn_lab.chapters.recovery:recovery_rate"))
 def _ex07_q2(answer):
     from ..chapters.recovery import planted_program
     from ..core.patterns import sample_patterns

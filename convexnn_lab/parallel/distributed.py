@@ -41,7 +41,7 @@ __all__ = ["CLUSTERS", "Cluster", "crossover_rows", "iteration_model", "main", "
 
 # flops per row and block of one first-order iteration: the forward product X W at the
 # line-search point and one adjoint (2 flops a multiply-add); the extrapolated point's
-# product is extrapolated from the iterates' (solvers.first_order._fista)
+# product is extrapolated from the iterates' (solvers.proximal._fista)
 FLOPS_PER_ITERATION = 4
 # all-reduces per iteration: the gradient (with the loss) and the line search's loss
 ALLREDUCES_PER_ITERATION = 2

@@ -8,16 +8,17 @@ method     what it is                                                    module
 =========  ============================================================  =============
 "cvxpy"    CVXPY + Clarabel (SCS if Clarabel is missing): the reference  conic
 "ipm"      primal-dual interior point in torch, both programs, float64   interior
-"fista"    accelerated proximal gradient in torch, gated ReLU            first_order
-"al"       augmented Lagrangian (cones), each subproblem by FISTA        first_order
+"fista"    accelerated proximal gradient in torch, gated ReLU            fista
+"al"       augmented Lagrangian (cones), each subproblem by FISTA        al
 "auto"     choose_solver's method, then the other exact one if needed    policy
 =========  ============================================================  =============
 
 The other modules: ``registry`` (each method as an object: what it supports, whether a
 program fits, how it solves; the certification of its result), ``options`` (the shared
 settings), ``policy`` (the "auto" rule, its fallbacks and the advice of a stop warning),
-``budget`` (memory and flop estimates), ``polish`` (the Newton polish on the support),
-``phases`` (where the time went).
+``proximal`` (the skeleton FISTA and the AL share: setup, iterate, certificate, polish,
+finalize; ``first_order.solve`` picks one), ``budget`` (memory and flop estimates),
+``polish`` (the Newton polish on the support), ``phases`` (where the time went).
 """
 
 from __future__ import annotations

@@ -134,9 +134,11 @@ def solve_convex(X, y=None, beta=None, patterns=None, *, activation: str = "relu
     options = _with_warm_start(options, warm_start, program, engine, comm)
     solution = engine.run(program, options, comm)
     if not is_certified(solution.status):
-        tried, failed = (engine.tried, engine.failed) if isinstance(engine, Auto) else ((), {})
-        warnings.warn(stop_message(solution, options, tried=tried, failed=failed,
-                                   sharded=comm is not None),
+        auto = isinstance(engine, Auto)
+        warnings.warn(stop_message(solution, options, tried=engine.tried if auto else (),
+                                   failed=engine.failed if auto else {},
+                                   sharded=comm is not None,
+                                   exact=(engine.ipm, engine.cvxpy) if auto else None),
                       ConvergenceWarning, stacklevel=2)
     return solution
 

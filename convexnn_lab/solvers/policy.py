@@ -140,11 +140,11 @@ def _better(first: ConvexSolution | None, second: ConvexSolution | None):
 
 
 def stop_message(solution: ConvexSolution, options: SolveOptions, *, tried=(), failed=None,
-                 sharded: bool = False) -> str:
+                 sharded: bool = False, exact=None) -> str:
     """Why a solve is not certified optimal (the gap, the cones, or both), and what to
-    try: more iterations where the limit stopped it and more can run, and the exact
-    methods not yet `tried` that fit (none for a row-sharded solve); `failed`: the
-    fallbacks that raised, and their errors."""
+    try: more iterations where the limit stopped it and more can run, and the `exact`
+    methods (default: the interior point and CVXPY) not yet `tried` that fit (none for a
+    row-sharded solve); `failed`: the fallbacks that raised, and their errors."""
     from .interior import ITERATION_CAP
 
     cert, result, program = solution.certificate, solution.result, solution.program
@@ -159,12 +159,10 @@ def stop_message(solution: ConvexSolution, options: SolveOptions, *, tried=(), f
         why += f" ({name} was tried and failed: {err})"
     done = {"cvxpy" if m.startswith("cvxpy") else m for m in (*tried, result.method)}
     others = []
-    if not sharded:
-        if "ipm" not in done and IPM().fits(program, options):
-            others.append("solver='ipm'" + ("" if options.dtype == "float64"
-                                            else " with dtype='float64'"))
-        if "cvxpy" not in done and CVXPY().fits(program, options):
-            others.append("solver='cvxpy'")
+    for method in () if sharded else (exact or (IPM(), CVXPY())):
+        if method.name not in done and method.fits(program, options):
+            others.append(f"solver={method.name!r}" + (
+                " with dtype='float64'" if method.exact and options.dtype != "float64" else ""))
     more = solution.status == MAX_ITERATIONS and not (
         result.method == "ipm" and result.iterations >= ITERATION_CAP)
     steps = (["raise max_iter"] if more else []) + (

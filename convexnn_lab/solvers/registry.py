@@ -130,7 +130,7 @@ class IPM(Solver):
 
 
 class FISTA(Solver):
-    """Accelerated proximal gradient in torch for the gated-ReLU program (``first_order``).
+    """Accelerated proximal gradient in torch for the gated-ReLU program (``fista``).
 
     Parameters
     ----------
@@ -153,15 +153,15 @@ class FISTA(Solver):
                              "solver='al' or 'ipm' for the program with cone constraints")
 
     def solve(self, program, options, comm=None):
-        from . import first_order
+        from . import fista
 
         kwargs = {} if comm is None else {"comm": comm}
-        return first_order.solve(program, options, chunk_rows=self.chunk_rows, **kwargs)
+        return fista.solve(program, options, chunk_rows=self.chunk_rows, **kwargs)
 
 
 class AL(Solver):
     """Augmented Lagrangian in torch for the program with cones, each subproblem by FISTA
-    (``first_order``)."""
+    (``al``)."""
 
     name = "al"
     shardable = True
@@ -172,10 +172,10 @@ class AL(Solver):
                              "use solver='fista' or 'ipm'")
 
     def solve(self, program, options, comm=None):
-        from . import first_order
+        from . import al
 
         kwargs = {} if comm is None else {"comm": comm}
-        return first_order.solve(program, options, **kwargs)
+        return al.solve(program, options, **kwargs)
 
 
 REGISTRY: dict[str, type[Solver]] = {"cvxpy": CVXPY, "ipm": IPM, "fista": FISTA, "al": AL}
