@@ -71,7 +71,6 @@ class ConvexProgram:
                  loss="squared", gated=False):
         X, y = check_Xy(X, y)
         self.beta = check_beta(beta)
-        self.patterns = check_patterns(patterns, X.shape[0])
         self.activation = check_choice(activation, "activation", ACTIVATIONS)
         self.a, self.b = slopes(activation, alpha)
         self.alpha = float(alpha) if isinstance(alpha, numbers.Real) else alpha
@@ -81,13 +80,32 @@ class ConvexProgram:
             raise ValueError("y must hold labels -1 and +1 for loss='logistic'; map your "
                              "classes with np.where(labels == positive, 1.0, -1.0)")
         self.X, self.y = X.copy(), y.copy()  # our own copies: the caller's stay writable
-        self.patterns = self.patterns.copy()
-        self.Dt = pattern_slopes(self.patterns, activation, alpha).T.copy()
-        self.signs = np.where(self.patterns.T, 1.0, -1.0)
-        # the stacked arrays of the blocks, built once
+        self.X.setflags(write=False)
+        self.y.setflags(write=False)
+        self._set_patterns(check_patterns(patterns, X.shape[0]).copy())
+
+    def with_patterns(self, patterns) -> "ConvexProgram":
+        """The same data, beta, loss and activation on other patterns (P', n).
+
+        Only `patterns` is checked: X and y were validated when this program was made,
+        and the new program shares them (read-only).  Column generation (``train_convex``)
+        makes one program a round this way.
+        """
+        new = object.__new__(ConvexProgram)
+        new.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k in ("X", "y", "beta", "activation", "a", "b", "alpha",
+                                      "loss", "gated")})
+        new._set_patterns(check_patterns(patterns, self.n).copy())
+        return new
+
+    def _set_patterns(self, patterns) -> None:
+        """The patterns (P, n) and the arrays built from them once: Dt, signs, M, S."""
+        self.patterns = patterns
+        self.Dt = pattern_slopes(patterns, self.activation, self.alpha).T.copy()
+        self.signs = np.where(patterns.T, 1.0, -1.0)
         self._M = self.Dt if self.gated else np.hstack([self.Dt, -self.Dt])
         self._S = None if self.gated else np.hstack([self.signs, self.signs])
-        for arr in (self.X, self.y, self.patterns, self.Dt, self.signs, self._M, self._S):
+        for arr in (self.patterns, self.Dt, self.signs, self._M, self._S):
             if arr is not None:
                 arr.setflags(write=False)
 

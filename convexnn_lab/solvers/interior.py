@@ -623,6 +623,30 @@ def _trusted_step(prog, pred, dU, step, f, g, h):
     return 0.0
 
 
+def _direction(prog, pt, newton, g, gap, timer, correctors):
+    """The search direction at `pt`: Mehrotra's predictor-corrector on the KKT residuals
+    (the predictor is the affine-scaling direction; the corrector adds the complementarity's
+    second-order term and centering on sigma * mu), then Gondzio's `correctors`."""
+    torch = _torch()
+    # residuals of the KKT conditions
+    bU = -(prog.X.T @ (prog.M * g[:, None]) - pt.z_q[1:] - prog.Xl.T @ (prog.S * pt.z_l))
+    bt = -(prog.beta - pt.z_q[0])
+    bz_q = -(pt.s_q - torch.cat([pt.t[None], pt.U]))
+    bz_l = -(pt.s_l - prog.S * (prog.Xl @ pt.U))
+    scal = newton.scal
+    lamsq_q = _soc_prod(scal.lam_q, scal.lam_q)
+    lamsq_l = scal.lam_l ** 2
+    with timer("directions"):
+        aff = newton.solve(bU, bt, bz_l, bz_q, -lamsq_l, -lamsq_q)
+    sigma = min(1.0, (1.0 - min(1.0, pt.max_step(aff))) ** 3)
+    mu = gap / prog.nu
+    bs_q = -lamsq_q - _soc_prod(scal.Winv(aff.s_q), scal.W(aff.z_q)) + sigma * mu * prog.e_q
+    bs_l = -lamsq_l - aff.s_l * aff.z_l + sigma * mu
+    with timer("directions"):
+        direction = newton.solve(bU, bt, bz_l, bz_q, bs_l, bs_q)
+    return _correct(pt, newton, direction, sigma * mu, timer, correctors)
+
+
 def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cpu",
                    progress=False, route=None, correctors=_CORRECTORS) -> SolverResult:
     """Solve `program` by the interior-point method (no polish); see ``solve_convex``.
@@ -698,26 +722,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
                 with timer("directions"):
                     pt = _starting_point(prog, newton, g)
                 continue
-            # residuals of the KKT conditions
-            bU = -(prog.X.T @ (prog.M * g[:, None]) - pt.z_q[1:]
-                   - prog.Xl.T @ (prog.S * pt.z_l))
-            bt = -(program.beta - pt.z_q[0])
-            bz_q = -(pt.s_q - torch.cat([pt.t[None], pt.U]))
-            bz_l = -(pt.s_l - prog.S * (prog.Xl @ pt.U))
-            scal = newton.scal
-            lamsq_q = _soc_prod(scal.lam_q, scal.lam_q)
-            lamsq_l = scal.lam_l ** 2
-            # predictor (affine scaling) direction, then Mehrotra's corrector: the
-            # second-order term of the complementarity and centering on sigma * mu
-            with timer("directions"):
-                aff = newton.solve(bU, bt, bz_l, bz_q, -lamsq_l, -lamsq_q)
-            sigma = min(1.0, (1.0 - min(1.0, pt.max_step(aff))) ** 3)
-            mu = gap / prog.nu
-            bs_q = -lamsq_q - _soc_prod(scal.Winv(aff.s_q), scal.W(aff.z_q)) + sigma * mu * e_q
-            bs_l = -lamsq_l - aff.s_l * aff.z_l + sigma * mu
-            with timer("directions"):
-                direction = newton.solve(bU, bt, bz_l, bz_q, bs_l, bs_q)
-            direction = _correct(pt, newton, direction, sigma * mu, timer, correctors)
+            direction = _direction(prog, pt, newton, g, gap, timer, correctors)
         except _Breakdown:
             status = NUMERICAL_ERROR
             break

@@ -7,6 +7,8 @@ with the convex program's.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .._internal.threads import torch_threads
@@ -104,52 +106,21 @@ def train_nonconvex(
     from tqdm.auto import tqdm
 
     X, y = check_Xy(X, y, allow_matrix=True)
-    if y.ndim == 2 and loss != "squared":
-        raise ValueError("vector outputs (y of shape (n, c)) use loss='squared'")
-    width = check_positive_int(width, "width")
-    beta = check_beta(beta, allow_zero=True)
-    check_choice(activation, "activation", ACTIVATIONS)
-    check_choice(optimizer, "optimizer", OPTIMIZERS)
-    check_choice(loss, "loss", LOSSES)
-    steps = check_positive_int(steps, "steps", minimum=0)
-    record_every = check_positive_int(record_every, "record_every")
-    threads = check_positive_int(threads, "threads")
+    width, beta, steps, record_every, batch_size = _check_training(
+        X, y, width, beta, activation=activation, loss=loss, optimizer=optimizer, lr=lr,
+        steps=steps, batch_size=batch_size, init_scale=init_scale, init=init,
+        record_every=record_every)
     device = check_device(device)
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive step size, got {lr}")
+    threads = check_positive_int(threads, "threads")
     a, b = slopes(activation, alpha)
-    n, d = X.shape
-    if batch_size is not None:
-        batch_size = check_positive_int(batch_size, "batch_size")
-        if optimizer in ("gd", "lbfgs"):
-            raise ValueError(f"optimizer={optimizer!r} is full batch; use 'sgd' or 'adam' "
-                             "with batch_size, or batch_size=None")
-    elif optimizer == "sgd":
-        batch_size = min(32, n)
-    gen = torch.Generator().manual_seed(int(seed))
-    Xt = torch.as_tensor(X, dtype=torch.float64)
-    yt = torch.as_tensor(y, dtype=torch.float64)
-    if init is not None:
-        if init.W1.shape != (d, init.width):
-            raise ValueError(f"init has inputs of size {init.W1.shape[0]}, X has {d} columns")
-        W1 = torch.tensor(init.W1, dtype=torch.float64)
-        w2 = torch.tensor(init.w2, dtype=torch.float64)
-    else:
-        W1 = init_scale * torch.randn(d, width, generator=gen, dtype=torch.float64) / np.sqrt(d)
-        shape = (width,) if y.ndim == 1 else (width, y.shape[1])
-        w2 = init_scale * torch.randn(shape, generator=gen, dtype=torch.float64) / np.sqrt(width)
-    Xt, yt, W1, w2 = (t.to(device) for t in (Xt, yt, W1, w2))
+    n = X.shape[0]
+    gen = torch.Generator().manual_seed(check_positive_int(seed, "seed", minimum=0))
+    Xt, yt, W1, w2 = (t.to(device) for t in (
+        torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64),
+        *_initial_weights(X, y, width, init, init_scale, gen)))
     W1.requires_grad_(True)
     w2.requires_grad_(True)
-    params = [W1, w2]
-    if optimizer == "lbfgs":
-        # one call of step() per recorded value: record_every iterations
-        opt = torch.optim.LBFGS(params, lr=1.0, max_iter=record_every,
-                                history_size=LBFGS_HISTORY, line_search_fn="strong_wolfe")
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=lr)
-    else:
-        opt = torch.optim.SGD(params, lr=lr)
+    opt = _optimizer([W1, w2], optimizer, lr, record_every)
 
     def objective(rows=None):
         if rows is None:
@@ -175,6 +146,68 @@ def train_nonconvex(
                           activation, alpha)
     net.history = history
     return net
+
+
+def _check_training(X, y, width, beta, *, activation, loss, optimizer, lr, steps, batch_size,
+                    init_scale, init, record_every):
+    """The arguments of ``train_nonconvex`` checked once, each error naming its argument.
+    Returns width, beta, steps, record_every and the batch size (None: full batch)."""
+    if y.ndim == 2 and loss != "squared":
+        raise ValueError("vector outputs (y of shape (n, c)) use loss='squared'")
+    check_choice(activation, "activation", ACTIVATIONS)
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
+    check_choice(loss, "loss", LOSSES)
+    if loss == "logistic" and not np.isin(y, (-1.0, 1.0)).all():
+        raise ValueError("y must hold labels -1 and +1 for loss='logistic'; map your "
+                         "classes with np.where(labels == positive, 1.0, -1.0)")
+    for value, name in ((lr, "lr"), (init_scale, "init_scale")):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    if init is not None and not isinstance(init, TwoLayerNetwork):
+        raise TypeError(f"init must be a TwoLayerNetwork to start from (or None), got "
+                        f"{type(init).__name__}")
+    if init is not None and init.W1.shape[0] != X.shape[1]:
+        raise ValueError(f"init has inputs of size {init.W1.shape[0]}, X has {X.shape[1]} "
+                         "columns")
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size")
+        if optimizer in ("gd", "lbfgs"):
+            raise ValueError(f"optimizer={optimizer!r} is full batch; use 'sgd' or 'adam' "
+                             "with batch_size, or batch_size=None")
+    elif optimizer == "sgd":
+        batch_size = min(32, X.shape[0])
+    return (check_positive_int(width, "width"), check_beta(beta, allow_zero=True),
+            check_positive_int(steps, "steps", minimum=0),
+            check_positive_int(record_every, "record_every"), batch_size)
+
+
+def _initial_weights(X, y, width, init, init_scale, gen):
+    """W1 (d, m) and w2 (m,) or (m, c) in float64: `init`'s, else ``init_scale`` times
+    N(0, 1/d) and N(0, 1/m) drawn from `gen` on the CPU."""
+    import torch
+
+    if init is not None:
+        return (torch.tensor(init.W1, dtype=torch.float64),
+                torch.tensor(init.w2, dtype=torch.float64))
+    d = X.shape[1]
+    W1 = init_scale * torch.randn(d, width, generator=gen, dtype=torch.float64) / np.sqrt(d)
+    shape = (width,) if y.ndim == 1 else (width, y.shape[1])
+    w2 = init_scale * torch.randn(shape, generator=gen, dtype=torch.float64) / np.sqrt(width)
+    return W1, w2
+
+
+def _optimizer(params, optimizer: str, lr: float, record_every: int):
+    """The torch optimizer: L-BFGS (one call of step() per recorded value: record_every
+    iterations, strong-Wolfe line search, no learning rate), Adam, or SGD (also "gd")."""
+    import torch
+
+    if optimizer == "lbfgs":
+        return torch.optim.LBFGS(params, lr=1.0, max_iter=record_every,
+                                 history_size=LBFGS_HISTORY, line_search_fn="strong_wolfe")
+    if optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    return torch.optim.SGD(params, lr=lr)
 
 
 def _train(bar, history, objective, opt, gen, n, batch_size, record_every, progress):
@@ -244,8 +277,8 @@ def gradient_norm(net: TwoLayerNetwork, X, y, beta: float, *, loss: str = "squar
     X, y = check_Xy(X, y, allow_matrix=True)
     beta = check_beta(beta, allow_zero=True)
     a, b = slopes(net.activation, net.alpha)
-    Xt = torch.as_tensor(X, dtype=torch.float64)
-    yt = torch.as_tensor(y, dtype=torch.float64)
+    Xt = torch.tensor(X, dtype=torch.float64)
+    yt = torch.tensor(y, dtype=torch.float64)
     W1 = torch.tensor(net.W1, dtype=torch.float64, requires_grad=True)
     w2 = torch.tensor(net.w2, dtype=torch.float64, requires_grad=True)
     _torch_objective(Xt, yt, W1, w2, a, b, beta, loss).backward()

@@ -38,12 +38,10 @@ import numpy as np
 
 from .._internal.comm import communicator
 from .._internal.validation import (
-    check_beta,
     check_bool,
     check_device,
     check_positive_int,
     check_seed,
-    check_Xy,
 )
 from ..core.activations import activate, slopes
 from ..core.certificates import ZERO_BLOCK_RTOL, cone_correlation, dual_bound, dual_constraints
@@ -52,7 +50,7 @@ from ..core.networks import TwoLayerNetwork
 from ..core.patterns import enumerate_patterns, patterns_of_directions, sample_patterns
 from ..core.program import ConvexProgram
 from ..core.solution import ConvexSolution
-from ..solvers import solve_convex
+from ..solvers import Auto, solve_convex
 from ..status import INACCURATE, MAX_PATTERNS, MAX_ROUNDS, NO_VIOLATION_FOUND, OPTIMAL, TIME_LIMIT
 from .nonconvex import train_nonconvex
 
@@ -317,30 +315,6 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
     return pats, ratios
 
 
-def _round_solver(solver, X, patterns, gated, loss, device, comm):
-    """The solver of one round: "ipm" where "auto" would pick the interior point (a stall
-    then keeps its best certified point instead of re-solving with CVXPY); otherwise
-    `solver` unchanged (always, when distributed).
-
-    Where ``solve_convex``'s "auto" picks the interior point and it stalls short of tol,
-    "auto" re-solves with CVXPY, which on a round's program can take a minute (measured:
-    breast_cancer, round 8, 178 patterns: the interior point stalled at a relative gap of
-    1.1e-6, and CVXPY took 53.7 s to the same objective 1.3350, where the interior
-    point's own polish ended in 9.0 s in all).  A round needs the best certified point,
-    not tol: its objective is that of its network and its residual prices the next
-    patterns; its gap is kept in the round's history.
-    """
-    if solver != "auto" or comm.world_size > 1:
-        return solver
-    from .._internal.memory import available_memory
-    from ..solvers import choose_solver
-
-    n, d, P = len(X), X.shape[1], len(patterns)
-    method = choose_solver(n, d, P, gated=gated, loss=loss,
-                           memory=available_memory(check_device(device)))
-    return "ipm" if method == "ipm" else "auto"
-
-
 def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                  gated=False, initial_patterns=None, per_round=40, max_rounds=30,
                  max_patterns=2000, time_limit=None, n_starts=64, exact_limit=20_000,
@@ -408,13 +382,35 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         ``report.network()`` the trained network; ``report.rounds`` the history.
     """
     start = time.perf_counter()
-    X, y = check_Xy(X, y)
-    beta = check_beta(beta)
-    gated = check_bool(gated, "gated")
-    for value, name in ((per_round, "per_round"),
-                        (max_rounds, MAX_ROUNDS), (max_patterns, MAX_PATTERNS),
-                        (n_starts, "n_starts"), (exact_limit, "exact_limit"),
-                        (drop_after, "drop_after")):
+    # X, y, beta and the model validated once, here: the rounds' programs share them
+    base = ConvexProgram(X, y, beta, np.ones((1, len(np.asarray(X))), dtype=bool),
+                         activation=activation, alpha=alpha, loss=loss, gated=gated)
+    _check_budgets(per_round=per_round, max_rounds=max_rounds, max_patterns=max_patterns,
+                   n_starts=n_starts, exact_limit=exact_limit, drop_after=drop_after,
+                   time_limit=time_limit, initial_patterns=initial_patterns,
+                   warm_network=warm_network)
+    device = None if device is None else check_device(device)
+    comm = communicator(check_bool(distributed, "distributed"))
+    rng = np.random.default_rng(check_seed(seed))
+    every = _every_pattern(base.X, exact_limit, comm)
+    if isinstance(warm_network, str) and comm.world_size > 1:
+        warm_network = None  # L-BFGS here needs every row on one process
+    patterns, warm_network, warm_seconds = _start_patterns(
+        base, initial_patterns, warm_network, device, rng, comm)
+    run = _ColumnGeneration(
+        base.with_patterns(patterns), every=every, comm=comm, rng=rng, start=start,
+        warm_network=warm_network, warm_seconds=warm_seconds, per_round=per_round,
+        drop_after=drop_after, max_patterns=max_patterns, time_limit=time_limit,
+        n_starts=n_starts,
+        solve=dict(tol=tol, device=device, progress=False, distributed=distributed,
+                   solver=Auto(retry_max_flops=0.0) if solver == "auto"
+                   and comm.world_size == 1 else solver))
+    return run.train(max_rounds)
+
+
+def _check_budgets(*, time_limit, initial_patterns, warm_network, **counts) -> None:
+    """Each budget of ``train_convex`` checked once, naming the argument."""
+    for name, value in counts.items():
         check_positive_int(value, name)
     if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(
             time_limit, numbers.Real) or not time_limit > 0):
@@ -427,20 +423,25 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     if not (warm_network is None or isinstance(warm_network, (str, TwoLayerNetwork))):
         raise TypeError(f"warm_network must be 'lbfgs', a TwoLayerNetwork or None, got "
                         f"{type(warm_network).__name__}")
-    if device is not None:
-        device = check_device(device)
-    comm = communicator(check_bool(distributed, "distributed"))
-    rng = np.random.default_rng(check_seed(seed))
+
+
+def _every_pattern(X, exact_limit, comm):
+    """Every pattern of X where there are at most `exact_limit` (pricing is then exact),
+    else None; listing them needs every row, so a sharded run prices by the search."""
+    if comm.world_size > 1:
+        return None
     try:
-        # listing the patterns needs every row: a sharded run prices by the search
-        every = None if comm.world_size > 1 else enumerate_patterns(X, max_patterns=exact_limit)
+        return enumerate_patterns(X, max_patterns=exact_limit)
     except ValueError:
-        every = None
-    exact = every is not None
-    full = None if not exact else ConvexProgram(X, y, beta, every, activation=activation,
-                                                alpha=alpha, loss=loss, gated=gated)
-    if isinstance(warm_network, str) and comm.world_size > 1:
-        warm_network = None  # L-BFGS here needs every row on one process
+        return None
+
+
+def _start_patterns(base, initial_patterns, warm_network, device, rng, comm):
+    """The first round's patterns: Gaussian ones, then the warm network's neurons' (trained
+    by L-BFGS for "lbfgs" on `base`'s data and objective, seeded after the Gaussian
+    draws).  Returns the patterns (P, n), the warm network (or None) and the seconds its
+    training took."""
+    X = base.X
     if initial_patterns is None:
         initial_patterns = 0 if warm_network is not None and (
             isinstance(warm_network, str) or warm_network.width) else 20
@@ -451,88 +452,116 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         patterns = patterns_of_directions(X, rng.standard_normal((X.shape[1],
                                                                   initial_patterns)))
         patterns = patterns[comm.unique_index(patterns)]
-    warm_seconds = 0.0
+    seconds = 0.0
     if isinstance(warm_network, str):
-        # seeded after the Gaussian patterns, which are then those of sample_patterns(seed)
         t0 = time.perf_counter()
-        warm_network = train_nonconvex(X, y, WARM_WIDTH, beta, activation=activation,
-                                       alpha=alpha, loss=loss, optimizer="lbfgs",
-                                       steps=WARM_STEPS, record_every=WARM_STEPS,
-                                       seed=int(rng.integers(2**31)),
-                                       device=check_device(device))
-        warm_seconds = time.perf_counter() - t0
+        warm_network = train_nonconvex(
+            X, base.y, WARM_WIDTH, base.beta, activation=base.activation, alpha=base.alpha,
+            loss=base.loss, optimizer="lbfgs", steps=WARM_STEPS, record_every=WARM_STEPS,
+            seed=int(rng.integers(2**31)), device=check_device(device))
+        seconds = time.perf_counter() - t0
     if warm_network is not None and warm_network.width:
         patterns = np.vstack([patterns, warm_network.neuron_patterns(X)])
         patterns = patterns[comm.unique_index(patterns)]
-    idle = np.zeros(len(patterns), dtype=int)
     if not len(patterns):
         raise ValueError("initial_patterns=0 and no warm network (or one of width 0) leave "
                          "no pattern to start from: pass initial_patterns >= 1 or a "
                          "warm_network")
-    warm_objective = None
-    if warm_network is not None:
-        # the data term summed over the ranks' rows, the weight decay once
-        fit = comm.sum(data_loss(warm_network.predict(X), y, loss))
-        warm_objective = float(fit) + beta * warm_network.regularization()
-    report = TrainingReport(status=MAX_ROUNDS, exact=exact, warm_network=warm_network,
-                            warm_objective=warm_objective, warm_seconds=warm_seconds)
-    kwargs = dict(activation=activation, alpha=alpha, loss=loss, gated=gated, solver=solver,
-                  tol=tol, device=device, progress=False, distributed=distributed)
-    for k in range(1, max_rounds + 1):
+    return patterns, warm_network, seconds
+
+
+class _ColumnGeneration:
+    """The rounds of ``train_convex``: solve the restricted program, price, add and drop
+    patterns, until no violation is found or a budget ends it (state as attributes)."""
+
+    def __init__(self, program, *, every, comm, rng, start, warm_network, warm_seconds,
+                 per_round, drop_after, max_patterns, time_limit, n_starts, solve):
+        self.program, self.every, self.comm, self.rng = program, every, comm, rng
+        self.full = None if every is None else program.with_patterns(every)
+        self.start, self.warm_network, self.solve = start, warm_network, solve
+        self.per_round, self.drop_after, self.n_starts = per_round, drop_after, n_starts
+        self.max_patterns, self.time_limit = max_patterns, time_limit
+        self.idle = np.zeros(program.P, dtype=int)
+        warm_objective = None
+        if warm_network is not None:
+            # the data term summed over the ranks' rows, the weight decay once
+            fit = comm.sum(data_loss(warm_network.predict(program.X), program.y,
+                                     program.loss))
+            warm_objective = float(fit) + program.beta * warm_network.regularization()
+        self.report = TrainingReport(status=MAX_ROUNDS, exact=every is not None,
+                                     warm_network=warm_network,
+                                     warm_objective=warm_objective, warm_seconds=warm_seconds)
+
+    def train(self, max_rounds: int) -> TrainingReport:
+        for k in range(1, max_rounds + 1):
+            if self.round(k):
+                break
+        return self.report
+
+    def round(self, k: int) -> bool:
+        """One round; True when the run ends here (its status set)."""
         round_start = time.perf_counter()
         # the previous round's blocks carry over to the patterns kept (first-order
         # solvers; CVXPY and the interior point start afresh)
-        sol = solve_convex(X, y, beta, patterns, warm_start=report.solution,
-                           **dict(kwargs, solver=_round_solver(solver, X, patterns, gated,
-                                                               loss, device, comm)))
-        report.solution = sol
+        sol = solve_convex(self.program, warm_start=self.report.solution, **self.solve)
+        self.report.solution = sol
         solved = time.perf_counter()
-        output = sol.program.output(sol.U, sol.V)
-        lam = -loss_parts(output, y, loss)[1]
-        if exact:
-            corr, _ = dual_constraints(full, lam, exact=True)
-            lower, _ = dual_bound(y, lam, corr, beta, loss)
-            report.global_gap = max(sol.objective - lower, 0.0)
-            order = np.argsort(-corr)
-            new, ratios = every[order], corr[order] / beta
-        else:
-            starts = [] if warm_network is None else [warm_network.W1]
-            if not gated:
-                starts.append(neighbor_starts(X, lam, sol, comm=comm))
-            starts = np.hstack(starts) if starts else None
-            new, ratios = price_patterns(X, lam, beta, activation=activation, alpha=alpha,
-                                         gated=gated, n_starts=n_starts, seed=rng,
-                                         starts=starts, distributed=distributed)
+        new, ratios = self.price(sol)
         # the patterns already in the program are not new
-        have = set(comm.pattern_keys(patterns))
-        fresh = np.array([key not in have for key in comm.pattern_keys(new)], dtype=bool)
+        have = set(self.comm.pattern_keys(self.program.patterns))
+        fresh = np.array([key not in have for key in self.comm.pattern_keys(new)], dtype=bool)
         violated = fresh & (ratios > 1 + PRICE_RTOL)
-        best = float(ratios[fresh].max(initial=0.0))
-        add = new[violated][:per_round]
+        add = new[violated][:self.per_round]
         now = time.perf_counter()
-        report.rounds.append(PricingRound(k, len(patterns), sol.objective, sol.gap, best,
-                                          len(add), now - start,
-                                          solve_seconds=solved - round_start,
-                                          price_seconds=now - solved))
+        self.report.rounds.append(PricingRound(
+            k, self.program.P, sol.objective, sol.gap, float(ratios[fresh].max(initial=0.0)),
+            len(add), now - self.start, solve_seconds=solved - round_start,
+            price_seconds=now - solved))
         if not len(add):
-            proved = exact and report.global_gap <= 10 * tol * abs(sol.objective)
-            report.status = (OPTIMAL if proved else INACCURATE if exact
-                             else NO_VIOLATION_FOUND)
-            break
-        # drop blocks that stayed zero, add the violated patterns
-        active = np.zeros(len(patterns), dtype=bool)
-        active[sol.active_blocks()] = True
-        idle = np.where(active, 0, idle + 1)
-        keep = idle < drop_after
-        patterns = np.vstack([patterns[keep], add])
-        idle = np.concatenate([idle[keep], np.zeros(len(add), dtype=int)])
-        if len(patterns) > max_patterns:
-            report.status = MAX_PATTERNS
-            break
+            proved = self.report.exact and (
+                self.report.global_gap <= 10 * self.solve["tol"] * abs(sol.objective))
+            self.report.status = (OPTIMAL if proved else INACCURATE if self.report.exact
+                                  else NO_VIOLATION_FOUND)
+            return True
+        self.replace_patterns(sol, add)
+        if self.program.P > self.max_patterns:
+            self.report.status = MAX_PATTERNS
+            return True
         # the slowest rank's clock, so that every rank stops at the same round; a round
         # that would not end in time (judged by the last one's length) is not started
         now = time.perf_counter()
-        if time_limit is not None and comm.max(2 * now - round_start - start) > time_limit:
-            report.status = TIME_LIMIT
-            break
-    return report
+        if self.time_limit is not None and self.comm.max(
+                2 * now - round_start - self.start) > self.time_limit:
+            self.report.status = TIME_LIMIT
+            return True
+        return False
+
+    def price(self, sol):
+        """Candidate patterns and their prices / beta, most violated first: exact over
+        every pattern of X where listed (the global gap then recorded), else the search."""
+        program = self.program
+        lam = -loss_parts(sol.program.output(sol.U, sol.V), program.y, program.loss)[1]
+        if self.full is not None:
+            corr, _ = dual_constraints(self.full, lam, exact=True)
+            lower, _ = dual_bound(program.y, lam, corr, program.beta, program.loss)
+            self.report.global_gap = max(sol.objective - lower, 0.0)
+            order = np.argsort(-corr)
+            return self.every[order], corr[order] / program.beta
+        starts = [] if self.warm_network is None else [self.warm_network.W1]
+        if not program.gated:
+            starts.append(neighbor_starts(program.X, lam, sol, comm=self.comm))
+        return price_patterns(program.X, lam, program.beta, activation=program.activation,
+                              alpha=program.alpha, gated=program.gated,
+                              n_starts=self.n_starts, seed=self.rng,
+                              starts=np.hstack(starts) if starts else None,
+                              distributed=self.solve["distributed"])
+
+    def replace_patterns(self, sol, add) -> None:
+        """Drop the blocks that stayed zero `drop_after` rounds, add the violated patterns."""
+        active = np.zeros(self.program.P, dtype=bool)
+        active[sol.active_blocks()] = True
+        self.idle = np.where(active, 0, self.idle + 1)
+        keep = self.idle < self.drop_after
+        self.program = self.program.with_patterns(
+            np.vstack([self.program.patterns[keep], add]))
+        self.idle = np.concatenate([self.idle[keep], np.zeros(len(add), dtype=int)])
