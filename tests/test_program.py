@@ -97,3 +97,22 @@ def test_torch_view_matches_numpy():
     assert np.array_equal(X.numpy(), prog.X) and np.array_equal(M.numpy(), prog.block_slopes())
     assert np.array_equal(S.numpy(), prog.block_signs()) and np.array_equal(y.numpy(), prog.y)
     assert program(3, gated=True).tensors("cpu")[3] is None
+
+
+def test_with_patterns_shares_the_validated_data_and_checks_only_the_patterns():
+    rng = np.random.default_rng(5)
+    X = cl.add_bias(rng.standard_normal((15, 2)))
+    y = rng.standard_normal(15)
+    program = cl.ConvexProgram(X, y, 0.2, cl.sample_patterns(X, 4, seed=0),
+                               activation="leaky_relu", alpha=0.1)
+    other = cl.sample_patterns(X, 7, seed=1)
+    moved = program.with_patterns(other)
+    fresh = cl.ConvexProgram(X, y, 0.2, other, activation="leaky_relu", alpha=0.1)
+    assert moved.X is program.X and moved.P == 7 and program.P == 4
+    for name in ("Dt", "signs", "patterns"):
+        assert np.array_equal(getattr(moved, name), getattr(fresh, name))
+    assert not moved.patterns.flags.writeable
+    U = rng.standard_normal((3, 7))
+    assert moved.objective(U, U) == fresh.objective(U, U)
+    with pytest.raises(ValueError, match="patterns"):
+        program.with_patterns(np.ones((2, 14), dtype=bool))
