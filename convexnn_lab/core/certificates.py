@@ -219,9 +219,9 @@ def _cone_correlation(program, lam, which, comm):
             continue
         values = []
         for b in (-G[k], G[k]):
-            # the active-set loop touches only the rows it needs (digits, n = 1347:
-            # 0.56 s against scipy's 0.92 s for 40 patterns); scipy's NNLS over every
-            # row where it stops short of its optimality check
+            # the active-set loop touches only the rows it needs (faster than scipy's
+            # NNLS on digits); scipy's NNLS over every row where it stops short of its
+            # optimality check
             value, ok = _active_set_nnls(A, b, LOCAL)
             values.append(value if ok else nnls(A.T, b)[1])
         out[k] = max(values)

@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_LIMITS", "PolishLimits", "newton_polish", "newton_step_flops
 SUPPORT_RTOL, COLLAPSE_RTOL = 1e-6, 1e-9
 # the rows side of the polish (``_RowSystem``) holds a few K x (n + blocks) arrays: at most
 # this many entries each, and each Newton step costs 2 K (n + blocks)^2 flops: at most this
-# many (about 1 s)
+# many (a step of the order of a second on one core)
 POLISH_MAX_ENTRIES, POLISH_MAX_FLOPS = 2e7, 5e10
 # the Newton matrix gets this relative ridge (times its mean diagonal) on either side
 RIDGE_RTOL = 1e-14
@@ -259,9 +259,8 @@ def _newton(X, y, beta, M, bases, loss, limits, comm=LOCAL):
             t *= 0.5
         zvec, f_old, f = cand, f, fc
         # converged: the Newton decrement (about 2 (f - f*)) zero, or no longer shrinking
-        # once below f's resolution (quadratic convergence is over: measured on
-        # breast_cancer, 1e-21 after 5 steps, then 17 more steps with the decrement
-        # hovering at 1.0-1.6e-28, just above _DEC_ZERO, without effect)
+        # once below f's resolution (quadratic convergence is over; on breast_cancer the
+        # decrement otherwise hovers just above _DEC_ZERO for many steps without effect)
         unit = max(abs(f), 1.0)
         at_resolution = dec <= _DEC_FLOOR * unit
         if (dec <= _DEC_ZERO * unit or (at_resolution and dec > _DEC_STALL * dec_prev)

@@ -192,9 +192,8 @@ def _fista(prog, W, smooth, *, L, max_iter, check=None, check_every=10, bar=None
                 break
             if not fresh:
                 # Z's extrapolated image carries round-off that f_new's fresh one does
-                # not; near the optimum it can fail the test at every L (measured: a
-                # difference of 1e-15 against a slack of 1e-16 doubled L to overflow):
-                # test again against Z's value computed afresh before raising L
+                # not; near the optimum it can fail the test at every L (doubling L to
+                # overflow): test again against Z's value computed afresh before raising L
                 f_Z, g_Z, img_Z = smooth(Z)
                 fresh = True
                 continue

@@ -64,17 +64,13 @@ PRICE_RTOL = 1e-4
 CROSS_PRODUCT_ROWS = 2000
 
 # steps along the unit ascent direction from each neuron of the restricted solution, into
-# cells its pattern cannot reach (``neighbor_starts``).  Measured with
-# train_convex on diabetes (beta 0.1, 25 s): 7.55 without these starts, 6.50 with the
-# neurons alone, 4.89 with steps (0.1, 0.3), 5.01 with (0.03, 0.1), 5.49 with (0.3, 1)
+# cells its pattern cannot reach (``neighbor_starts``); the best of the steps tried on
+# diabetes (bench/beat_adam.py; the objectives per choice: docs/benchmarks.md)
 NEIGHBOR_STEPS = (0.1, 0.3)
 
-# train_convex's default warm network: width and L-BFGS iterations.  Measured on the four
-# sets of bench/beat_adam.py (beta 0.1, train_nonconvex's seed 0, one thread; train_convex
-# draws its own seed from `seed`, so its start ends elsewhere): 1000 iterations take 0.7-4 s
-# and end at 1.084, 1.091, 4.856 and 1.750 (breast_cancer, digits, diabetes, synthetic),
-# against 1.753, 2.262, 6.269, 3.274 for Adam's best of three lrs (2000 steps);
-# 500 iterations end at 1.243, 1.548, 5.362, 2.536
+# train_convex's default warm network: width and L-BFGS iterations; 1000 iterations end
+# below Adam's best of three learning rates on the four sets of bench/beat_adam.py, 500 do
+# not on every set (the objectives: docs/benchmarks.md)
 WARM_WIDTH = 100
 WARM_STEPS = 1000
 
@@ -303,8 +299,8 @@ def price_patterns(X, lam, beta, *, activation="relu", alpha=0.01, gated=False,
     pats, ratios = pats[first], ratios[order][first]
     if not gated and exact_top:
         # a direction's price is only a lower bound on its pattern's: the ascent's last
-        # iterate can sit far inside the cone (measured on breast_cancer: directions at
-        # 0.76 beta whose cones reach 1.47 beta); the exact cone maximum (two NNLS per
+        # iterate can sit far inside the cone (on breast_cancer, directions priced below
+        # beta whose cones reach well above it); the exact cone maximum (two NNLS per
         # pattern) ranks the best candidates by what adding them can really gain
         top = min(exact_top, len(pats))
         probe = ConvexProgram(X, lam, beta, pats[:top], activation=activation, alpha=alpha)
