@@ -155,8 +155,11 @@ def _checked(convert, accept, requirement: str, what: str):
     return parse
 
 
-def _int_at_least(minimum: int, what: str):
-    return _checked(int, lambda v: v >= minimum, f"an integer >= {minimum}", what)
+def _int_at_least(minimum: int, what: str, maximum: int | None = None):
+    if maximum is None:
+        return _checked(int, lambda v: v >= minimum, f"an integer >= {minimum}", what)
+    return _checked(int, lambda v: minimum <= v <= maximum,
+                    f"an integer from {minimum} to {maximum:,}", what)
 
 
 def _positive_float(what: str):
@@ -185,10 +188,13 @@ def main(argv=None) -> int:
                    "labels -1/+1; default: breast_cancer)")
     d.add_argument("--beta", type=_positive_float("the weight decay, e.g. 1.0"), default=1.0,
                    help="weight decay beta > 0 (default 1.0)")
-    d.add_argument("--patterns", type=_int_at_least(1, "the number of sampled directions"),
+    # a bundled set's program on a million patterns already needs several GiB
+    d.add_argument("--patterns", type=_int_at_least(1, "the number of sampled directions",
+                                                    maximum=100_000),
                    default=20,
                    help="number of Gaussian directions sampled for patterns (default 20)")
-    d.add_argument("--seeds", type=_int_at_least(1, "the number of Adam runs"), default=3,
+    d.add_argument("--seeds", type=_int_at_least(1, "the number of Adam runs", maximum=1000),
+                   default=3,
                    help="number of Adam runs (default 3)")
     d.add_argument("--steps", type=_int_at_least(1, "Adam steps per run"), default=2000,
                    help="Adam steps per run (default 2000)")

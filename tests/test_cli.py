@@ -9,9 +9,11 @@ LEARNING_RATE = "(the Adam learning rate, e.g. 0.01)"
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--seeds", "0"], f"argument --seeds: must be an integer >= 1 {ADAM_RUNS}, got 0"),
-    (["--seeds", "two"], f"argument --seeds: must be an integer >= 1 {ADAM_RUNS}, got 'two'"),
-    (["--patterns", "0"], "argument --patterns: must be an integer >= 1"),
+    (["--seeds", "0"], f"argument --seeds: must be an integer from 1 to 1,000 {ADAM_RUNS}, got 0"),
+    (["--seeds", "two"],
+     f"argument --seeds: must be an integer from 1 to 1,000 {ADAM_RUNS}, got 'two'"),
+    (["--patterns", "0"], "argument --patterns: must be an integer from 1 to 100,000"),
+    (["--patterns", "1000000000000"], "argument --patterns: must be an integer from 1 to"),
     (["--steps", "-5"], "argument --steps: must be an integer >= 1"),
     (["--beta", "0"], "argument --beta: must be a finite number > 0"),
     (["--beta", "nan"], "argument --beta: must be a finite number > 0"),

@@ -37,7 +37,7 @@ def test_binary_logistic_classifier():
     clf.fit(ds.X_train, ds.y_train)
     assert set(clf.predict(ds.X_test)) <= set(ds.classes)
     assert clf.score(ds.X_train, ds.y_train) > 0.8
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match="one class"):
         clf.fit(ds.X_train, np.zeros(len(ds.X_train)))
 
 
@@ -68,7 +68,7 @@ def test_estimators_price_their_patterns_by_default():
     assert priced.solution_.objective <= sampled.solution_.objective + 1e-9
     assert np.isclose(priced.network_.objective(cl.add_bias(X), y, 1e-2),
                       priced.solution_.objective, rtol=1e-5)
-    with pytest.raises(ValueError, match="pattern_method must be one of"):
+    with pytest.raises(ValueError, match="pattern_method"):
         cl.ConvexReLURegressor(pattern_method="random").fit(X, y)
 
 
@@ -106,3 +106,47 @@ def test_time_limit_stops_pricing_and_says_so():
     with pytest.raises(ValueError, match="time_limit bounds pattern pricing"):
         cl.ConvexReLURegressor(time_limit=5.0, pattern_method="gaussian").fit(
             ds.X_train, ds.X_train[:, 0])
+
+
+@pytest.mark.parametrize("estimator", [
+    cl.ConvexReLURegressor(n_patterns=5, pattern_method="gaussian"),
+    cl.ConvexReLUClassifier(n_patterns=5, pattern_method="gaussian")],
+    ids=lambda e: type(e).__name__)
+def test_scikit_learn_estimator_checks_pass(estimator):
+    from sklearn.utils.estimator_checks import check_estimator
+
+    results = check_estimator(estimator, on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
+              if r["status"] == "failed"]
+    assert len(results) > 40 and not failed, failed
+
+
+def test_feature_names_are_kept_and_checked():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((40, 3)), columns=["a", "b", "c"])
+    y = frame["a"].to_numpy() - frame["c"].to_numpy()
+    est = cl.ConvexReLURegressor(n_patterns=5, pattern_method="gaussian").fit(frame, y)
+    assert list(est.feature_names_in_) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="feature names"):
+        est.predict(frame[["c", "b", "a"]])  # reordered columns: refused, not misread
+    with pytest.raises(ValueError, match="3 features"):
+        est.predict(np.ones((2, 4)))  # the count the user passed, not with the bias
+
+
+@pytest.mark.parametrize("params,words", [
+    ({"fit_intercept": "no"}, "fit_intercept"),
+    ({"beta": -1.0}, "beta"),
+    ({"pattern_method": "grid"}, "pattern_method"),
+    ({"random_state": -3}, "random_state"),
+])
+def test_bad_parameters_are_named(params, words):
+    X, y = np.ones((10, 2)), np.arange(10.0)
+    with pytest.raises(ValueError, match=words):
+        cl.ConvexReLURegressor(**params).fit(X, y)
+
+
+def test_masked_data_are_refused():
+    X = np.ma.masked_array(np.ones((10, 2)), mask=np.eye(10, 2, dtype=bool))
+    with pytest.raises(ValueError, match="masked"):
+        cl.ConvexReLURegressor(pattern_method="gaussian").fit(X, np.arange(10.0))

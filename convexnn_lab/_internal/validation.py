@@ -23,6 +23,7 @@ __all__ = [
     "check_seed",
     "check_tolerance",
     "check_y",
+    "refuse_masked",
 ]
 
 
@@ -42,6 +43,7 @@ def check_X(X, name: str = "X", *, min_rows: int = 1) -> np.ndarray:
             "and one column"
         )
     _check_finite(arr, name)
+    _check_scale(arr, name)
     return arr
 
 
@@ -63,6 +65,7 @@ def check_y(y, n: int, name: str = "y", *, allow_matrix: bool = False) -> np.nda
             "they must describe the same samples"
         )
     _check_finite(arr, name)
+    _check_scale(arr, name)
     return arr
 
 
@@ -79,6 +82,10 @@ def check_beta(beta, name: str = "beta", *, allow_zero: bool = False) -> float:
     beta = float(beta)
     if not np.isfinite(beta):
         raise ValueError(f"{name} must be finite, got {beta}")
+    if beta > SCALE_RANGE[1] or 0 < beta < SCALE_RANGE[0]:
+        raise ValueError(f"{name} is {beta:.1e}, outside [{SCALE_RANGE[0]:g}, "
+                         f"{SCALE_RANGE[1]:g}]: no float64 computation with it can be "
+                         "trusted; rescale the data and beta together")
     if beta < 0 or (beta == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(
@@ -168,9 +175,18 @@ def check_choice(value, name: str, choices) -> str:
     return value
 
 
+def refuse_masked(value, name: str) -> None:
+    """A masked array's hidden entries would be used as if they were data: refuse it."""
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):
+        raise ValueError(f"{name} is a masked array with {int(np.ma.count_masked(value))} "
+                         "masked entries, which would be used as data; fill or drop them "
+                         f"first ({name}.filled(...) or {name}[~{name}.mask.any(axis=1)])")
+
+
 def _as_float_array(value, name: str) -> np.ndarray:
     if value is None:
         raise TypeError(f"{name} is None; pass an array")
+    refuse_masked(value, name)
     if _is_sparse(value):
         raise TypeError(
             f"{name} is a scipy sparse matrix ({type(value).__name__} of shape "
@@ -242,6 +258,23 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
             f"{name} contains {bad} NaN or infinite value(s); "
             "drop or impute them before fitting"
         )
+
+
+# the entries' magnitudes float64 computes with: squares, norms and products of entries
+# outside this range underflow to 0 or overflow to inf (and scipy's NNLS aborts the
+# interpreter on the infinities)
+SCALE_RANGE = (1e-100, 1e100)
+
+
+def _check_scale(arr: np.ndarray, name: str) -> None:
+    top = float(np.abs(arr).max(initial=0.0))
+    if top and not SCALE_RANGE[0] <= top <= SCALE_RANGE[1]:
+        raise ValueError(
+            f"{name}'s largest entry is {top:.1e}, outside [{SCALE_RANGE[0]:g}, "
+            f"{SCALE_RANGE[1]:g}]: squares and products of such entries "
+            f"{'underflow to 0' if top < 1 else 'overflow to inf'} in float64, so no result "
+            f"could be trusted; rescale it (e.g. {name} / np.abs({name}).max()), and beta "
+            "with the loss (for the squared loss, scaling X and y by c scales beta by c^2)")
 
 
 def check_tolerance(value, name: str, *, low: float, high: float, meaning: str) -> float:

@@ -29,6 +29,14 @@ def check_loss(loss) -> str:
     return loss
 
 
+def check_targets(y, loss: str) -> None:
+    """The one rule for targets: the logistic loss takes labels -1 and +1 only (with 0/1
+    labels class 0 would add only log 2, whatever the network predicts)."""
+    if check_loss(loss) == "logistic" and not np.isin(y, (-1.0, 1.0)).all():
+        raise ValueError("y must hold labels -1 and +1 for loss='logistic'; map your "
+                         "classes with np.where(labels == positive, 1.0, -1.0)")
+
+
 def loss_parts(pred, y, loss: str = "squared"):
     """Value, gradient g and Hessian diagonal h of the loss with respect to `pred`.
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._internal.validation import check_beta, check_choice, check_tolerance, check_X, check_y
 from .activations import ACTIVATIONS, activate, slopes
-from .losses import data_loss
+from .losses import check_targets, data_loss
 from .patterns import unique_patterns
 
 __all__ = ["TIE_RTOL", "TwoLayerNetwork"]
@@ -142,6 +142,7 @@ class TwoLayerNetwork:
         X = self._check_input(X)
         y = check_y(y, X.shape[0], allow_matrix=self.outputs > 1)
         beta = check_beta(beta, allow_zero=True)
+        check_targets(y, loss)
         return data_loss(self.predict(X), y, loss) + beta * self.regularization()
 
     def patterns(self, X) -> np.ndarray:

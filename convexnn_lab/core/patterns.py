@@ -63,10 +63,12 @@ def general_position_count(n: int, r: int) -> int:
 
 
 def cover_bound(n: int, r: int) -> float:
-    """Cover's bound ``2 r (e (n-1) / r)^r`` on the number of patterns."""
+    """Cover's bound ``2 r (e (n-1) / r)^r`` on the number of patterns (inf where it
+    exceeds the largest float)."""
     n = check_positive_int(n, "n")
     r = check_positive_int(r, "r")
-    return 2.0 * r * (math.e * max(n - 1, 1) / r) ** r
+    log = math.log(2.0 * r) + r * math.log(math.e * max(n - 1, 1) / r)
+    return math.exp(log) if log < 709.0 else math.inf
 
 
 def generalized_cross_product(U) -> np.ndarray:
@@ -154,7 +156,7 @@ def enumerate_patterns(
         (``1[X u >= 0]`` reproduces the pattern and no entry of ``X u`` is 0).
     tol : float, in [1e-13, 1e-6]
         Rows whose cosine with a direction is below `tol` count as passing through it
-        (also the relative threshold for zero rows and for the rank of X).  Smaller
+        (also the relative threshold for the rank of X).  Smaller
         values mistake rounding errors for signs; larger ones merge distinct thin cells,
         so patterns go missing (with ``tol=1e-5`` a Gaussian X of shape (30, 3) already
         loses 2 of its 872).
@@ -163,7 +165,8 @@ def enumerate_patterns(
     -------
     patterns : ndarray of bool, shape (P, n)
         Unique rows, sorted lexicographically (False < True).  Rows of X that are
-        zero are always active (``0 >= 0``).
+        zero (every entry 0) are always active (``0 >= 0``); a row is zero only then,
+        however small its entries.
     directions : ndarray of shape (d, P), only if `return_directions`
 
     Raises
@@ -188,16 +191,12 @@ def enumerate_patterns(
         "smaller values mistake rounding errors (about 1e-15) for signs, larger ones merge "
         f"distinct thin cells so patterns go missing; keep the default {_TOL:g}",
     )
-    norms = np.linalg.norm(X, axis=1)
-    scale = norms.max()
-    nonzero = norms > tol * max(scale, 1e-300)
-    Xnz = X[nonzero]
-    if Xnz.shape[0] == 0:
+    nonzero, Xu = _unit_rows(X)
+    if Xu.shape[0] == 0:
         return _single_cell(n, d, return_directions)
-    _, s, vt = np.linalg.svd(Xnz, full_matrices=False)
-    r = int((s > tol * s[0] * max(Xnz.shape)).sum())
-    basis = vt[:r].T  # (d, r): u = basis @ z
-    Xr = Xnz @ basis
+    basis = _row_space(Xu, tol)  # (d, r): u = basis @ z
+    r = basis.shape[1]
+    Xr = Xu @ basis
     Xr /= np.linalg.norm(Xr, axis=1, keepdims=True)
     m = Xr.shape[0]
     estimate = general_position_count(m, r)
@@ -220,6 +219,28 @@ def enumerate_patterns(
     if return_directions:
         return pats, basis @ dirs_r[order].T
     return pats
+
+
+def _unit_rows(X):
+    """The rows of X that are not zero, scaled to unit length: (mask (n,), rows (m, d)).
+
+    A row is zero only when every entry is 0: a pattern depends on a row's direction
+    alone, so a row of norm 1e-11 splits cells exactly as its unit row does.  Norms are
+    taken after dividing each row by its largest entry, so tiny or huge rows neither
+    underflow nor overflow.
+    """
+    top = np.abs(X).max(axis=1)
+    nonzero = top > 0
+    scaled = X[nonzero] / top[nonzero, None]
+    return nonzero, scaled / np.linalg.norm(scaled, axis=1, keepdims=True)
+
+
+def _row_space(U, tol: float):
+    """An orthonormal basis (d, r) of the span of the unit rows U (m, d), rank r decided
+    with the relative threshold `tol`."""
+    _, s, vt = np.linalg.svd(U, full_matrices=False)
+    r = int((s > tol * s[0] * max(U.shape)).sum())
+    return vt[:r].T
 
 
 def _single_cell(n: int, d: int, want_dirs: bool):
@@ -483,15 +504,13 @@ def conv_gates(image_shape, n_gates: int, *, d: int | None = None, patch: int = 
 
 def _sample_cross_product(X, n_patterns, rng, return_directions):
     n, d = X.shape
-    norms = np.linalg.norm(X, axis=1)
-    nonzero = norms > _TOL * max(norms.max(), 1e-300)
+    nonzero, Xu = _unit_rows(X)
     if not nonzero.any():
         # no hyperplane to sample: the whole space is one cell (as in enumerate_patterns)
         return _single_cell(n, d, return_directions)
-    _, s, vt = np.linalg.svd(X[nonzero], full_matrices=False)
-    r = int((s > _TOL * s[0] * max(X.shape)).sum())
-    basis = vt[:r].T
-    Z = X[nonzero] @ basis
+    basis = _row_space(Xu, _TOL)
+    r = basis.shape[1]
+    Z = Xu @ basis
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
     m = Z.shape[0]
     k = r - 1

@@ -19,9 +19,10 @@ import numbers
 
 import numpy as np
 
+from .._internal.memory import check_room
 from .._internal.validation import check_beta, check_bool, check_choice, check_patterns, check_Xy
 from .activations import ACTIVATIONS, activate, pattern_slopes, slopes
-from .losses import check_loss, loss_parts
+from .losses import check_loss, check_targets, loss_parts
 
 __all__ = ["ConvexProgram", "FEASIBILITY_RTOL"]
 
@@ -76,13 +77,13 @@ class ConvexProgram:
         self.alpha = float(alpha) if isinstance(alpha, numbers.Real) else alpha
         self.loss = check_loss(loss)
         self.gated = check_bool(gated, "gated")
-        if loss == "logistic" and not np.isin(y, (-1.0, 1.0)).all():
-            raise ValueError("y must hold labels -1 and +1 for loss='logistic'; map your "
-                             "classes with np.where(labels == positive, 1.0, -1.0)")
+        check_targets(y, loss)
         self.X, self.y = X.copy(), y.copy()  # our own copies: the caller's stay writable
         self.X.setflags(write=False)
         self.y.setflags(write=False)
-        self._set_patterns(check_patterns(patterns, X.shape[0]).copy())
+        patterns = check_patterns(patterns, X.shape[0])
+        self._check_room(len(patterns))
+        self._set_patterns(patterns.copy())
 
     def with_patterns(self, patterns) -> "ConvexProgram":
         """The same data, beta, loss and activation on other patterns (P', n).
@@ -95,8 +96,17 @@ class ConvexProgram:
         new.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k in ("X", "y", "beta", "activation", "a", "b", "alpha",
                                       "loss", "gated")})
-        new._set_patterns(check_patterns(patterns, self.n).copy())
+        patterns = check_patterns(patterns, self.n)
+        new._check_room(len(patterns))
+        new._set_patterns(patterns.copy())
         return new
+
+    def _check_room(self, P: int) -> None:
+        """The program holds about 6 (n, P) float64 arrays (Dt, signs, the stacked blocks'
+        slopes and signs): refuse before allocating them when they do not fit."""
+        check_room(8.0 * self.X.shape[0] * P * (2 if self.gated else 6),
+                   f"a program with n={self.X.shape[0]} rows and P={P:,} patterns",
+                   "use fewer patterns (duplicates add nothing: unique_patterns) or fewer rows")
 
     def _set_patterns(self, patterns) -> None:
         """The patterns (P, n) and the arrays built from them once: Dt, signs, M, S."""

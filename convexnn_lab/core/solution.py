@@ -18,7 +18,7 @@ from .certificates import ZERO_BLOCK_RTOL, Certificate
 from .networks import TwoLayerNetwork, _make
 from .program import ConvexProgram
 
-__all__ = ["ConvexSolution", "SolverResult", "STATUSES", "VectorSolution"]
+__all__ = ["ConvexSolution", "STATUSES", "SolverResult", "VectorSolution", "kept_blocks"]
 
 # every status a solve can end with (``convexnn_lab.status``)
 STATUSES = SOLVE_STATUSES
@@ -180,18 +180,16 @@ class ConvexSolution:
         return self.program.predict(self.U, self.V)
 
     def active_blocks(self, tol: float = ZERO_BLOCK_RTOL) -> np.ndarray:
-        """Indices i whose u_i or v_i has norm above `tol` times the largest."""
-        tol = _check_tol(tol)
-        nu, nv = np.linalg.norm(self.U, axis=0), np.linalg.norm(self.V, axis=0)
-        top = max(nu.max(initial=0), nv.max(initial=0), 1e-300)
-        return np.flatnonzero((nu > tol * top) | (nv > tol * top))
+        """Indices i whose u_i or v_i is kept by :func:`kept_blocks` at `tol`."""
+        keep_u, keep_v = kept_blocks(self.program, self.U, self.V, _check_tol(tol))
+        return np.flatnonzero(keep_u | keep_v)
 
     def network(self, tol: float = ZERO_BLOCK_RTOL) -> TwoLayerNetwork:
         """Map the solution back to a two-layer network.
 
         Each nonzero u_i gives a neuron ``w = u_i / sqrt(||u_i||)``,
         ``a = +sqrt(||u_i||)``, each nonzero v_i ``w = v_i / sqrt(||v_i||)``,
-        ``a = -sqrt(||v_i||)`` (blocks below `tol` times the largest are dropped).
+        ``a = -sqrt(||v_i||)`` (the blocks :func:`kept_blocks` drops at `tol` are dropped).
         For the program with cones the network's objective is ``self.objective`` up to
         the dropped blocks: with ``tol=0`` every nonzero block is kept and the two agree
         to round-off; the default drops blocks a solver only drove near zero (an
@@ -207,15 +205,32 @@ class ConvexSolution:
         U, V = self.U, self.V
         if self.gated:
             U, V = cone_decomposition(self.program, self.U)
-        nu, nv = np.linalg.norm(U, axis=0), np.linalg.norm(V, axis=0)
-        top = max(nu.max(initial=0), nv.max(initial=0), 1e-300)
         cols, outs = [], []
-        for block, norms, sign in ((U, nu, 1.0), (V, nv, -1.0)):
-            for i in np.flatnonzero(norms > tol * top):
+        for block, keep, sign in zip((U, V), kept_blocks(self.program, U, V, tol), (1.0, -1.0)):
+            norms = np.linalg.norm(block, axis=0)
+            for i in np.flatnonzero(keep):
                 cols.append(block[:, i] / np.sqrt(norms[i]))
                 outs.append(sign * np.sqrt(norms[i]))
         W1 = np.column_stack(cols) if cols else np.zeros((self.program.d, 0))
         return _make(W1, np.array(outs), self.activation, self.alpha)
+
+
+def kept_blocks(program: ConvexProgram, U, V, tol: float = ZERO_BLOCK_RTOL):
+    """Which blocks u_i, v_i are neurons: (keep_u (P,), keep_v (P,)) of bool.
+
+    A block is dropped when its norm is at most `tol` times the largest block's, or when
+    its output on the data is negligible in absolute terms: ``max_k |x_k^T u_i|`` at most
+    ``tol * max|y| / B`` (B blocks), so that every dropped block together moves no
+    prediction by more than `tol` times the targets' scale.  The second rule keeps the
+    zero network at width 0 where a solver leaves round-off in every block (a relative
+    cutoff alone keeps that noise as neurons).
+    """
+    U, V = np.asarray(U, dtype=float), np.asarray(V, dtype=float)
+    norms = np.linalg.norm(U, axis=0), np.linalg.norm(V, axis=0)
+    top = max(norms[0].max(initial=0), norms[1].max(initial=0), 1e-300)
+    floor = tol * float(np.abs(program.y).max(initial=0.0)) / max(2 * U.shape[1], 1)
+    return tuple((n > tol * top) & (np.abs(program.X @ W).max(axis=0, initial=0.0) > floor)
+                 for W, n in zip((U, V), norms))
 
 
 def _check_tol(tol) -> float:

@@ -20,6 +20,7 @@ from .._internal.validation import (
     check_optional_count,
     check_positive_int,
     check_seed,
+    check_X,
 )
 
 __all__ = [
@@ -134,7 +135,7 @@ def validation_split(n: int, fraction: float = 0.25, *, seed=0, labels=None,
 
 def add_bias(X) -> np.ndarray:
     """Append a column of ones to X (shape (n, d) -> (n, d+1)): the bias (notation, chapter 00)."""
-    X = np.asarray(X, dtype=np.float64)
+    X = check_X(X)
     return np.hstack([X, np.ones((X.shape[0], 1))])
 
 

@@ -22,6 +22,20 @@ def fits(program: ConvexProgram) -> bool:
     return need <= 0.5 * available_memory("cpu")
 
 
+# targets of the squared loss outside this range are scaled to max |y| = 1 for CVXPY, whose
+# solvers work to absolute tolerances (Clarabel called a program with y of order 1e8
+# infeasible); the blocks and multipliers are scaled back
+_TARGET_RANGE = (1e-2, 1e2)
+
+
+def _target_scale(program: ConvexProgram) -> float:
+    """s such that the program on y / s and beta / s has the solution (U, V) / s."""
+    top = float(np.abs(program.y).max(initial=0.0))
+    if program.loss != "squared" or top == 0 or _TARGET_RANGE[0] <= top <= _TARGET_RANGE[1]:
+        return 1.0
+    return top
+
+
 def solve(program: ConvexProgram, options, *, backend: str | None = None,
           verbose: bool = False) -> SolverResult:
     """Solve `program` with CVXPY (`backend`: its conic solver, default Clarabel); the
@@ -50,11 +64,12 @@ def solve(program: ConvexProgram, options, *, backend: str | None = None,
         reg = cp.sum(cp.norm(U, 2, axis=0)) + cp.sum(cp.norm(V, 2, axis=0))
         cons = [cp.multiply(sign, X @ U) >= 0, cp.multiply(sign, X @ V) >= 0]
     pred = cp.sum(cp.multiply(DtT, X @ W), axis=1)
+    scale = _target_scale(program)
     if program.loss == "squared":
-        data = 0.5 * cp.sum_squares(pred - program.y)
+        data = 0.5 * cp.sum_squares(pred - program.y / scale)
     else:
         data = cp.sum(cp.logistic(cp.multiply(-program.y, pred)))
-    problem = cp.Problem(cp.Minimize(data + program.beta * reg), cons)
+    problem = cp.Problem(cp.Minimize(data + program.beta / scale * reg), cons)
     name = backend or cvxpy_solver()
     start = time.perf_counter()
     try:
@@ -72,11 +87,12 @@ def solve(program: ConvexProgram, options, *, backend: str | None = None,
     if status is None:  # the program is feasible (u = 0) and bounded: a solver failure
         raise RuntimeError(f"CVXPY solver {name} ended with status {problem.status!r} on a "
                            "program that always has a solution; try solver='ipm'")
-    Uv = np.asarray(U.value)
-    Vv = np.zeros_like(Uv) if program.gated else np.asarray(V.value)
+    Uv = scale * np.asarray(U.value)
+    Vv = np.zeros_like(Uv) if program.gated else scale * np.asarray(V.value)
     multipliers = None
     if not program.gated and cons[0].dual_value is not None:
-        multipliers = np.clip(np.hstack([cons[0].dual_value, cons[1].dual_value]), 0, None)
+        multipliers = scale * np.clip(np.hstack([cons[0].dual_value, cons[1].dual_value]), 0,
+                                      None)
     # the conic solver's own iteration count, where it reports one (Clarabel, SCS do)
     stats = getattr(problem, "solver_stats", None)
     iterations = int(getattr(stats, "num_iters", None) or 0)

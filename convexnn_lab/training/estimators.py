@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, check_X_y
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._internal.validation import check_choice, check_positive_int, check_seed, check_X, check_y
+from .._internal.validation import check_seed, refuse_masked
+from ..core.activations import ACTIVATIONS
 from ..core.patterns import sample_patterns
 from ..data.datasets import add_bias
-from ..solvers import solve_convex
+from ..solvers import SOLVERS, Solver, solve_convex
 from .pricing import train_convex
 
 __all__ = ["PATTERN_METHODS", "ConvexReLUClassifier", "ConvexReLURegressor"]
@@ -21,31 +23,42 @@ PATTERN_METHODS = ("priced", "gaussian", "cross_product")
 
 
 class _ConvexBase(BaseEstimator):
-    def _design(self, X):
-        X = check_X(X)
+    # each parameter's rule, declared once (scikit-learn checks them in fit)
+    _parameter_constraints = {
+        "beta": [Interval(Real, 0, None, closed="neither")],
+        "n_patterns": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "alpha": [Interval(Real, 0, 1, closed="left")],
+        "gated": ["boolean"],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions(set(SOLVERS)), Solver],
+        "pattern_method": [StrOptions(set(PATTERN_METHODS))],
+        "time_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), np.random.Generator,
+                         None],
+    }
+
+    def _design(self, X, *, reset: bool = False):
+        """X checked as scikit-learn does (feature count and names against fit's), as
+        float64, with the bias column appended when fit_intercept."""
+        refuse_masked(X, "X")
+        X = validate_data(self, X, reset=reset, dtype=np.float64)
         return add_bias(X) if self.fit_intercept else X
 
     def _check_fit_input(self, X, y, *, regression):
-        # our check of X names the problem; scikit-learn's checks of y give the messages
-        # its estimator checks expect ("Unknown label type", "Input y contains NaN")
-        X = check_X(X)
-        X, y = check_X_y(X, y, y_numeric=regression)
-        if regression:
-            y = check_y(y, X.shape[0])
-        else:
-            check_classification_targets(y)
-        check_positive_int(self.n_patterns, "n_patterns")
+        self._validate_params()
+        for name in ("beta", "alpha", "n_patterns", "time_limit", "random_state"):
+            if isinstance(getattr(self, name), (bool, np.bool_)):  # bool is a Real for Python
+                raise ValueError(f"{name} must be a number, got {getattr(self, name)!r}")
+        if self.time_limit is not None and self.pattern_method != "priced":
+            raise ValueError(f"time_limit bounds pattern pricing (pattern_method="
+                             f"'priced'); pattern_method={self.pattern_method!r} solves "
+                             "once: drop time_limit or use pattern_method='priced'")
         check_seed(self.random_state, "random_state")
-        check_choice(self.pattern_method, "pattern_method", PATTERN_METHODS)
-        if self.time_limit is not None:
-            if isinstance(self.time_limit, bool) or not isinstance(
-                    self.time_limit, numbers.Real) or not self.time_limit > 0:
-                raise ValueError(f"time_limit must be a number of seconds > 0 or None, got "
-                                 f"{self.time_limit!r}")
-            if self.pattern_method != "priced":
-                raise ValueError(f"time_limit bounds pattern pricing (pattern_method="
-                                 f"'priced'); pattern_method={self.pattern_method!r} solves "
-                                 "once: drop time_limit or use pattern_method='priced'")
+        refuse_masked(X, "X")
+        X, y = validate_data(self, X, y, reset=True, dtype=np.float64, y_numeric=regression)
+        if not regression:
+            check_classification_targets(y)
         return X, y
 
     def _share_of_time(self, programs: int):
@@ -140,11 +153,10 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
         """
         X, y = self._check_fit_input(X, y, regression=True)
         self.pricing_reports_ = []
-        Xd = self._design(X)
+        Xd = add_bias(X) if self.fit_intercept else X
         self.solution_ = self._fit_scalar(Xd, y, "squared", self._share_of_time(1))
         self.network_ = self.solution_.network()
         self.n_neurons_ = self.network_.width
-        self.n_features_in_ = X.shape[1]
         return self
 
     def predict(self, X):
@@ -153,6 +165,9 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
 
 
 class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
+    _parameter_constraints = {**_ConvexBase._parameter_constraints,
+                              "loss": [StrOptions({"squared", "logistic"})]}
+
     """Two-layer network classifier trained by its convex program (chapter 2).
 
     Binary problems fit one network on labels -1/+1; with more classes, one network
@@ -199,16 +214,16 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
         X, y = self._check_fit_input(X, y, regression=False)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
-            raise ValueError("y has a single class; a classifier needs at least two")
+            raise ValueError(f"y has one class ({self.classes_[0]!r}); a classifier needs "
+                             "at least two")
         self.pricing_reports_ = []
-        Xd = self._design(X)
+        Xd = add_bias(X) if self.fit_intercept else X
         targets = ([self.classes_[1]] if len(self.classes_) == 2 else self.classes_)
         share = self._share_of_time(len(targets))
         self.solutions_ = [self._fit_scalar(Xd, np.where(y == c, 1.0, -1.0), self.loss, share)
                            for c in targets]
         self.networks_ = [s.network() for s in self.solutions_]
         self.n_neurons_ = sum(net.width for net in self.networks_)
-        self.n_features_in_ = X.shape[1]
         return self
 
     def decision_function(self, X):
@@ -218,7 +233,9 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X):
-        check_is_fitted(self, "networks_")
-        if len(self.networks_) == 1:  # two classes: the sign, ties as the network's
-            return self.classes_[(self.networks_[0].classify(self._design(X)) > 0).astype(int)]
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        """The class whose network scores highest; with two classes, the second class
+        where the score is > 0 (scikit-learn's convention for ``decision_function``)."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]

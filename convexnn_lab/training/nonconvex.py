@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .._internal.memory import check_room
 from .._internal.threads import torch_threads
 from .._internal.validation import (
     check_beta,
@@ -20,7 +21,7 @@ from .._internal.validation import (
     check_Xy,
 )
 from ..core.activations import ACTIVATIONS, slopes
-from ..core.losses import LOSSES
+from ..core.losses import LOSSES, check_targets
 from ..core.networks import TwoLayerNetwork
 
 OPTIMIZERS = ("adam", "sgd", "gd", "lbfgs")
@@ -114,6 +115,9 @@ def train_nonconvex(
     threads = check_positive_int(threads, "threads")
     a, b = slopes(activation, alpha)
     n = X.shape[0]
+    # the weights, their gradients and Adam's moments, and the (n, m) activations
+    check_room(8.0 * width * (3 * n + 5 * X.shape[1]), f"train_nonconvex with width={width:,}",
+               "use a smaller width", device)
     gen = torch.Generator().manual_seed(check_positive_int(seed, "seed", minimum=0))
     Xt, yt, W1, w2 = (t.to(device) for t in (
         torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64),
@@ -157,9 +161,7 @@ def _check_training(X, y, width, beta, *, activation, loss, optimizer, lr, steps
     check_choice(activation, "activation", ACTIVATIONS)
     check_choice(optimizer, "optimizer", OPTIMIZERS)
     check_choice(loss, "loss", LOSSES)
-    if loss == "logistic" and not np.isin(y, (-1.0, 1.0)).all():
-        raise ValueError("y must hold labels -1 and +1 for loss='logistic'; map your "
-                         "classes with np.where(labels == positive, 1.0, -1.0)")
+    check_targets(y, loss)
     for value, name in ((lr, "lr"), (init_scale, "init_scale")):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
                 np.isfinite(value) and value > 0):

@@ -44,12 +44,12 @@ from .._internal.validation import (
     check_seed,
 )
 from ..core.activations import activate, slopes
-from ..core.certificates import ZERO_BLOCK_RTOL, cone_correlation, dual_bound, dual_constraints
+from ..core.certificates import cone_correlation, dual_bound, dual_constraints
 from ..core.losses import data_loss, loss_parts
 from ..core.networks import TwoLayerNetwork
 from ..core.patterns import enumerate_patterns, patterns_of_directions, sample_patterns
 from ..core.program import ConvexProgram
-from ..core.solution import ConvexSolution
+from ..core.solution import ConvexSolution, kept_blocks
 from ..solvers import Auto, solve_convex
 from ..status import INACCURATE, MAX_PATTERNS, MAX_ROUNDS, NO_VIOLATION_FOUND, OPTIMAL, TIME_LIMIT
 from .nonconvex import train_nonconvex
@@ -205,11 +205,9 @@ def neighbor_starts(X, lam, solution, *, steps=NEIGHBOR_STEPS, comm=None):
     prog = solution.program
     a, b = slopes(prog.activation, prog.alpha)
     cols, signs = [], []
-    top = max(np.linalg.norm(solution.U, axis=0).max(initial=0.0),
-              np.linalg.norm(solution.V, axis=0).max(initial=0.0), 1e-300)
-    for block, sign in ((solution.U, 1.0), (solution.V, -1.0)):
+    kept = kept_blocks(prog, solution.U, solution.V)  # the blocks solution.network() keeps
+    for block, keep, sign in zip((solution.U, solution.V), kept, (1.0, -1.0)):
         norms = np.linalg.norm(block, axis=0)
-        keep = norms > ZERO_BLOCK_RTOL * top  # the blocks solution.network() keeps
         cols.append(block[:, keep] / norms[keep])
         signs.append(np.full(int(keep.sum()), sign))
     W, s = np.hstack(cols), np.concatenate(signs)
@@ -388,6 +386,10 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     device = None if device is None else check_device(device)
     comm = communicator(check_bool(distributed, "distributed"))
     rng = np.random.default_rng(check_seed(seed))
+    zero = _zero_network_report(base, comm, start, tol=tol, device=device,
+                                distributed=distributed)
+    if zero is not None:
+        return zero
     every = _every_pattern(base.X, exact_limit, comm)
     if isinstance(warm_network, str) and comm.world_size > 1:
         warm_network = None  # L-BFGS here needs every row on one process
@@ -402,6 +404,27 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                    solver=Auto(retry_max_flops=0.0) if solver == "auto"
                    and comm.world_size == 1 else solver))
     return run.train(max_rounds)
+
+
+def _zero_network_report(base, comm, start, **solve):
+    """The report of the zero network where beta proves it the optimum over networks of
+    any width, else None.
+
+    At the zero network the dual point is lambda0 = -grad l(0) and, for the ReLU family
+    (slopes at most 1 in size), ``|lambda0^T sigma(X u)| <= sum_k |lambda0_k| ||x_k||`` for
+    every unit u: when beta is at least that sum no pattern violates the dual constraint,
+    a certificate of global optimality that costs one pass over X (at beta of 1e20 the
+    rounds would otherwise solve programs in round-off).
+    """
+    lam0 = -loss_parts(np.zeros(base.n), base.y, base.loss)[1]
+    bound = comm.sum(float(np.abs(lam0) @ np.linalg.norm(base.X, axis=1)))
+    if base.beta < bound:
+        return None
+    sol = solve_convex(base, **solve)  # its zero check certifies 0 on the one pattern
+    report = TrainingReport(status=OPTIMAL, exact=True, global_gap=0.0, solution=sol)
+    report.rounds.append(PricingRound(1, base.P, sol.objective, sol.gap, bound / base.beta,
+                                      0, time.perf_counter() - start))
+    return report
 
 
 def _check_budgets(*, time_limit, initial_patterns, warm_network, **counts) -> None:
