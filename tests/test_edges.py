@@ -139,3 +139,7 @@ def test_raw_errors_are_now_named():
     masked = np.ma.masked_array(np.ones((4, 2)), mask=[[1, 0]] + [[0, 0]] * 3)
     with pytest.raises(ValueError, match="masked"):
         cl.enumerate_patterns(masked)
+    with pytest.raises(TypeError, match="return_directions"):
+        cl.enumerate_patterns(np.ones((4, 2)), return_directions="yes")
+    with pytest.raises(TypeError, match="standardize"):
+        cl.load_dataset("wine", standardize="yes")

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar, nnls
 
 from .._internal.comm import LOCAL
+from .._internal.progress import LazyBar
 from .losses import loss_parts
 from .program import FEASIBILITY_RTOL, ConvexProgram
 
@@ -208,7 +209,9 @@ def _cone_correlation(program, lam, which, comm):
         return np.linalg.norm(G, axis=1), True
     out = np.zeros(len(idx))
     exact = True
+    bar = LazyBar(len(idx), "exact cone maxima (NNLS)", disable=sharded and comm.rank != 0)
     for k, i in enumerate(idx):
+        bar.update(1)
         if not G[k].any():
             continue
         A = X * program.signs[:, i, None]  # rows a_k of A_i = (2 D_i - I) X, (n, d)
@@ -225,6 +228,7 @@ def _cone_correlation(program, lam, which, comm):
             value, ok = _active_set_nnls(A, b, LOCAL)
             values.append(value if ok else nnls(A.T, b)[1])
         out[k] = max(values)
+    bar.close()
     return out, exact
 
 

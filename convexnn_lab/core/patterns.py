@@ -24,7 +24,9 @@ import math
 import numpy as np
 
 from .._internal.memory import available_memory, format_gib
+from .._internal.progress import LazyBar
 from .._internal.validation import (
+    check_bool,
     check_choice,
     check_positive_int,
     check_seed,
@@ -140,6 +142,7 @@ def enumerate_patterns(
     max_patterns: int = 500_000,
     return_directions: bool = False,
     tol: float = _TOL,
+    progress: bool = True,
 ):
     """All activation patterns of X: one row per open cell of its arrangement.
 
@@ -160,6 +163,9 @@ def enumerate_patterns(
         values mistake rounding errors for signs; larger ones merge distinct thin cells,
         so patterns go missing (with ``tol=1e-5`` a Gaussian X of shape (30, 3) already
         loses 2 of its 872).
+    progress : bool
+        A progress bar over the hyperplane intersections to visit (their number is known
+        before the first), drawn once the enumeration has run for a second.
 
     Returns
     -------
@@ -185,6 +191,7 @@ def enumerate_patterns(
     X = check_X(X)
     n, d = X.shape
     max_patterns = check_positive_int(max_patterns, "max_patterns")
+    return_directions = check_bool(return_directions, "return_directions")
     tol = check_tolerance(
         tol, "tol", low=_TOL_RANGE[0], high=_TOL_RANGE[1],
         meaning="it is the cosine below which a row of X counts as lying on a hyperplane: "
@@ -211,7 +218,10 @@ def enumerate_patterns(
             "sample_patterns(X, n_patterns) instead, reduce the rank "
             "(chapter 3), or raise max_patterns if you have the memory"
         )
-    pats_r, dirs_r = _enumerate_essential(Xr, tol, return_directions)
+    bar = LazyBar(math.comb(m, r - 1), f"enumerate patterns (rank {r}, {m} rows)",
+                  disable=not check_bool(progress, "progress"))
+    pats_r, dirs_r = _enumerate_essential(Xr, tol, return_directions, bar)
+    bar.close()
     pats = np.ones((pats_r.shape[0], n), dtype=bool)
     pats[:, nonzero] = pats_r
     order = np.lexsort(np.packbits(pats, axis=1).T[::-1])
@@ -257,10 +267,11 @@ def _count(k: int) -> str:
     return f"{k:,}" if k < 10**9 else f"{float(k):.3g}"
 
 
-def _enumerate_essential(Z: np.ndarray, tol: float, want_dirs: bool):
+def _enumerate_essential(Z: np.ndarray, tol: float, want_dirs: bool, bar=None):
     """Cells of the arrangement of the unit rows of Z (m, r), rank r.
 
-    Returns unique patterns (P, m) and, if `want_dirs`, interior directions (P, r).
+    Returns unique patterns (P, m) and, if `want_dirs`, interior directions (P, r);
+    `bar` (the top level's) counts the (r-1)-subsets of rows visited.
     """
     m, r = Z.shape
     if r == 1:
@@ -280,6 +291,8 @@ def _enumerate_essential(Z: np.ndarray, tol: float, want_dirs: bool):
         ).reshape(-1, k)
         if idx.shape[0] == 0:
             break
+        if bar is not None:
+            bar.update(idx.shape[0])
         A = Z[idx]  # (B, k, r)
         h = generalized_cross_product(A)
         hn = np.linalg.norm(h, axis=1)

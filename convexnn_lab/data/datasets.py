@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .._internal.validation import (
+    check_bool,
     check_choice,
     check_optional_count,
     check_positive_int,
@@ -183,6 +184,7 @@ def load_dataset(
         raise ValueError(f"test_size must lie in (0, 1), got {test_size}; it is the fraction "
                          "of rows held out for testing (e.g. 0.25)")
     seed = check_seed(seed)
+    standardize = check_bool(standardize, "standardize")
     n_samples = check_optional_count(n_samples, "n_samples")
     if n_samples is not None and n_samples < 4:
         raise ValueError(f"n_samples must be >= 4 (or None for every row), got {n_samples}; "
