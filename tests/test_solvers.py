@@ -470,7 +470,7 @@ def test_solver_settings_are_validated():
         (dict(activation=None), ValueError, "activation"),
         (dict(solver=cl.solvers.FISTA(chunk_rows=5)), ValueError, "gated-ReLU program"),
         (dict(solver=cl.solvers.CVXPY(backend="FOO")), ValueError, "backend='FOO'"),
-        (dict(solver=object()), ValueError, "solver must be one of"),
+        (dict(solver=object()), TypeError, "solver must be one of"),
         (dict(warm_start="previous"), TypeError, "warm_start must be a ConvexSolution"),
     ]
     for kwargs, exc, words in cases:

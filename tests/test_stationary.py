@@ -25,6 +25,57 @@ def test_stationary_point_equals_the_program_on_its_patterns():
     assert abs(r.relative_difference) < 1e-5
 
 
+def test_the_theorem_holds_at_stationary_points_off_the_kinks_of_other_data():
+    # gradient descent to points with a tiny gradient on data the chapter does not use; the
+    # theorem's hypotheses are checked on each, then its conclusion
+    rng = np.random.default_rng(7)
+    checked = 0
+    for seed in range(3):
+        X = cl.add_bias(rng.uniform(-1, 1, (10, 1)))
+        y = np.sin(2 * X[:, 0]) + 0.1 * rng.standard_normal(10)
+        net = cl.train_nonconvex(X, y, 3, 0.02, optimizer="gd", lr=0.02, steps=20000,
+                                 seed=seed, record_every=20000)
+        r = stationary.stationarity_report(X, y, 0.02, net)
+        if r.gradient_norm > 1e-4 or r.kink_distance < 1e-3:
+            continue  # not a point the theorem speaks of
+        checked += 1
+        assert abs(r.relative_difference) < 1e-6, (seed, r)
+    assert checked >= 2, "no run reached a point the theorem speaks of"
+
+
+def test_the_hypotheses_are_needed():
+    # (a) the zero network: stationary, L = the program on no pattern, above the program on
+    # the all-ones pattern its zero neurons would give
+    X, y = sine_data()
+    zero = cl.TwoLayerNetwork(np.zeros((2, 4)), np.zeros(4))
+    r = stationary.stationarity_report(X, y, 1e-2, zero)
+    assert r.gradient_norm == 0 and r.relative_difference == 0 and r.n_patterns == 0
+    assert np.isclose(r.objective, 1.8204, atol=1e-4)
+    ones = cl.solve_convex(X, y, 1e-2, np.ones((1, 8), dtype=bool)).objective
+    assert np.isclose(ones, 0.9731, atol=1e-4)
+    # (b) a neuron with a data point on its hyperplane, Clarke stationary: 0 lies between
+    # the one-sided first-layer gradients, the output weight's is 0
+    Xb = cl.add_bias(np.array([-1.0, 0.0, 1.0, 2.0])[:, None])
+    net = cl.TwoLayerNetwork(np.array([[1.0], [0.0]]), np.array([1.0]))
+    r_vec = np.array([0.3, 1.0, -1.1, 0.6])
+    yb = net.predict(Xb) + r_vec
+    for slope, expected in ((0.0, (0.0, 0.5)), (1.0, (0.0, -0.5))):
+        D = np.array([0.0, slope, 1.0, 1.0])
+        grad_w = -(Xb.T @ (D * r_vec)) + 0.1 * net.W1[:, 0]
+        assert np.allclose(grad_w, expected)
+    assert np.isclose(-(np.maximum(Xb @ net.W1[:, 0], 0) @ r_vec) + 0.1 * 1.0, 0.0)
+    r = stationary.stationarity_report(Xb, yb, 0.1, net)
+    assert r.kink_distance == 0 and np.isclose(r.objective, 1.43)
+    assert np.isclose(r.program, 1.3355, atol=1e-4)
+    assert stationary.classify_end_point(r) == "on a kink, above its program"
+
+
+def test_alignment_reads_directions():
+    parallel = cl.TwoLayerNetwork(np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 1.0]]),
+                                  np.ones(3))
+    assert np.isclose(stationary.alignment(parallel), (1 + 1 + 0) / 3)
+
+
 def test_the_program_on_a_network_patterns_is_never_above_it():
     X, y = sine_data(10)
     rng = np.random.default_rng(0)
@@ -96,15 +147,15 @@ def test_classify_end_point_reads_the_report():
     def report(rel, kink):
         return stationary.StationarityReport(1.0, 1.0 - rel, rel, 0.1, kink, 3)
 
-    assert stationary.classify_end_point(report(1e-5, 0.0)) == "optimum of its program"
+    assert stationary.classify_end_point(report(1e-5, 0.0)) == "matches its program"
     assert stationary.classify_end_point(report(0.05, 1e-4)) == "on a kink, above its program"
-    assert stationary.classify_end_point(report(0.05, 0.3)).startswith("not stationary")
+    assert stationary.classify_end_point(report(0.05, 0.3)).endswith("not stationary")
     # a real stationary point (seed 6 of the sine data, as above) is read as one
     X, y = sine_data()
     net = cl.train_nonconvex(X, y, 4, 1e-2, optimizer="gd", lr=0.02, steps=10000, seed=6,
                              record_every=5000)
     r = stationary.stationarity_report(X, y, 1e-2, net)
-    assert stationary.classify_end_point(r) == "optimum of its program"
+    assert stationary.classify_end_point(r) == "matches its program"
     with pytest.raises(ValueError, match="rtol"):
         stationary.classify_end_point(r, rtol=0)
 

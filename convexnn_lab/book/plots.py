@@ -293,6 +293,35 @@ def objective_against_time(report, adam_runs=(), *, ax=None):
     return fig, ax
 
 
+def alignment_history(history: dict, *, ax=None):
+    """Alignment of the neurons and the objective along training (chapter 4, "align, then
+    fit").
+
+    Parameters
+    ----------
+    history : dict from ``stationary.pattern_history``
+    ax : matplotlib axes, optional
+
+    Returns (fig, ax): the mean cosine of each neuron with its nearest other neuron (left
+    axis) and L on a log scale (right axis) per step.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+    else:
+        fig = ax.figure
+    ax.plot(history["step"], history["alignment"], "o-", color="C0", ms=3)
+    ax.set_xlabel("step")
+    ax.set_ylabel("mean cosine to nearest neuron", color="C0")
+    ax.set_ylim(0, 1.05)
+    right = ax.twinx()
+    right.semilogy(history["step"], history["objective"], "s-", color="C3", ms=3)
+    right.set_ylabel("objective L (log scale)", color="C3")
+    fig.tight_layout()
+    return fig, ax
+
+
 def pattern_history(histories: dict, *, axes=None):
     """Distinct neuron patterns and objectives along training (chapter 4).
 

@@ -1,12 +1,16 @@
 """Stationary points of the non-convex loss as optima of convex programs (chapter 4).
 
-Theorem (Ergen & Pilanci; Wang, Lacotte & Pilanci, ICLR 2022): if a network is a
-Clarke stationary point of L and its neurons have the patterns {D_k}, then it is a
-global optimum of the convex program restricted to {D_k}; so L(network) equals that
-program's optimum.  Different local minima are optima of different subsampled
-programs.  The program on a network's own patterns is never above the network
-(the network's weights are feasible for it), which makes it a certificate of how much
-a run left on the table.
+Theorem (chapter 4, proved there; after Wang, Lacotte & Pilanci, ICLR 2022).  Squared
+loss, ReLU, beta > 0, any width.  Let (W1, w2) be a point where the gradient of L is zero
+and every neuron is either zero in both layers or has no data point on its hyperplane
+(x_j^T w_k != 0 for all j).  Then L equals the optimum of the convex program restricted
+to the patterns 1[X w_k >= 0] of the nonzero neurons, and the mapped blocks solve it.
+
+Both hypotheses are needed: a neuron on a kink can be Clarke stationary and above its
+program (chapter 4's second example), and the zero network, stationary, is above the
+program on the all-ones pattern its zero neurons would contribute.  For **any** network
+the program on its active neurons' patterns is never above L (the network's weights are
+feasible for it), which makes it a certificate of how much a run left on the table.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from ..solvers import solve_convex
 from ..training.nonconvex import gradient_norm, train_nonconvex
 
 __all__ = [
+    "active_patterns",
+    "alignment",
     "network_program",
     "StationarityReport",
     "stationarity_report",
@@ -33,25 +39,59 @@ __all__ = [
 ]
 
 
-def network_program(X, y, beta, net: TwoLayerNetwork, **kwargs) -> ConvexSolution:
-    """Solve the convex program restricted to the patterns of `net`'s neurons.
+def active_patterns(net: TwoLayerNetwork, X) -> np.ndarray:
+    """The distinct patterns ``1[X w_k >= 0]`` of the neurons with ``w_k != 0`` and
+    ``a_k != 0``, shape (k, n); one all-False row where there is none (the program on no
+    pattern: its only point is zero)."""
+    X = np.asarray(X, dtype=np.float64)
+    live = _live(net)
+    if not live.any():
+        return np.zeros((1, X.shape[0]), dtype=bool)
+    return TwoLayerNetwork(net.W1[:, live], net.w2[live], net.activation,
+                           net.alpha).patterns(X)
 
-    Its optimum is never above ``net.objective(X, y, beta)``, and equals it when the
-    network is a stationary point.  kwargs go to :func:`solve_convex`.
+
+def _live(net: TwoLayerNetwork) -> np.ndarray:
+    """Neurons nonzero in both layers, shape (m,) bool."""
+    return (np.abs(net.W1).max(axis=0) > 0) & (np.abs(net.w2) > 0)
+
+
+def network_program(X, y, beta, net: TwoLayerNetwork, **kwargs) -> ConvexSolution:
+    """Solve the convex program restricted to the patterns of `net`'s nonzero neurons
+    (:func:`active_patterns`).
+
+    Its optimum is never above ``net.objective(X, y, beta)``, and equals it at a point
+    with zero gradient and no data point on a nonzero neuron's hyperplane (the theorem of
+    the module docstring).  kwargs go to :func:`solve_convex`.
     """
     X, y = check_Xy(X, y)
     beta = check_beta(beta)
-    return solve_convex(X, y, beta, net.patterns(X), activation=net.activation,
+    return solve_convex(X, y, beta, active_patterns(net, X), activation=net.activation,
                         alpha=net.alpha, **kwargs)
 
 
 def kink_distance(net: TwoLayerNetwork, X) -> float:
-    """Smallest ``|x_j^T w_k| / max_j |x_j^T w_k|`` over neurons k: 0 means a data
-    point lies on a neuron's hyperplane (a ReLU kink)."""
+    """Smallest ``|x_j^T w_k| / max_j |x_j^T w_k|`` over nonzero neurons k: 0 means a
+    data point lies on a neuron's hyperplane (a ReLU kink).  A neuron with ``w_k = 0``
+    and ``a_k != 0`` has every point on its "hyperplane": 0 too."""
     Z = np.abs(np.asarray(X) @ net.W1)
     top = Z.max(axis=0)
     live = top > 0
+    if np.any(~live & (np.abs(net.w2) > 0)):
+        return 0.0
     return float((Z[:, live] / top[live]).min()) if live.any() else 1.0
+
+
+def alignment(net: TwoLayerNetwork) -> float:
+    """Mean over the nonzero neurons of the largest cosine between a neuron's direction
+    w_k and another's: near 1 once the neurons have aligned into a few directions."""
+    W = net.W1[:, np.linalg.norm(net.W1, axis=0) > 0]
+    if W.shape[1] < 2:
+        return 1.0
+    U = W / np.linalg.norm(W, axis=0)
+    C = U.T @ U
+    np.fill_diagonal(C, -np.inf)
+    return float(C.max(axis=1).mean())
 
 
 @dataclass
@@ -89,7 +129,7 @@ def stationarity_report(X, y, beta, net: TwoLayerNetwork, **kwargs) -> Stationar
     obj = net.objective(X, y, beta)
     return StationarityReport(obj, sol.objective, (obj - sol.objective) / abs(obj),
                               gradient_norm(net, X, y, beta), kink_distance(net, X),
-                              len(sol.patterns))
+                              len(sol.patterns) if _live(net).any() else 0)
 
 
 def classify_end_point(report: StationarityReport, *, rtol: float = 1e-3,
@@ -109,10 +149,12 @@ def classify_end_point(report: StationarityReport, *, rtol: float = 1e-3,
     Returns
     -------
     str
-        ``"optimum of its program"`` when L is within `rtol` of the program on the
-        run's own patterns (what the stationary-point theorem predicts, whether the
-        gradient is small or the run sits on a kink), ``"on a kink, above its program"``
-        and ``"not stationary: above its program"`` otherwise.
+        ``"matches its program"`` when L is within `rtol` of the program on the run's
+        own patterns (what the theorem predicts at a stationary point off the kinks; it
+        is no stationarity test: a point can match its program with a large gradient);
+        ``"on a kink, above its program"`` (the theorem says nothing there);
+        ``"above its program off the kinks: not stationary"`` (the theorem's
+        contrapositive, off the kinks to `kink_tol`).
 
     See Also
     --------
@@ -121,10 +163,10 @@ def classify_end_point(report: StationarityReport, *, rtol: float = 1e-3,
     if not rtol > 0:
         raise ValueError(f"rtol must be positive, got {rtol}")
     if report.relative_difference <= rtol:
-        return "optimum of its program"
+        return "matches its program"
     if report.kink_distance < kink_tol:
         return "on a kink, above its program"
-    return "not stationary: above its program"
+    return "above its program off the kinks: not stationary"
 
 
 def pattern_changes(start: TwoLayerNetwork, end: TwoLayerNetwork, X) -> tuple[int, int]:
@@ -148,13 +190,14 @@ def pattern_history(X, y, width, beta, *, steps=300, checkpoints=10, lr=0.01,
                     init_scale=1.0, seed=0, solve=True, optimizer="gd", **kwargs):
     """Train with gradient descent and record, at checkpoints, what the patterns do.
 
-    At each checkpoint: the step, L, the number of distinct neuron patterns, and (if
-    `solve`) the optimum of the program on the current patterns.
+    At each checkpoint: the step, L, the number of distinct neuron patterns, the
+    neurons' :func:`alignment`, and (if `solve`) the optimum of the program on the current
+    patterns.
 
     Returns
     -------
-    dict of lists: "step", "objective", "unique_patterns", "program"; and "network"
-    (the final TwoLayerNetwork) and "start" (the initial one).
+    dict of lists: "step", "objective", "unique_patterns", "alignment", "program"; and
+    "network" (the final TwoLayerNetwork) and "start" (the initial one).
     """
     X, y = check_Xy(X, y)
     checkpoints = check_positive_int(checkpoints, "checkpoints")
@@ -162,12 +205,14 @@ def pattern_history(X, y, width, beta, *, steps=300, checkpoints=10, lr=0.01,
     seg = max(steps // checkpoints, 1)
     net = train_nonconvex(X, y, width, beta, steps=0, seed=seed, init_scale=init_scale)
     start = net
-    hist = {"step": [], "objective": [], "unique_patterns": [], "program": []}
+    hist = {"step": [], "objective": [], "unique_patterns": [], "alignment": [],
+            "program": []}
     done = 0
     while True:
         hist["step"].append(done)
         hist["objective"].append(net.objective(X, y, beta))
         hist["unique_patterns"].append(len(net.patterns(X)))
+        hist["alignment"].append(alignment(net))
         if solve:
             hist["program"].append(network_program(X, y, beta, net, **kwargs).objective)
         if done >= steps:

@@ -201,7 +201,7 @@ def enumerate_patterns(
     nonzero, Xu = _unit_rows(X)
     if Xu.shape[0] == 0:
         return _single_cell(n, d, return_directions)
-    basis = _row_space(Xu, tol)  # (d, r): u = basis @ z
+    basis = _row_space(X, nonzero, Xu, tol)  # (d, r): u = basis @ z
     r = basis.shape[1]
     Xr = Xu @ basis
     Xr /= np.linalg.norm(Xr, axis=1, keepdims=True)
@@ -245,12 +245,19 @@ def _unit_rows(X):
     return nonzero, scaled / np.linalg.norm(scaled, axis=1, keepdims=True)
 
 
-def _row_space(U, tol: float):
-    """An orthonormal basis (d, r) of the span of the unit rows U (m, d), rank r decided
-    with the relative threshold `tol`."""
-    _, s, vt = np.linalg.svd(U, full_matrices=False)
-    r = int((s > tol * s[0] * max(U.shape)).sum())
-    return vt[:r].T
+def _row_space(X, nonzero, U, tol: float):
+    """An orthonormal basis (d, r) of the span of the rows of X, with the rank r decided on
+    the unit rows U (so a tiny row in a direction of its own counts) with the relative
+    threshold `tol`.  Where X's own rows (scaled by their largest entry) give the same
+    rank, their singular vectors are the basis: the same as before unit rows decided the
+    rank, so sampled patterns do not move."""
+    def svd_basis(A):
+        _, s, vt = np.linalg.svd(A, full_matrices=False)
+        return vt[:int((s > tol * s[0] * max(A.shape)).sum())].T
+
+    unit = svd_basis(U)
+    raw = svd_basis(X[nonzero] / np.abs(X).max())
+    return raw if raw.shape[1] == unit.shape[1] else unit
 
 
 def _single_cell(n: int, d: int, want_dirs: bool):
@@ -521,9 +528,9 @@ def _sample_cross_product(X, n_patterns, rng, return_directions):
     if not nonzero.any():
         # no hyperplane to sample: the whole space is one cell (as in enumerate_patterns)
         return _single_cell(n, d, return_directions)
-    basis = _row_space(Xu, _TOL)
+    basis = _row_space(X, nonzero, Xu, _TOL)
     r = basis.shape[1]
-    Z = Xu @ basis
+    Z = X[nonzero] @ basis
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
     m = Z.shape[0]
     k = r - 1

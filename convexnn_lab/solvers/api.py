@@ -169,7 +169,7 @@ def _solver(solver) -> Solver:
     if isinstance(solver, Solver):
         return copy.copy(solver)  # "auto" records what it tried on its own copy
     if not isinstance(solver, str):
-        raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))} or a "
+        raise TypeError(f"solver must be one of {', '.join(map(repr, SOLVERS))} or a "
                          f"cl.solvers.Solver such as cl.solvers.FISTA(chunk_rows=512); got "
                          f"{solver!r}")
     check_choice(solver, "solver", SOLVERS)
@@ -240,10 +240,11 @@ def _with_warm_start(options, warm_start, program, engine, comm=None) -> SolveOp
     if warm_start.program.gated != program.gated:
         raise ValueError("warm_start solves the other program (gated vs cone-constrained); "
                          "pass a solution with the same `gated`")
-    if not engine.shardable:  # CVXPY and the interior point do not warm start; "auto"
-        if not isinstance(engine, Auto) or engine.pick(
-                program, options, sharded=comm is not None).name not in ("fista", "al"):
-            return options
+    # CVXPY and the interior point do not warm start; "auto" only where it picks FISTA or the AL
+    first = engine.pick(program, options, sharded=comm is not None) if isinstance(
+        engine, Auto) else engine
+    if not first.shardable:
+        return options
     from dataclasses import replace
 
     # continuing the same program, the AL resumes its penalty and inner budget (restarting

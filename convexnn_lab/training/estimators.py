@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -24,7 +25,7 @@ PATTERN_METHODS = ("priced", "gaussian", "cross_product")
 
 class _ConvexBase(BaseEstimator):
     # each parameter's rule, declared once (scikit-learn checks them in fit)
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict] = {
         "beta": [Interval(Real, 0, None, closed="neither")],
         "n_patterns": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
@@ -49,7 +50,8 @@ class _ConvexBase(BaseEstimator):
         self._validate_params()
         for name in ("beta", "alpha", "n_patterns", "time_limit", "random_state"):
             if isinstance(getattr(self, name), (bool, np.bool_)):  # bool is a Real for Python
-                raise ValueError(f"{name} must be a number, got {getattr(self, name)!r}")
+                raise InvalidParameterError(
+                    f"{name} must be a number, got {getattr(self, name)!r}")
         if self.time_limit is not None and self.pattern_method != "priced":
             raise ValueError(f"time_limit bounds pattern pricing (pattern_method="
                              f"'priced'); pattern_method={self.pattern_method!r} solves "
@@ -165,7 +167,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexBase):
 
 
 class ConvexReLUClassifier(ClassifierMixin, _ConvexBase):
-    _parameter_constraints = {**_ConvexBase._parameter_constraints,
+    _parameter_constraints: ClassVar[dict] = {**_ConvexBase._parameter_constraints,
                               "loss": [StrOptions({"squared", "logistic"})]}
 
     """Two-layer network classifier trained by its convex program (chapter 2).

@@ -400,9 +400,9 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         warm_network=warm_network, warm_seconds=warm_seconds, per_round=per_round,
         drop_after=drop_after, max_patterns=max_patterns, time_limit=time_limit,
         n_starts=n_starts,
-        solve=dict(tol=tol, device=device, progress=False, distributed=distributed,
-                   solver=Auto(retry_max_flops=0.0) if solver == "auto"
-                   and comm.world_size == 1 else solver))
+        solve={"tol": tol, "device": device, "progress": False, "distributed": distributed,
+               "solver": Auto(retry_max_flops=0.0) if solver == "auto"
+               and comm.world_size == 1 else solver})
     return run.train(max_rounds)
 
 
