@@ -143,3 +143,26 @@ def test_raw_errors_are_now_named():
         cl.enumerate_patterns(np.ones((4, 2)), return_directions="yes")
     with pytest.raises(TypeError, match="standardize"):
         cl.load_dataset("wine", standardize="yes")
+
+
+def test_a_gated_solution_on_masks_that_are_no_cell_says_so_when_mapped():
+    # the gated program is a valid convex program on any masks, so "optimal" stands; the
+    # map to a ReLU network needs cells of X and says which input to change
+    X = cl.add_bias(np.array([-1.0, 0.0, 1.0, 2.0])[:, None])
+    sol = cl.solve_convex(X, np.array([1.0, 0, 1, 0]), 0.1, np.array([[1, 0, 1, 0]], bool),
+                          gated=True)
+    assert sol.status == "optimal"
+    with pytest.raises(ValueError, match="no cell of X.*enumerate_patterns"):
+        sol.network()
+
+
+def test_read_only_data_raise_no_torch_warning():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X, y = cl.add_bias(rng.standard_normal((10, 2))), rng.standard_normal(10)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net = cl.train_nonconvex(X, y, 2, 0.1, steps=3)
+        cl.gradient_norm(net, X, y, 0.1)

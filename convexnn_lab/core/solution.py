@@ -255,10 +255,12 @@ def cone_decomposition(program: ConvexProgram, W):
     )
     problem.solve(solver=cvxpy_solver())
     if V.value is None:
-        raise RuntimeError(
-            "the cone decomposition failed: some gate pattern is not an open cell of X "
-            f"(status {problem.status}); use patterns from enumerate_patterns or "
-            "sample_patterns"
+        # the gated program is a valid convex program on any masks (its optimum stands);
+        # only the map to a ReLU network needs every mask to be a cell of X
+        raise ValueError(
+            "no ReLU network for this gated solution: some of its patterns are no cell of X "
+            f"(the cone decomposition is {problem.status}), so no neuron can have them; solve "
+            "on patterns from enumerate_patterns or sample_patterns"
         )
     Vv = np.asarray(V.value)
     return W + Vv, Vv
