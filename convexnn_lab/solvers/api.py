@@ -15,8 +15,8 @@ import numpy as np
 
 from .._internal.comm import LOCAL
 from .._internal.validation import check_beta, check_bool, check_choice, check_Xy
-from ..core.certificates import certify
-from ..core.losses import check_loss
+from ..core.certificates import certify, dual_bound, gap_within
+from ..core.losses import check_loss, loss_parts
 from ..core.program import ConvexProgram
 from ..core.solution import ConvexSolution, SolverResult, VectorSolution
 from ..status import OPTIMAL, ConvergenceWarning, is_certified
@@ -153,6 +153,15 @@ def _zero_if_optimal(program: ConvexProgram, options: SolveOptions, comm=None):
     of one product.  A method would only spend iterations (and, at beta of 1e20,
     round-off) to reach it.
     """
+    # the cheap test first: one (P, n) x (n, d) product, no (n, P) temporary
+    at_zero, grad, _ = loss_parts(np.zeros(program.n), program.y, program.loss)
+    lam0 = -grad
+    G = program.Dt.T @ (lam0[:, None] * program.X)  # row i: (X^T Dt_i lambda0)^T
+    corr = np.linalg.norm(G if comm is None else comm.sum(G), axis=1)
+    lower, _ = dual_bound(program.y, lam0, corr, program.beta, program.loss, comm=comm)
+    at_zero = float(at_zero) if comm is None else comm.sum(float(at_zero))
+    if not gap_within(at_zero - lower, at_zero, options.tol):
+        return None
     zero = np.zeros((program.d, program.P))
     cert = certify(program, zero, zero, np.zeros((program.n, 2 * program.P)), exact=False,
                    comm=comm)
@@ -177,11 +186,12 @@ def _solver(solver) -> Solver:
 
 
 def _check_program_alone(y, beta, patterns, activation, alpha, loss, gated) -> None:
-    given = [name for name, value, default in (
-        ("y", y, None), ("beta", beta, None), ("patterns", patterns, None),
+    """A ConvexProgram passed as X holds its data and settings: refuse them passed again."""
+    given = [name for name, value in (("y", y), ("beta", beta), ("patterns", patterns))
+             if value is not None]
+    given += [name for name, value, default in (
         ("activation", activation, "relu"), ("alpha", alpha, 0.01),
-        ("loss", loss, "squared"), ("gated", gated, False)) if value is not default
-        and not (default is not None and value == default)]
+        ("loss", loss, "squared"), ("gated", gated, False)) if value != default]
     if given:
         raise TypeError(f"X is a ConvexProgram, which holds its data and settings already; "
                         f"remove {', '.join(given)} (or pass arrays instead of the program)")
