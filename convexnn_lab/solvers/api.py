@@ -109,7 +109,8 @@ def solve_convex(X, y=None, beta=None, patterns=None, *, activation: str = "relu
     certify_global : is the solution optimal for the non-convex network? (chapter 2)
     """
     engine = _solver(solver)
-    comm = _communicator(distributed, engine)
+    sharded = check_bool(distributed, "distributed")
+    comm = _communicator(sharded, engine)
     if comm is not None and device is None:
         device = "cpu" if comm.device.type == "cpu" else f"cuda:{comm.device.index}"
     options = make_options(tol=tol, max_iter=max_iter, device=device, dtype=dtype,
@@ -126,6 +127,8 @@ def solve_convex(X, y=None, beta=None, patterns=None, *, activation: str = "relu
                                   progress=progress, threads=threads, distributed=distributed)
         program = ConvexProgram(X, y.ravel(), beta, patterns, activation=activation,
                                 alpha=alpha, loss=loss, gated=gated)
+    if sharded and isinstance(engine, Auto):
+        engine = engine.pick(program, options, sharded=True)  # rows sharded: FISTA or the AL
     if comm is not None:
         comm.check_same({"d": program.d, "P": program.P, "beta": program.beta,
                          "activation": program.activation, "alpha": program.alpha,
@@ -138,7 +141,7 @@ def solve_convex(X, y=None, beta=None, patterns=None, *, activation: str = "relu
         auto = isinstance(engine, Auto)
         warnings.warn(stop_message(solution, options, tried=engine.tried if auto else (),
                                    failed=engine.failed if auto else {},
-                                   sharded=comm is not None,
+                                   sharded=sharded,
                                    exact=(engine.ipm, engine.cvxpy) if auto else None),
                       ConvergenceWarning, stacklevel=2)
     return solution
