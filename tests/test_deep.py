@@ -63,6 +63,83 @@ def test_regularized_optimum_against_training_and_a_grid():
                                   steps=500) >= vp - 1e-8
 
 
+def test_parallel_weight_decay_costs_what_the_chain_costs():
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((3, 3))
+    for L in (3, 4):
+        chain = deep.factored_penalty(W, L)
+        assert np.isclose(deep.factored_penalty(W, L, architecture="parallel"), chain)
+        # rank-one branches c_j u_j v_j^T (balanced: cost (L/2) c_j^(2/L)), more of them
+        # than the rank, never beat the chain (Thompson's inequality for t^(2/L))
+        s = np.linalg.svd(W, compute_uv=False)
+        for _ in range(200):
+            A = rng.standard_normal((3, 5))
+            Bt = np.linalg.lstsq(A, W, rcond=None)[0]  # A @ Bt = W (A has full row rank)
+            cost = sum(L / 2 * (np.linalg.norm(A[:, j]) * np.linalg.norm(Bt[j])) ** (2 / L)
+                       for j in range(5))
+            assert np.allclose(A @ Bt, W)
+            assert cost >= chain - 1e-9
+        # the homogeneous regularizer: quasi-norm on the chain, nuclear norm in parallel
+        assert np.isclose(deep.factored_penalty(W, L, regularizer="homogeneous"),
+                          deep.schatten(W, 2 / L))
+        assert np.isclose(deep.factored_penalty(W, L, architecture="parallel",
+                                                regularizer="homogeneous"), s.sum())
+    Y = np.array([[2.0, 0.0], [0.0, 0.6]])
+    for L in (3, 4):
+        _, chain_v = deep.regularized_deep_linear(Y, 0.5, L, regularizer="weight_decay")
+        _, par_v = deep.regularized_deep_linear(Y, 0.5, L, architecture="parallel",
+                                                regularizer="weight_decay")
+        assert np.isclose(chain_v, par_v)
+        assert deep.train_deep_linear(Y, 0.5, L, architecture="parallel",
+                                      regularizer="weight_decay", init_scale=1.0,
+                                      steps=300) >= par_v - 1e-8
+    with pytest.raises(ValueError, match="no closed-form"):
+        deep.regularized_deep_linear(Y, 0.5, 3, regularizer="homogeneous")
+    with pytest.raises(ValueError, match="regularizer"):
+        deep.factored_penalty(Y, 3, regularizer="l1")
+
+
+def test_weight_decay_local_minima_trap_small_starts():
+    Y, beta, L = np.diag([2.0, 1.8, 0.2]), 0.5, 4
+    minima = deep.weight_decay_local_minima(Y, beta, L)
+    # keep 2 (the optimum), keep 1, keep 0 (the zero network, 0.5 ||Y||^2); 0.2 cannot be kept
+    assert [k for k, _ in minima] == [2, 1, 0]
+    assert np.isclose(minima[0][1], deep.regularized_deep_linear(Y, beta, L)[1])
+    assert np.isclose(minima[-1][1], 0.5 * np.sum(Y ** 2))
+
+    def objective(F):
+        P = F[0]
+        for f in F[1:]:
+            P = P @ f
+        return 0.5 * np.sum((P - Y) ** 2) + beta / 2 * sum(np.sum(f * f) for f in F)
+
+    # keep 1 is a local minimum of the factored objective: no small perturbation lowers it
+    rng = np.random.default_rng(0)
+    s1 = minima[1][1]
+    s = deep.regularized_deep_linear(np.array([[2.0]]), beta, L)[0][0, 0]  # 2.0, kept
+    F = deep.balanced_factors(np.diag([s, 0.0, 0.0]), L)
+    assert np.isclose(objective(F), s1, atol=1e-6)
+    for eps in (1e-3, 1e-2):
+        for _ in range(300):
+            assert objective([f + eps * rng.standard_normal(f.shape) for f in F]) > \
+                objective(F) - 1e-12
+    # keeping the second singular value instead is a saddle: turning it toward the first
+    # lowers the objective at the same cost
+    s2 = deep.regularized_deep_linear(np.array([[1.8]]), beta, L)[0][0, 0]
+    th = 0.1
+    u = np.array([np.sin(th), np.cos(th), 0.0])
+    kept_second = objective(deep.balanced_factors(s2 * np.outer([0, 1.0, 0], [0, 1.0, 0]), L))
+    turned = objective(deep.balanced_factors(s2 * np.outer(u, u), L))
+    assert turned < kept_second
+    # a small start stops at the zero network; the parallel homogeneous network does not
+    assert np.isclose(deep.train_deep_linear(Y, beta, L, init_scale=0.1, steps=300),
+                      minima[-1][1], rtol=1e-6)
+    _, nuc = deep.regularized_deep_linear(Y, beta, L, architecture="parallel")
+    assert np.isclose(deep.train_deep_linear(Y, beta, L, architecture="parallel",
+                                             regularizer="homogeneous", init_scale=0.1,
+                                             steps=300), nuc, rtol=1e-6)
+
+
 @pytest.fixture(scope="module")
 def tiny():
     t = np.array([-1.0, -0.3, 0.4, 1.0])

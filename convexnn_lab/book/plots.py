@@ -640,5 +640,6 @@ def threshold_maps(y, maps: dict, *, beta: float, ax=None):
     ax.axvline(beta, color="0.5", ls="--", lw=0.8, label="y = beta")
     ax.set_xlabel("singular value y of the target")
     ax.set_ylabel("singular value s* of the optimal product")
-    ax.legend(fontsize=8)
+    # below the axes: inside, every corner holds a map or the s = y line
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     return fig, ax

@@ -14,7 +14,16 @@ sigma_k:
 * the same regularization summed over the branches of a *parallel* architecture
   ``f(X) = sum_j X W_{1j} ... W_{Lj}``: ``min = ||W||_*`` (each branch costs at least the
   nuclear norm of its product, rank-one branches along the SVD attain it), a convex
-  function: the training problem is a nuclear-norm problem.
+  function: the training problem is a nuclear-norm problem;
+* weight decay on the parallel architecture: the same ``(L/2) sum_k sigma_k^(2/L)`` as on
+  the chain (a branch costs ``(L/2) ||W_j||_{S_{2/L}}^{2/L}``, and for a concave f with
+  f(0) = 0, ``sum f(sigma(A + B)) <= sum f(sigma(A)) + sum f(sigma(B))``: Thompson 1976).
+  Architecture alone changes nothing; architecture and regularization together give the
+  nuclear norm.
+
+With weight decay and L >= 3, keeping the k largest singular values of the target (shrunk)
+and dropping the others to zero is a local minimum for every k
+(:func:`weight_decay_local_minima`): ``s^(2/L)`` has an infinite slope at 0.
 
 Parallel three-layer ReLU networks, branch k: ``f_k(X) = ((X W_1k)_+ w_2k)_+ w_3k`` with
 W_1k (d, m1), w_2k (m1,), w_3k a scalar, and the regularization
@@ -39,11 +48,11 @@ import numpy as np
 
 from .._internal.validation import check_beta, check_positive_int, check_X, check_y
 
-__all__ = ["ThreeLayerSolution", "balanced_factors", "deep_linear_gap",
+__all__ = ["ThreeLayerSolution", "balanced_factors", "deep_linear_gap", "factored_penalty",
            "parallel_power_value", "regularized_deep_linear", "schatten",
            "standard_power_value", "three_layer_certificate", "three_layer_objective",
            "three_layer_program", "train_deep_linear", "train_three_layer",
-           "weight_decay_value"]
+           "weight_decay_local_minima", "weight_decay_value"]
 
 
 def _check_depth(L) -> int:
@@ -87,6 +96,35 @@ def parallel_power_value(W, L) -> float:
     return float(_singular_values(W).sum())
 
 
+def factored_penalty(W, L, *, architecture: str = "standard",
+                     regularizer: str = "weight_decay") -> float:
+    """The smallest regularization of a depth-L linear network whose product is W.
+
+    Parameters
+    ----------
+    W : ndarray of shape (d, c)
+    L : int >= 2
+    architecture : {"standard", "parallel"}
+        One chain of L matrices, or a sum of chains (branches), enough of them (rank W).
+    regularizer : {"weight_decay", "homogeneous"}
+        ``0.5 sum ||W_l||_F^2`` or ``(1/L) sum ||W_l||_F^L`` (summed over branches).
+
+    Returns
+    -------
+    float
+        weight decay: ``(L/2) sum_k sigma_k^(2/L)`` on either architecture
+        (:func:`weight_decay_value`); homogeneous: ``||W||_{S_{2/L}}`` on the chain
+        (:func:`standard_power_value`), ``||W||_*`` in parallel
+        (:func:`parallel_power_value`). Only the last is convex in W for L >= 3.
+    """
+    L = _check_depth(L)
+    if _check_pair(architecture, regularizer) == "weight_decay":
+        return weight_decay_value(W, L)
+    if architecture == "standard":
+        return standard_power_value(W, L)
+    return parallel_power_value(W, L)
+
+
 def balanced_factors(W, L) -> list:
     """Factors ``W_1 = U S^(1/L)``, ``W_l = S^(1/L)``, ``W_L = S^(1/L) V^T`` of ``W = U S V^T``
     (thin SVD): their product is W and ``0.5 sum ||W_l||_F^2 = (L/2) sum sigma^(2/L)``."""
@@ -120,14 +158,13 @@ def deep_linear_gap(W, L) -> dict:
     return {"L": L, "primal": primal, "dual": dual, "gap": primal - dual}
 
 
-def _scalar_weight_decay(y: float, beta: float, L: int) -> float:
-    """Global minimizer over s >= 0 of ``0.5 (s - y)^2 + beta (L/2) s^(2/L)`` (y >= 0)."""
-    if L == 2:
-        return max(y - beta, 0.0)
+def _scalar_local_min(y: float, beta: float, L: int):
+    """The positive local minimizer of ``h(s) = 0.5 (s - y)^2 + beta (L/2) s^(2/L)`` on
+    s > 0 (L >= 3, y >= 0): the larger root of ``h'(s) = 0``, or None where h increases."""
     q = 2.0 / L - 1.0  # in (-1, 0): g(s) = s + beta s^q is convex, h'(s) = g(s) - y
     s0 = (beta * -q) ** (1.0 / (1.0 - q))  # minimizer of g
     if s0 + beta * s0 ** q >= y:
-        return 0.0  # h increasing: the only minimum is s = 0
+        return None  # h increasing on s > 0: its only minimum is s = 0
     lo, hi = s0, max(y, s0)  # g(lo) < y < g(hi): the larger root is the local minimum
     for _ in range(200):
         mid = 0.5 * (lo + hi)
@@ -135,19 +172,62 @@ def _scalar_weight_decay(y: float, beta: float, L: int) -> float:
             lo = mid
         else:
             hi = mid
-    s = 0.5 * (lo + hi)
-    h = lambda t: 0.5 * (t - y) ** 2 + beta * L / 2 * t ** (2.0 / L)  # noqa: E731
-    return s if h(s) < h(0.0) else 0.0
+    return 0.5 * (lo + hi)
 
 
-def regularized_deep_linear(Y, beta, L, *, architecture: str = "standard"):
+def _scalar_value(s: float, y: float, beta: float, L: int) -> float:
+    return 0.5 * (s - y) ** 2 + beta * L / 2 * s ** (2.0 / L)
+
+
+def _scalar_weight_decay(y: float, beta: float, L: int) -> float:
+    """Global minimizer over s >= 0 of ``0.5 (s - y)^2 + beta (L/2) s^(2/L)`` (y >= 0)."""
+    if L == 2:
+        return max(y - beta, 0.0)
+    s = _scalar_local_min(y, beta, L)
+    if s is None:
+        return 0.0
+    return s if _scalar_value(s, y, beta, L) < _scalar_value(0.0, y, beta, L) else 0.0
+
+
+_REGULARIZERS = ("weight_decay", "homogeneous")
+
+
+def _check_pair(architecture: str, regularizer) -> str:
+    if architecture not in ("standard", "parallel"):
+        raise ValueError(f"architecture must be 'standard' or 'parallel', got {architecture!r}")
+    if regularizer is None:  # the pairing chapter 9 starts from
+        return "weight_decay" if architecture == "standard" else "homogeneous"
+    if regularizer not in _REGULARIZERS:
+        raise ValueError(f"regularizer must be one of {_REGULARIZERS}, got {regularizer!r}")
+    return regularizer
+
+
+def regularized_deep_linear(Y, beta, L, *, architecture: str = "standard",
+                            regularizer: str | None = None):
     """The exact global optimum of ``min 0.5 ||W_1...W_L - Y||_F^2 + beta R`` (X = I).
 
-    architecture "standard" (weight decay, ``R = 0.5 sum ||W_l||_F^2``): the product is
-    ``W = U diag(s) V^T`` with each s_k the global minimizer of the scalar problem
+    Parameters
+    ----------
+    Y : ndarray of shape (d, c)
+    beta : float > 0
+    L : int >= 2
+        The depth (layers of weights).
+    architecture : {"standard", "parallel"}
+        One chain of L matrices, or a sum of rank-one branches (a column, L - 2 scalars and
+        a row each), at least rank Y of them.
+    regularizer : {"weight_decay", "homogeneous"}, optional
+        ``R = 0.5 sum ||W_l||_F^2`` or ``R = (1/L) sum ||W_l||_F^L`` (per branch for the
+        parallel architecture). Default: weight decay for "standard", homogeneous for
+        "parallel".
+
+    With weight decay, on either architecture, the product is ``W = U diag(s) V^T`` with
+    each s_k the global minimizer of the scalar problem
     ``0.5 (s - sigma_k(Y))^2 + beta (L/2) s^(2/L)`` (a hard threshold for L >= 3: small
-    singular values jump to 0).  architecture "parallel" (``R = (1/L) sum ||W_lj||_F^L``):
-    the convex ``0.5 ||W - Y||^2 + beta ||W||_*``, solved by soft thresholding.
+    singular values jump to 0); the parallel architecture's penalty is the chain's (module
+    docstring). The parallel architecture with the homogeneous regularizer is the convex
+    ``0.5 ||W - Y||^2 + beta ||W||_*``, solved by soft thresholding. The standard chain with
+    the homogeneous regularizer (the quasi-norm ``||W||_{S_{2/L}}``, not separable over the
+    singular values) has no closed form here: ValueError for L >= 3.
 
     Returns
     -------
@@ -156,33 +236,77 @@ def regularized_deep_linear(Y, beta, L, *, architecture: str = "standard"):
     Y = check_X(Y, "Y")
     beta = check_beta(beta)
     L = _check_depth(L)
+    regularizer = _check_pair(architecture, regularizer)
     U, sy, Vt = np.linalg.svd(Y, full_matrices=False)
-    if architecture == "standard":
+    if regularizer == "weight_decay":
         s = np.array([_scalar_weight_decay(float(v), beta, L) for v in sy])
         reg = beta * L / 2 * np.sum(s ** (2.0 / L))
-    elif architecture == "parallel":
+    elif architecture == "parallel" or L == 2:  # nuclear norm (L = 2: S_1 is the nuclear norm)
         s = np.maximum(sy - beta, 0.0)
         reg = beta * np.sum(s)
     else:
-        raise ValueError(f"architecture must be 'standard' or 'parallel', got {architecture!r}")
+        raise ValueError("the standard chain with the homogeneous regularizer has no closed-"
+                         "form optimum for L >= 3 (its penalty ||W||_{S_{2/L}} is not "
+                         "separable over the singular values)")
     W = (U * s) @ Vt
     return W, float(0.5 * np.sum((W - Y) ** 2) + reg)
 
 
-def train_deep_linear(Y, beta, L, *, architecture: str = "standard", width=None,
-                      steps: int = 3000, seed: int = 0, init_scale: float = 0.5) -> float:
+def weight_decay_local_minima(Y, beta, L) -> list:
+    """The local minima of weight decay on a deep linear chain that keep the top singular
+    values of the target and drop the others.
+
+    For ``min 0.5 ||W_1...W_L - Y||_F^2 + (beta/2) sum ||W_l||_F^2`` (X = I, L >= 3, distinct
+    singular values sigma_1 > sigma_2 > ... of Y) take the product
+    ``U diag(s) V^T`` (singular vectors of Y) with s_k the positive local minimizer of
+    ``0.5 (s - sigma_k)^2 + beta (L/2) s^(2/L)`` for the k largest singular values and
+    s = 0 for the others. Dropping is a local minimum because ``s^(2/L)`` rises with an
+    infinite slope at 0. Keeping a smaller singular value while dropping a larger one is not:
+    turning the kept direction toward the dropped one lowers the loss (a saddle).
+
+    Returns
+    -------
+    list of (k, value)
+        k the number of singular values kept (0 is the zero network), `value` the objective
+        there; sorted by value. For L = 2 (convex) only the global minimum.
+    """
+    Y = check_X(Y, "Y")
+    beta = check_beta(beta)
+    L = _check_depth(L)
+    sy = np.linalg.svd(Y, compute_uv=False)
+    if L == 2:
+        return [(int(np.sum(sy > beta)), regularized_deep_linear(Y, beta, 2)[1])]
+    out, kept_value = [], 0.0
+    dropped_value = [_scalar_value(0.0, float(v), beta, L) for v in sy]
+    for k in range(len(sy) + 1):
+        out.append((k, float(kept_value + sum(dropped_value[k:]))))
+        if k == len(sy):
+            break
+        r = _scalar_local_min(float(sy[k]), beta, L)
+        if r is None:  # this and every smaller singular value can only be dropped
+            break
+        kept_value += _scalar_value(r, float(sy[k]), beta, L)
+    return sorted(out, key=lambda kv: kv[1])
+
+
+def train_deep_linear(Y, beta, L, *, architecture: str = "standard",
+                      regularizer: str | None = None, width=None, steps: int = 3000,
+                      seed: int = 0, init_scale: float = 0.5) -> float:
     """Train the factors from a random start with L-BFGS (torch, float64, CPU); return the
     objective reached (a local result: compare with :func:`regularized_deep_linear`).
 
-    "standard": chain of L matrices of inner width `width` (default min(Y.shape)), weight
-    decay.  "parallel": `width` branches (default min(Y.shape)), each a chain of a column,
-    L - 2 scalars and a row, regularization ``(1/L) sum ||W_lj||^L``.
+    "standard": chain of L matrices of inner width `width` (default min(Y.shape)).
+    "parallel": `width` branches (default min(Y.shape)), each a chain of a column, L - 2
+    scalars and a row. `regularizer` as in :func:`regularized_deep_linear`: weight decay
+    ``0.5 sum ||W_l||_F^2`` or the homogeneous ``(1/L) sum ||W_l||_F^L`` (per branch for
+    "parallel"). The factors start as `init_scale` times standard normal entries.
     """
     import torch
 
     Y = check_X(Y, "Y")
     beta = check_beta(beta)
     L = _check_depth(L)
+    regularizer = _check_pair(architecture, regularizer)
     steps = check_positive_int(steps, "steps")
     m = min(Y.shape) if width is None else check_positive_int(width, "width")
     d, c = Y.shape
@@ -190,10 +314,8 @@ def train_deep_linear(Y, beta, L, *, architecture: str = "standard", width=None,
     Yt = torch.tensor(Y, dtype=torch.float64)
     if architecture == "standard":
         shapes = [(d, m)] + [(m, m)] * (L - 2) + [(m, c)]
-    elif architecture == "parallel":
-        shapes = [(d, m)] + [(m,)] * (L - 2) + [(m, c)]
     else:
-        raise ValueError(f"architecture must be 'standard' or 'parallel', got {architecture!r}")
+        shapes = [(d, m)] + [(m,)] * (L - 2) + [(m, c)]
     params = [(init_scale * torch.randn(*s, generator=g, dtype=torch.float64))
               .requires_grad_() for s in shapes]
 
@@ -202,7 +324,7 @@ def train_deep_linear(Y, beta, L, *, architecture: str = "standard", width=None,
             P = params[0]
             for W in params[1:]:
                 P = P @ W
-            reg = 0.5 * sum((W ** 2).sum() for W in params)
+            norms = [W.norm() for W in params]
         else:
             scale = torch.ones(m, dtype=torch.float64)
             for a in params[1:-1]:
@@ -210,6 +332,9 @@ def train_deep_linear(Y, beta, L, *, architecture: str = "standard", width=None,
             P = (params[0] * scale) @ params[-1]
             norms = [params[0].norm(dim=0), *[a.abs() for a in params[1:-1]],
                      params[-1].norm(dim=1)]
+        if regularizer == "weight_decay":  # every entry squared, branch by branch alike
+            reg = 0.5 * sum((W ** 2).sum() for W in params)
+        else:
             reg = sum((nrm ** L).sum() for nrm in norms) / L
         return 0.5 * ((P - Yt) ** 2).sum() + beta * reg
 
