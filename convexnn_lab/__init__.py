@@ -21,9 +21,11 @@ from .core.patterns import (
 )
 from .core.program import ConvexProgram
 from .core.solution import ConvexSolution, SolverResult, VectorSolution
+from .core.verification import PriceBound, price_exact
 from .data import datasets  # noqa: F401  (cl.datasets.*)
 from .data.datasets import add_bias, load_dataset, toy
 from .solvers import choose_solver, solve_convex, solve_path
+from .training.bounds import GlobalBound, global_bound
 from .training.estimators import ConvexReLUClassifier, ConvexReLURegressor
 from .training.nonconvex import gradient_norm, train_nonconvex
 from .training.pricing import train_convex
@@ -40,8 +42,8 @@ _LAZY = {
                                     "images", "recovery", "relaxation", "hardness", "deep",
                                     "vector_output")},
     **{m: f"core.{m}" for m in ("losses", "program", "certificates", "solution", "networks",
-                                "optimality")},
-    **{m: f"training.{m}" for m in ("pricing", "nonconvex", "estimators")},
+                                "optimality", "verification")},
+    **{m: f"training.{m}" for m in ("pricing", "nonconvex", "estimators", "bounds")},
     "plots": "book.plots", "widgets": "book.widgets", "book": "book",
     "distributed": "parallel.distributed", "grading": "grading", "cli": "cli",
     "check_env": "check_env", "status": "status",
@@ -62,7 +64,9 @@ __all__ = [
     "ConvexReLUClassifier",
     "ConvexReLURegressor",
     "ConvexSolution",
+    "GlobalBound",
     "GlobalCertificate",
+    "PriceBound",
     "SolverResult",
     "VectorSolution",
     "TwoLayerNetwork",
@@ -73,9 +77,11 @@ __all__ = [
     "cover_bound",
     "enumerate_patterns",
     "general_position_count",
+    "global_bound",
     "gradient_norm",
     "generalized_cross_product",
     "load_dataset",
+    "price_exact",
     "sample_patterns",
     "solve_convex",
     "solve_path",

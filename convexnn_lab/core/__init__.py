@@ -11,6 +11,7 @@ certificates   ``Certificate``: the dual point, the gap, the cone violation
 solution       ``ConvexSolution`` / ``SolverResult``: a solve's typed result
 networks       ``TwoLayerNetwork``: the network a solution maps to, its objective L
 optimality     ``certify_global``: the dual constraint over all patterns of X
+verification   ``price_exact``: the dual constraint over all u, by branch and bound
 =============  =====================================================================
 
 Core imports nothing from ``solvers``, ``training``, ``chapters`` or ``book``.

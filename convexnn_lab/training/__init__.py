@@ -4,6 +4,7 @@
 module         what it holds
 =============  =====================================================================
 pricing        ``train_convex``: column generation over patterns priced from the dual
+bounds         ``global_bound``: a proven lower bound over networks of any width
 nonconvex      ``train_nonconvex``: the network trained by gradient descent (torch)
 estimators     scikit-learn estimators ``ConvexReLURegressor`` / ``ConvexReLUClassifier``
 =============  =====================================================================

@@ -50,8 +50,17 @@ from ..core.networks import TwoLayerNetwork
 from ..core.patterns import enumerate_patterns, patterns_of_directions, sample_patterns
 from ..core.program import ConvexProgram
 from ..core.solution import ConvexSolution, kept_blocks
+from ..core.verification import price_exact
 from ..solvers import Auto, solve_convex
-from ..status import INACCURATE, MAX_PATTERNS, MAX_ROUNDS, NO_VIOLATION_FOUND, OPTIMAL, TIME_LIMIT
+from ..status import (
+    INACCURATE,
+    MAX_PATTERNS,
+    MAX_ROUNDS,
+    NO_VIOLATION_FOUND,
+    NODE_LIMIT,
+    OPTIMAL,
+    TIME_LIMIT,
+)
 from .nonconvex import train_nonconvex
 
 __all__ = ["PricingRound", "TrainingReport", "neighbor_starts", "price_patterns", "train_convex"]
@@ -67,6 +76,11 @@ CROSS_PRODUCT_ROWS = 2000
 # cells its pattern cannot reach (``neighbor_starts``); the best of the steps tried on
 # diabetes (bench/beat_adam.py; the objectives per choice: docs/benchmarks.md)
 NEIGHBOR_STEPS = (0.1, 0.3)
+
+# pricing="exact" / "auto": the branch and bound's seconds per round when train_convex
+# has no time_limit (with one, what is left of it)
+EXACT_PRICE_SECONDS = 60.0
+PRICINGS = ("search", "exact", "auto")
 
 # train_convex's default warm network: width and L-BFGS iterations; 1000 iterations end
 # below Adam's best of three learning rates on the four sets of bench/beat_adam.py, 500 do
@@ -88,6 +102,9 @@ class PricingRound:
     seconds: float  # since the start of train_convex
     solve_seconds: float = 0.0  # this round's restricted program, solved
     price_seconds: float = 0.0  # this round's pricing (the search, or exact pricing)
+    # a proven lower bound on the optimum over networks of any width (exact pricing by
+    # enumeration or by branch and bound; None after a search, which proves nothing)
+    lower_bound: float | None = None
 
 
 @dataclass
@@ -104,10 +121,12 @@ class TrainingReport:
         found none (no proof); "max_rounds",
         "max_patterns", "time_limit": a budget stopped it first.
     exact : bool
-        Whether pricing was exact (every pattern of X enumerated).
+        Whether the last round's pricing was exact: every pattern of X enumerated, or
+        the branch and bound finished (``pricing="exact"`` or ``"auto"``).
     global_gap : float or None
-        With exact pricing: the last solution's objective minus a lower bound on the
-        optimum over networks of any width.
+        The last solution's objective minus the best lower bound on the optimum over
+        networks of any width that pricing proved (enumeration, or the branch and
+        bound's price bound at any status); None after a search only.
     rounds : list of PricingRound
     solution : ConvexSolution
         The last restricted solution (its patterns are the ones chosen).
@@ -313,7 +332,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                  gated=False, initial_patterns=None, per_round=40, max_rounds=30,
                  max_patterns=2000, time_limit=None, n_starts=64, exact_limit=20_000,
                  drop_after=1, warm_network="lbfgs", solver="auto", tol=1e-6,
-                 device=None, seed=0, distributed=False) -> TrainingReport:
+                 device=None, seed=0, distributed=False, pricing="search") -> TrainingReport:
     """Train a two-layer network by its convex program, choosing the patterns by pricing.
 
     Parameters
@@ -343,6 +362,15 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         Starts per sign of the pricing search (ignored when pricing is exact).
     exact_limit : int
         Price exactly when X has at most this many patterns (``enumerate_patterns``).
+    pricing : {"search", "exact", "auto"}
+        How to price when the patterns are too many to list.  "search": the ascent
+        (:func:`price_patterns`), which can only find violations.  "exact": the branch
+        and bound of :func:`price_exact` every round (stopping at its first violations),
+        so "no violation" is a proof over networks of any width and every round records
+        a lower bound.  "auto": the search, then the branch and bound when the search
+        finds nothing.  The branch and bound gets what is left of `time_limit` (or
+        ``EXACT_PRICE_SECONDS`` without one); when it runs out the status says
+        "time_limit".  Not gated, not `distributed`.
     drop_after : int
         Drop a pattern whose block stayed zero for this many rounds in a row.
     warm_network : "lbfgs" (default), TwoLayerNetwork or None
@@ -385,6 +413,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                    warm_network=warm_network)
     device = None if device is None else check_device(device)
     comm = communicator(check_bool(distributed, "distributed"))
+    pricing = _check_pricing(pricing, gated, comm)
     rng = np.random.default_rng(check_seed(seed))
     zero = _zero_network_report(base, comm, start, tol=tol, device=device,
                                 distributed=distributed)
@@ -399,7 +428,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         base.with_patterns(patterns), every=every, comm=comm, rng=rng, start=start,
         warm_network=warm_network, warm_seconds=warm_seconds, per_round=per_round,
         drop_after=drop_after, max_patterns=max_patterns, time_limit=time_limit,
-        n_starts=n_starts,
+        n_starts=n_starts, pricing=pricing,
         solve={"tol": tol, "device": device, "progress": False, "distributed": distributed,
                "solver": Auto(retry_max_flops=0.0) if solver == "auto"
                and comm.world_size == 1 else solver})
@@ -442,6 +471,16 @@ def _check_budgets(*, time_limit, initial_patterns, warm_network, **counts) -> N
     if not (warm_network is None or isinstance(warm_network, (str, TwoLayerNetwork))):
         raise TypeError(f"warm_network must be 'lbfgs', a TwoLayerNetwork or None, got "
                         f"{type(warm_network).__name__}")
+
+
+def _check_pricing(pricing, gated, comm) -> str:
+    if not isinstance(pricing, str) or pricing not in PRICINGS:
+        raise ValueError(f"pricing must be one of {', '.join(map(repr, PRICINGS))}; got "
+                         f"{pricing!r}")
+    if pricing != "search" and (gated or comm.world_size > 1):
+        raise ValueError(f"pricing={pricing!r} prices the ReLU family's cones on one "
+                         "process; use pricing='search' for gated or distributed runs")
+    return pricing
 
 
 def _every_pattern(X, exact_limit, comm):
@@ -494,12 +533,14 @@ class _ColumnGeneration:
     patterns, until no violation is found or a budget ends it (state as attributes)."""
 
     def __init__(self, program, *, every, comm, rng, start, warm_network, warm_seconds,
-                 per_round, drop_after, max_patterns, time_limit, n_starts, solve):
+                 per_round, drop_after, max_patterns, time_limit, n_starts, pricing,
+                 solve):
         self.program, self.every, self.comm, self.rng = program, every, comm, rng
         self.full = None if every is None else program.with_patterns(every)
         self.start, self.warm_network, self.solve = start, warm_network, solve
         self.per_round, self.drop_after, self.n_starts = per_round, drop_after, n_starts
         self.max_patterns, self.time_limit = max_patterns, time_limit
+        self.pricing, self.price_status, self.lower_bound = pricing, None, None
         self.idle = np.zeros(program.P, dtype=int)
         warm_objective = None
         if warm_network is not None:
@@ -535,12 +576,9 @@ class _ColumnGeneration:
         self.report.rounds.append(PricingRound(
             k, self.program.P, sol.objective, sol.gap, float(ratios[fresh].max(initial=0.0)),
             len(add), now - self.start, solve_seconds=solved - round_start,
-            price_seconds=now - solved))
+            price_seconds=now - solved, lower_bound=self.lower_bound))
         if not len(add):
-            proved = self.report.exact and (
-                self.report.global_gap <= 10 * self.solve["tol"] * abs(sol.objective))
-            self.report.status = (OPTIMAL if proved else INACCURATE if self.report.exact
-                                  else NO_VIOLATION_FOUND)
+            self.report.status = self.verdict(sol)
             return True
         self.replace_patterns(sol, add)
         if self.program.P > self.max_patterns:
@@ -555,17 +593,61 @@ class _ColumnGeneration:
             return True
         return False
 
+    def verdict(self, sol) -> str:
+        """The status when no violation is left: a proof only where pricing was exact."""
+        if self.price_status in (TIME_LIMIT, NODE_LIMIT):
+            return TIME_LIMIT
+        if not self.report.exact:
+            return NO_VIOLATION_FOUND
+        proved = self.report.global_gap <= 10 * self.solve["tol"] * abs(sol.objective)
+        return OPTIMAL if proved else INACCURATE
+
+    def record_bound(self, sol, lam, correlations) -> None:
+        """The dual bound that a proven price bound gives, kept when it is the best."""
+        lower, _ = dual_bound(self.program.y, lam, correlations, self.program.beta,
+                              self.program.loss)
+        self.lower_bound = lower if self.lower_bound is None else max(self.lower_bound, lower)
+        self.report.global_gap = max(sol.objective - self.lower_bound, 0.0)
+
     def price(self, sol):
         """Candidate patterns and their prices / beta, most violated first: exact over
-        every pattern of X where listed (the global gap then recorded), else the search."""
+        every pattern of X where listed (the global gap then recorded), else the search
+        and / or the branch and bound (``pricing``)."""
         program = self.program
         lam = -loss_parts(sol.program.output(sol.U, sol.V), program.y, program.loss)[1]
         if self.full is not None:
             corr, _ = dual_constraints(self.full, lam, exact=True)
-            lower, _ = dual_bound(program.y, lam, corr, program.beta, program.loss)
-            self.report.global_gap = max(sol.objective - lower, 0.0)
+            self.record_bound(sol, lam, corr)
             order = np.argsort(-corr)
             return self.every[order], corr[order] / program.beta
+        if self.pricing == "exact":
+            return self.branch_and_bound(sol, lam)
+        new, ratios = self.search(sol, lam)
+        if self.pricing == "auto" and not (ratios > 1 + PRICE_RTOL).any():
+            return self.branch_and_bound(sol, lam)
+        return new, ratios
+
+    def branch_and_bound(self, sol, lam):
+        """``price_exact`` with the run's budget: its violations, and its price bound
+        (proven at any status) recorded as a lower bound."""
+        program = self.program
+        left = EXACT_PRICE_SECONDS if self.time_limit is None else max(
+            self.time_limit - (time.perf_counter() - self.start), 1.0)
+        level = program.beta * (1 + PRICE_RTOL)
+        found = price_exact(program.X, lam, activation=program.activation,
+                            alpha=program.alpha, threshold=level, stop_above=level,
+                            rtol=PRICE_RTOL, time_limit=left, starts=sol.network().W1
+                            if sol.active_blocks().size else None)
+        self.price_status = found.status
+        self.report.exact = found.status == OPTIMAL
+        self.record_bound(sol, lam, np.array([found.upper_bound]))
+        pats = patterns_of_directions(program.X, found.directions)
+        first = np.unique(pats, axis=0, return_index=True)[1]
+        order = first[np.argsort(-found.prices[first])]
+        return pats[order], found.prices[order] / program.beta
+
+    def search(self, sol, lam):
+        program = self.program
         starts = [] if self.warm_network is None else [self.warm_network.W1]
         if not program.gated:
             starts.append(neighbor_starts(program.X, lam, sol, comm=self.comm))

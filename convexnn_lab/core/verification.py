@@ -1,0 +1,351 @@
+"""Exact pricing by branch and bound: the verification view of the dual constraint (chapter 8).
+
+The price of a dual vector lambda is ``max_{||u|| <= 1} |lambda^T sigma(X u)|``: the largest
+output, over the unit ball, of a one-hidden-layer network whose first-layer weights are
+the rows x_i of X (n neurons on d inputs) and whose output weights are lambda.  Bounding
+that maximum is what neural-network verifiers do.  The price is at most beta iff no
+pattern of X violates the dual constraint, so an upper bound M on it proves optimality
+over networks of any width (and ``global_bound`` turns any M into a lower bound).
+
+Write sigma(a) = b a + (a_slope - b) a_+ (``activations.slopes``: ReLU b = 0, leaky ReLU
+b = alpha, absolute value b = -1), so with w_i = (a_slope - b) lambda_i
+
+    F(u) = lambda^T sigma(X u) = (b X^T lambda)^T u + sum_i w_i (x_i^T u)_+ .
+
+F is positively homogeneous, so its maximum over the ball is ``max(0, max over the
+sphere)``.  The search splits the sphere: every direction is the ray of a point v of one
+face of the cube [-1, 1]^d (``v_k = +-1``), and a node is a box of one face.  On a node:
+
+* the sign of x_i^T u is known exactly where the box's interval of x_i^T v excludes 0
+  (neuron i "stable"); elsewhere it is "unstable";
+* an upper bound in closed form: the node lies in a spherical cap (centre c, angle
+  theta), over which ``x_i^T u`` ranges in ``[l_i, h_i]``; a stable term is linear, an
+  unstable term with w_i > 0 lies below its chord ``w_i h_i (a - l_i) / (h_i - l_i)`` and
+  one with w_i < 0 below ``w_i t a`` (t in {0, 1}); the linear function ``g^T u + k`` so
+  built is at most ``||g|| cos(max(angle(g, c) - theta, 0)) + k`` on the cap.  An interval
+  bound (each term at its best end) is taken too, and the smaller kept;
+* an exact value when at most ``exact_unstable`` neurons are unstable: for w_i > 0,
+  ``w_i a_+ = max_{z in {0, 1}} z w_i a`` (enumerate z, no constraint), for w_i < 0 the
+  sign of a is enumerated with its constraint; each case maximizes a linear function
+  ``g^T u`` over a polyhedral cone K and the ball, ``||Pi_K(g)||`` (one NNLS, Moreau).
+
+Nodes whose bound is below the best price found (or below a threshold such as beta)
+are pruned; the largest bound left is an upper bound on the price at any time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import numbers
+import time
+from dataclasses import dataclass, field
+from itertools import product
+
+import numpy as np
+from scipy.optimize import nnls
+
+from .._internal.validation import check_positive_int
+from ..status import NODE_LIMIT, NOT_OPTIMAL, OPTIMAL, TIME_LIMIT
+from .activations import slopes
+
+__all__ = ["PriceBound", "price_exact"]
+
+# nodes bounded per numpy batch
+BATCH = 512
+
+# upper bounds are inflated by this relative margin against round-off
+ROUND_OFF = 1e-10
+
+
+@dataclass
+class PriceBound:
+    """What ``price_exact`` proved about ``max_{||u|| <= 1} |lambda^T sigma(X u)|``.
+
+    Attributes
+    ----------
+    upper_bound : float
+        M >= the price, proven (at any status).
+    price : float
+        The best price found, ``|lambda^T sigma(X u)|`` at `direction`: the price is in
+        ``[price, upper_bound]``.
+    direction : ndarray of shape (d,)
+        A unit u attaining `price`.
+    status : {"optimal", "not_optimal", "time_limit", "node_limit"}
+        "optimal": the search finished, so ``upper_bound <= price (1 + rtol)`` or
+        ``upper_bound <= threshold``; "not_optimal": it stopped at a direction priced
+        above ``stop_above`` (a violation); the others: a budget stopped it first.
+    nodes : int
+        Nodes bounded.
+    seconds : float
+    directions : ndarray of shape (d, k)
+        Up to 32 distinct unit directions found, best first (their patterns are the
+        ones to add in column generation); `prices` their prices.
+    """
+
+    upper_bound: float
+    price: float
+    direction: np.ndarray
+    status: str
+    nodes: int
+    seconds: float
+    directions: np.ndarray = field(repr=False)
+    prices: np.ndarray = field(repr=False)
+
+    @property
+    def exact(self) -> bool:
+        return self.status == OPTIMAL
+
+
+def _check(X, lam):
+    X = np.asarray(X, dtype=np.float64)
+    lam = np.asarray(lam, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must be a nonempty (n, d) matrix, got shape {X.shape}")
+    if lam.shape != (X.shape[0],):
+        raise ValueError(f"lam must have shape ({X.shape[0]},) (one weight per row of X), "
+                         f"got {lam.shape}")
+    if not (np.isfinite(X).all() and np.isfinite(lam).all()):
+        raise ValueError("X and lam must be finite (no NaN or inf)")
+    return X, lam
+
+
+def _check_budget(value, name):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number or None, got {value!r}")
+    return float(value)
+
+
+class _Tree:
+    """The branch and bound over boxes of the cube's faces, for +lambda and -lambda."""
+
+    def __init__(self, X, lam, activation, alpha, exact_unstable):
+        keep = np.linalg.norm(X, axis=1) > 0  # zero rows add sigma(0) = 0
+        self.X, self.lam = X[keep], lam[keep]
+        self.absX = np.abs(self.X)
+        self.xnorm = np.linalg.norm(self.X, axis=1)
+        a, b = slopes(activation, alpha)
+        self.b, self.s = b, a - b
+        self.exact_unstable = exact_unstable
+        self.found_u, self.found_p = [], []
+        self.best = 0.0
+
+    def price(self, U):
+        """|lambda^T sigma(X u)| for the unit columns of U, and the sign attaining it."""
+        A = self.X @ U
+        F = self.lam @ (self.b * A + self.s * np.maximum(A, 0.0))
+        return np.abs(F), np.where(F >= 0, 1.0, -1.0)
+
+    def offer(self, U):
+        """Record directions (columns of U, any norm) found by the search."""
+        norms = np.linalg.norm(U, axis=0)
+        U = U[:, norms > 0] / norms[norms > 0]
+        if U.shape[1] == 0:
+            return
+        p, _ = self.price(U)
+        top = np.argsort(-p)[:32]
+        self.found_u.append(U[:, top])
+        self.found_p.append(p[top])
+        self.best = max(self.best, float(p[top[0]]))
+
+    def roots(self):
+        d = self.X.shape[1]
+        nodes = []
+        for sign, k, face in product((1.0, -1.0), range(d), (1.0, -1.0)):
+            lo, hi = -np.ones(d), np.ones(d)
+            lo[k] = hi[k] = face
+            nodes.append((sign, k, lo, hi))
+        return nodes
+
+    def bound(self, sign, lo, hi):
+        """Upper bounds of sign * F on a batch of nodes, and the unstable neurons.
+
+        sign : (B,); lo, hi : (B, d) boxes of the cube's faces.  Returns (ub (B,),
+        unstable (B, n) bool); also offers the caps' centres and the bounds' linear
+        maximizers as directions.
+        """
+        X, xn = self.X, self.xnorm
+        V, R = (lo + hi) / 2, (hi - lo) / 2
+        Ac, Ar = V @ X.T, R @ self.absX.T
+        active, inactive = Ac - Ar >= 0, Ac + Ar <= 0
+        unstable = ~active & ~inactive
+        nv, nr = np.linalg.norm(V, axis=1), np.linalg.norm(R, axis=1)
+        theta = np.where(nr < nv, np.arcsin(np.minimum(nr / nv, 1.0)), np.pi)[:, None]
+        C = V / nv[:, None]
+        cos_phi = np.clip((Ac / nv[:, None]) / xn, -1.0, 1.0)
+        phi = np.arccos(cos_phi)
+        low = xn * np.cos(np.minimum(phi + theta, np.pi))
+        high = xn * np.cos(np.maximum(phi - theta, 0.0))
+        low = np.where(active, np.maximum(low, 0.0), low)
+        high = np.where(inactive, np.minimum(high, 0.0), high)
+        lam = sign[:, None] * self.lam
+        w = self.s * lam
+        span = np.where(unstable, high - low, 1.0)
+        chord = np.where(unstable & (w > 0), w * high / span, 0.0)
+        coef = (self.b * lam + np.where(active, w, 0.0) + chord
+                + np.where(unstable & (w < 0) & (Ac > 0), w, 0.0))
+        const = np.sum(np.where(unstable & (w > 0), -w * high * low / span, 0.0), axis=1)
+        G = coef @ X
+        gn = np.linalg.norm(G, axis=1)
+        cos_psi = np.clip(np.sum(G * C, axis=1) / np.where(gn > 0, gn, 1.0), -1.0, 1.0)
+        linear = gn * np.cos(np.maximum(np.arccos(cos_psi) - theta[:, 0], 0.0)) + const
+        ends = np.maximum(self._term(lam, low), self._term(lam, high))
+        interval = np.sum(np.where(unstable, np.maximum(ends, 0.0), ends), axis=1)
+        self.offer(np.hstack([C.T, G.T]))
+        ub = np.minimum(linear, interval)
+        return ub + ROUND_OFF * np.abs(ub) + 1e-300, unstable
+
+    def _term(self, lam, a):
+        return lam * (self.b * a + self.s * np.maximum(a, 0.0))
+
+    def solve_node(self, sign, k, lo, hi, unstable):
+        """The exact maximum of sign * F on one node (few unstable neurons), by
+        enumerating their cases; each case is one NNLS (module docstring)."""
+        X = self.X
+        lam = sign * self.lam
+        w = self.s * lam
+        face = lo[k]
+        cone = self._node_cone(k, face, lo, hi)
+        on_side = ~unstable & (X @ ((lo + hi) / 2) > 0)
+        g0 = self.b * (lam @ X) + w[on_side] @ X[on_side]
+        idx = np.flatnonzero(unstable)
+        free, signed = idx[w[idx] > 0], idx[w[idx] <= 0]
+        best, best_u = 0.0, None
+        for z in product((0.0, 1.0), repeat=len(free)):
+            gz = g0 + (w[free] * np.asarray(z)) @ X[free] if len(free) else g0
+            for on in product((False, True), repeat=len(signed)):
+                on = np.asarray(on, dtype=bool)
+                g = gz + w[signed[on]] @ X[signed[on]] if on.any() else gz
+                rows = np.vstack([cone, X[signed[on]], -X[signed[~on]]])
+                mu, r = nnls(rows.T, -g)
+                if r > best:
+                    best, best_u = r, g + rows.T @ mu
+        if best_u is not None:
+            self.offer(best_u[:, None])
+        return best * (1 + ROUND_OFF) + 1e-300
+
+    @staticmethod
+    def _node_cone(k, face, lo, hi):
+        """Rows A with ``A u >= 0`` iff u is a ray of the box {v_k = face, lo <= v <= hi}."""
+        d = len(lo)
+        others = [j for j in range(d) if j != k]
+        rows = []
+        for j in others:
+            r = np.zeros(d)
+            r[j], r[k] = 1.0, -lo[j] * face
+            rows.append(r)
+            r = np.zeros(d)
+            r[j], r[k] = -1.0, hi[j] * face
+            rows.append(r)
+        r = np.zeros(d)
+        r[k] = face
+        rows.append(r)
+        return np.array(rows)
+
+
+def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_above=None,
+                rtol=1e-6, time_limit=None, node_limit=None, starts=None,
+                exact_unstable=6) -> PriceBound:
+    """Bound ``max_{||u|| <= 1} |lambda^T sigma(X u)|`` by branch and bound (module docstring).
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+    lam : array_like of shape (n,)
+        The dual vector (e.g. a solution's residual ``y - X-model output``).
+    activation, alpha
+        sigma, as in :func:`solve_convex`.
+    threshold : float, optional
+        Nodes bounded at most `threshold` are pruned too: the search then proves
+        ``price <= max(threshold, found price (1 + rtol))`` and no more (pass beta to
+        certify the dual constraint; much faster than the price itself).
+    stop_above : float, optional
+        Stop as soon as a direction priced above it is found (status "not_optimal").
+    rtol : float
+        Nodes bounded at most ``(1 + rtol)`` times the best price found are pruned.
+    time_limit : float, optional; node_limit : int, optional
+        Budgets (seconds, nodes bounded); hitting one is said in the status, and
+        ``upper_bound`` still holds.
+    starts : array_like of shape (d, k), optional
+        Directions to price first (a network's neurons price near beta: they make the
+        pruning bite from the start).
+    exact_unstable : int
+        A node with at most this many unstable neurons is solved exactly
+        (``2 ** exact_unstable`` NNLS at most) instead of split.
+
+    Returns
+    -------
+    PriceBound
+    """
+    start = time.perf_counter()
+    X, lam = _check(X, lam)
+    rtol = _check_budget(rtol, "rtol")
+    threshold = -np.inf if threshold is None else float(_check_budget(threshold, "threshold"))
+    stop_above = np.inf if stop_above is None else float(_check_budget(stop_above, "stop_above"))
+    time_limit = _check_budget(time_limit, "time_limit")
+    node_limit = None if node_limit is None else check_positive_int(node_limit, "node_limit")
+    exact_unstable = int(exact_unstable)
+    tree = _Tree(X, lam, activation, alpha, exact_unstable)
+    if starts is not None:
+        tree.offer(np.asarray(starts, dtype=np.float64).reshape(X.shape[1], -1))
+    tree.offer(np.eye(X.shape[1]))
+    status, nodes, pruned = OPTIMAL, 0, 0.0
+    heap = [(-np.inf, i, node) for i, node in enumerate(tree.roots())]
+    counter = len(heap)
+    while heap:
+        if tree.best > stop_above:
+            status = NOT_OPTIMAL
+            break
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            status = TIME_LIMIT
+            break
+        if node_limit is not None and nodes >= node_limit:
+            status = NODE_LIMIT
+            break
+        batch = [heapq.heappop(heap)[2] for _ in range(min(BATCH, len(heap)))]
+        nodes += len(batch)
+        sign = np.array([b[0] for b in batch])
+        lo = np.array([b[2] for b in batch])
+        hi = np.array([b[3] for b in batch])
+        ub, unstable = tree.bound(sign, lo, hi)
+        level = max(tree.best * (1 + rtol), threshold)
+        for (sgn, k, blo, bhi), u, unst in zip(batch, ub, unstable):
+            if u <= level:
+                pruned = max(pruned, u)
+                continue
+            if unst.sum() <= exact_unstable:
+                pruned = max(pruned, tree.solve_node(sgn, k, blo, bhi, unst))
+                continue
+            for child in _split(k, blo, bhi):
+                counter += 1
+                heapq.heappush(heap, (-u, counter, (sgn, k) + child))
+    open_bound = -heap[0][0] if heap else 0.0
+    upper = max(tree.best, pruned, open_bound if np.isfinite(open_bound) else np.inf)
+    return _result(tree, upper, status, nodes, time.perf_counter() - start)
+
+
+def _split(k, lo, hi):
+    """Two halves of a box along its longest side other than k."""
+    width = hi - lo
+    width[k] = -1.0
+    j = int(np.argmax(width))
+    mid = (lo[j] + hi[j]) / 2
+    left_hi, right_lo = hi.copy(), lo.copy()
+    left_hi[j], right_lo[j] = mid, mid
+    return (lo, left_hi), (right_lo, hi)
+
+
+def _result(tree, upper, status, nodes, seconds):
+    U = np.hstack(tree.found_u)
+    p = np.concatenate(tree.found_p)
+    order = np.argsort(-p)
+    U, p = U[:, order], p[order]
+    keep = [0]
+    for j in range(1, len(p)):
+        if len(keep) == 32:
+            break
+        if np.min(np.linalg.norm(U[:, keep] - U[:, [j]], axis=0)) > 1e-9:
+            keep.append(j)
+    return PriceBound(float(max(upper, p[0])), float(p[0]), U[:, 0], status, nodes,
+                      seconds, U[:, keep], p[keep])

@@ -1,0 +1,130 @@
+"""Exact pricing by branch and bound (cl.price_exact) and the global lower bound (cl.global_bound)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import convexnn_lab as cl
+from convexnn_lab.core.certificates import cone_correlation
+
+
+def _enumerated_price(X, lam, activation, alpha=0.2):
+    """max over every pattern of X of the exact cone maximum |lam^T Dt X u| (two NNLS)."""
+    program = cl.ConvexProgram(X, lam, 1.0, cl.enumerate_patterns(X), activation=activation,
+                               alpha=alpha)
+    return float(cone_correlation(program, lam).max())
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "absolute"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_price_equals_enumeration(activation, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((18, 3 + seed % 2))
+    lam = rng.standard_normal(18)
+    found = cl.price_exact(X, lam, activation=activation, alpha=0.2, rtol=1e-9)
+    exact = _enumerated_price(X, lam, activation)
+    assert found.status == "optimal" and found.exact
+    assert found.price == pytest.approx(exact, rel=1e-8)
+    assert exact <= found.upper_bound <= exact * (1 + 1e-8)
+    # the direction returned attains the price
+    u = found.direction
+    value = lam @ cl.activations.activate(X @ u, activation, 0.2)
+    assert np.linalg.norm(u) == pytest.approx(1.0)
+    assert abs(value) == pytest.approx(found.price, rel=1e-9)
+
+
+def test_bound_holds_when_a_budget_stops_it():
+    rng = np.random.default_rng(3)
+    X = cl.add_bias(rng.standard_normal((200, 4)))
+    lam = rng.standard_normal(200)
+    found = cl.price_exact(X, lam, node_limit=600)
+    assert found.status == "node_limit" and not found.exact
+    U = rng.standard_normal((5, 20000))
+    U /= np.linalg.norm(U, axis=0)
+    sampled = np.abs(lam @ np.maximum(X @ U, 0)).max()
+    assert found.price <= found.upper_bound
+    assert sampled <= found.upper_bound
+    assert cl.price_exact(X, lam, time_limit=1e-9).status == "time_limit"
+
+
+def test_threshold_and_stop_above():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((20, 3))
+    lam = rng.standard_normal(20)
+    price = _enumerated_price(X, lam, "relu")
+    above = cl.price_exact(X, lam, threshold=2 * price)
+    assert above.status == "optimal" and price <= above.upper_bound <= 2 * price * (1 + 1e-9)
+    below = cl.price_exact(X, lam, stop_above=0.5 * price)
+    assert below.status == "not_optimal" and below.price > 0.5 * price
+
+
+def test_bad_input_names_the_argument():
+    X = np.ones((4, 2))
+    with pytest.raises(ValueError, match="lam must have shape"):
+        cl.price_exact(X, np.ones(3))
+    with pytest.raises(ValueError, match="finite"):
+        cl.price_exact(X, np.array([1.0, np.nan, 0.0, 0.0]))
+    with pytest.raises(ValueError, match="time_limit"):
+        cl.price_exact(X, np.ones(4), time_limit=0)
+    with pytest.raises(ValueError, match="node_limit"):
+        cl.price_exact(X, np.ones(4), node_limit=0)
+
+
+def _sine(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    X = cl.add_bias(rng.standard_normal((n, 2)))
+    return X, np.sin(2 * X[:, 0]) + 0.1 * rng.standard_normal(n)
+
+
+def test_global_bound_is_below_every_network_and_tight_at_the_optimum():
+    X, y = _sine()
+    beta = 0.1
+    optimum = cl.solve_convex(X, y, beta, cl.enumerate_patterns(X), tol=1e-9)
+    assert optimum.status == "optimal"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nets = [cl.train_nonconvex(X, y, width, beta, steps=1000, seed=seed)
+                for width, seed in [(5, 0), (50, 1), (200, 2)]]
+    for net in nets:
+        for improve in (False, True):
+            bound = cl.global_bound(X, y, beta, net, improve=improve)
+            assert bound.lower_bound <= optimum.objective * (1 + 1e-9)
+            assert bound.lower_bound <= bound.objective
+            assert bound.improved is improve
+            if bound.gap > 1e-4:
+                assert bound.status != "optimal"
+    tight = cl.global_bound(X, y, beta, optimum)
+    assert tight.status == "optimal"
+    assert tight.lower_bound == pytest.approx(optimum.objective, rel=1e-7)
+
+
+def test_global_bound_refuses_a_solution_of_other_data():
+    X, y = _sine()
+    sol = cl.solve_convex(X, y, 0.1, cl.sample_patterns(X, 10, seed=0))
+    with pytest.raises(ValueError, match="other data"):
+        cl.global_bound(X, y, 0.2, sol)
+    with pytest.raises(TypeError, match="model must be"):
+        cl.global_bound(X, y, 0.1, "network")
+
+
+def test_train_convex_exact_pricing_proves_the_all_pattern_optimum():
+    X, y = _sine(24, seed=5)
+    beta = 0.1
+    optimum = cl.solve_convex(X, y, beta, cl.enumerate_patterns(X), tol=1e-9)
+    # exact_limit=1: no enumeration, so "optimal" comes from the branch and bound
+    report = cl.train_convex(X, y, beta, exact_limit=1, pricing="exact", tol=1e-8, seed=0)
+    assert report.status == "optimal" and report.exact
+    assert report.objective == pytest.approx(optimum.objective, rel=1e-6)
+    lows = [r.lower_bound for r in report.rounds]
+    assert all(low is not None and low <= optimum.objective * (1 + 1e-9) for low in lows)
+    searched = cl.train_convex(X, y, beta, exact_limit=1, pricing="search", seed=0)
+    assert searched.status != "optimal"
+
+
+def test_train_convex_pricing_is_checked():
+    X, y = _sine()
+    with pytest.raises(ValueError, match="pricing must be one of"):
+        cl.train_convex(X, y, 0.1, pricing="branch")
+    with pytest.raises(ValueError, match="pricing='exact'"):
+        cl.train_convex(X, y, 0.1, pricing="exact", gated=True)
