@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow  # builds the website and opens it in Chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [p.stem for p in site_mod.chapters(ROOT)]
+GUIDE = [p.stem for p in site_mod.guide_pages(ROOT)]
 BUILD = {}
 
 
@@ -135,6 +136,75 @@ def test_every_chapter_links_its_exercise_page_and_notebook(site):
     assert linked == len(CHAPTERS)
 
 
+def test_index_lists_the_preface_first_and_links_the_reference_pages(site):
+    assert GUIDE == ["preface", "cheatsheet", "glossary", "bibliography"]
+    index = _html(site, "index.html")
+    main = index[index.index('id="main-content"'):]
+    pages = list(dict.fromkeys(re.findall(r'href="(book/[\w/]+)\.html"', main)))
+    # the body's first link to a page of the book is the preface, before the chapter table
+    assert pages[0] == "book/guide/preface", pages
+    assert pages.index("book/guide/preface") < pages.index(f"book/{CHAPTERS[0]}")
+    for name in ("glossary", "bibliography", "cheatsheet"):
+        assert f"book/guide/{name}" in pages, name
+    # the sidebar: the preface right after the home page, the reference pages after the chapters
+    nav = index[index.index("bd-docs-nav"):index.index('id="main-content"')]
+    order = list(dict.fromkeys(re.findall(r'href="(book/[\w/]+)\.html"', nav)))
+    assert order[:2] == ["book/guide/preface", f"book/{CHAPTERS[0]}"], order
+    assert order[len(CHAPTERS) + 1:len(CHAPTERS) + 4] == [
+        "book/guide/cheatsheet", "book/guide/glossary", "book/guide/bibliography"], order
+    preface = _html(site, "book/guide/preface.html")
+    nav = dict(re.findall(r'class="(left-prev|right-next)"\s+href="([^"]+)"', preface))
+    assert nav == {"left-prev": "../../index.html", "right-next": f"../{CHAPTERS[0]}.html"}
+    # the preface's roadmap links every chapter
+    for name in CHAPTERS:
+        assert f'href="../{name}.html"' in preface, name
+
+
+def test_guide_pages_are_not_chapters():
+    # the chapters' globs (site, build, tests) must not pick up the guide pages
+    from convexnn_lab.book import build
+
+    guide = {p.resolve() for p in site_mod.guide_pages(ROOT)}
+    assert len(guide) == 4 and not set(GUIDE) & set(CHAPTERS)
+    for pattern in (*build.SOURCES, "book/[0-9][0-9]_*.md", "book/*.md", "book/*.ipynb"):
+        assert not guide & {p.resolve() for p in ROOT.glob(pattern)}, pattern
+
+
+def test_guide_pages_link_only_to_files_that_exist():
+    for page in site_mod.guide_pages(ROOT):
+        text = page.read_text()
+        links = re.findall(r"\]\(([^)\s]+)\)", text)
+        local = [link.split("#")[0] for link in links if not re.match(r"[a-z]+:", link)]
+        assert links, page.name
+        for link in local:
+            if link:
+                assert (page.parent / link).is_file(), f"{page.name} links {link}"
+        for anchor in re.findall(r"\]\(glossary\.md#([\w-]+)\)|\]\(#([\w-]+)\)", text):
+            slug = anchor[0] or anchor[1]
+            target = (page.parent / "glossary.md") if anchor[0] else page
+            headings = re.findall(r"^#+ (.+)$", target.read_text(), flags=re.MULTILINE)
+            slugs = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+                     for h in headings}
+            assert slug in slugs, f"{page.name} links #{slug}"
+
+
+def test_guide_pages_survive_opening_and_saving_in_jupyterlab(tmp_path):
+    # jupytext's contents manager serves a .md as a notebook; book/guide/jupytext.toml makes
+    # a save write the same plain Markdown back, with no header and no paired .ipynb
+    jupytext = pytest.importorskip("jupytext")
+    shutil.copytree(ROOT / "book", tmp_path / "book",
+                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    before = {p: p.read_bytes() for p in (tmp_path / "book" / "guide").iterdir()}
+    cm = jupytext.TextFileContentsManager(root_dir=str(tmp_path))
+    for name in GUIDE:
+        path = f"book/guide/{name}.md"
+        model = cm.get(path, content=True, type="notebook")
+        assert model["content"]["cells"], name
+        cm.save({"type": "notebook", "format": "json", "content": model["content"]}, path)
+    after = {p: p.read_bytes() for p in (tmp_path / "book" / "guide").iterdir()}
+    assert after == before, sorted(str(p.name) for p in set(after) ^ set(before))
+
+
 def test_pages_load_no_script_or_style_from_the_network(site):
     pages = sorted(site.rglob("*.html"))
     assert len(pages) >= 2 * len(CHAPTERS)
@@ -185,6 +255,27 @@ def test_chapter_renders_in_chromium(browser, server, name):
     assert browser.find_elements("css selector", "nav.bd-docs-nav a[href$='.html']")
     links = browser.find_elements("css selector", "a.left-prev, a.right-next")
     assert len(links) == 2 or name in (CHAPTERS[0],)
+    assert _severe(browser) == [], f"{name}: console errors"
+
+
+@pytest.mark.parametrize("name", GUIDE)
+def test_guide_page_renders_in_chromium(browser, server, name):
+    browser.get(f"{server}/book/guide/{name}.html")
+    _wait(browser, "return window.MathJax && MathJax.startup && MathJax.startup.promise"
+          " && document.querySelectorAll('.math:not(:has(mjx-container))').length == 0",
+          f"{name}: MathJax did not typeset every formula")
+    assert browser.execute_script("return document.querySelectorAll('mjx-merror').length") == 0
+    elsewhere = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(u => !u.startsWith(location.origin))")
+    assert elsewhere == [], f"{name}: requested {elsewhere}"
+    assert len(browser.find_elements("css selector", "a.left-prev, a.right-next")) == 2
+    # a display formula wider than the text column gets a scroll bar: keep them narrow
+    wide = browser.execute_script(
+        "return [...document.querySelectorAll('div.math, mjx-container[display=\"true\"]')]"
+        ".filter(m => m.scrollWidth > "
+        "m.clientWidth + 1).map(m => m.textContent.slice(0, 60))")
+    assert wide == [], f"{name}: formulas wider than the page {wide}"
     assert _severe(browser) == [], f"{name}: console errors"
 
 

@@ -1,10 +1,16 @@
 """Build the book as a static website from the committed, executed notebooks.
 
-``convexnn-lab site [--out DIR]`` (or :func:`build`) copies ``book/NN_*.ipynb`` and
-``exercises/*.ipynb`` into a temporary Sphinx source folder and runs Sphinx with myst-nb
-(``nb_execution_mode = "off"``: the stored outputs are shown, nothing is executed) and
-sphinx-book-theme. MathJax comes from the ``sphinx-mathjax-offline`` package and is copied
-into the site, so the pages load nothing from the network.
+``convexnn-lab site [--out DIR]`` (or :func:`build`) copies ``book/NN_*.ipynb``, the guide
+pages ``book/guide/*.md`` and ``exercises/*.ipynb`` into a temporary Sphinx source folder and
+runs Sphinx with myst-nb (``nb_execution_mode = "off"``: the stored outputs are shown, nothing
+is executed) and sphinx-book-theme. MathJax comes from the ``sphinx-mathjax-offline`` package
+and is copied into the site, so the pages load nothing from the network.
+
+The guide pages are plain Markdown, not chapters (no notebook, nothing executed, not matched by
+the chapters' ``[0-9][0-9]_*`` globs): the preface comes first in the site, before chapter 00;
+the cheat sheet, glossary and bibliography follow the chapters, and the index links all four.
+They keep the folder layout of the repository (``book/guide/``), so their relative links to
+``../NN_name.ipynb`` work on the website, in JupyterLab and on a code host alike.
 
 Three changes are made to the copies, never to the committed notebooks:
 
@@ -29,7 +35,7 @@ import time
 import warnings as warnings_mod
 from pathlib import Path
 
-__all__ = ["build", "chapters", "find_root"]
+__all__ = ["build", "chapters", "find_root", "guide_pages"]
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 EXPLORER_NOTE = """```{{admonition}} Interactive explorer
@@ -98,6 +104,29 @@ def chapters(root) -> list[Path]:
     return sorted((Path(root) / "book").glob("[0-9][0-9]_*.ipynb"))
 
 
+# the guide pages in site order: stem -> (link text, what the index says the page holds)
+GUIDE_PAGES = {
+    "preface": ("preface", ("who the book is for, what you need to know, what each chapter "
+                            "does, two paths through them and how long each takes")),
+    "cheatsheet": ("cheat sheet", "the main formulas on one page"),
+    "glossary": ("glossary", "the words the chapters use, defined as they use them"),
+    "bibliography": ("bibliography", "the sources, and where to go after the book"),
+}
+
+
+def guide_pages(root) -> list[Path]:
+    """The guide pages ``book/guide/*.md``: those of `GUIDE_PAGES` in its order (the
+    preface first), then any others by name."""
+    pages = {p.stem: p for p in (Path(root) / "book" / "guide").glob("*.md")}
+    order = [n for n in GUIDE_PAGES if n in pages] + sorted(set(pages) - set(GUIDE_PAGES))
+    return [pages[n] for n in order]
+
+
+def _guide_link(stem: str) -> str:
+    text = GUIDE_PAGES.get(stem, (stem.replace("_", " "), ""))[0]
+    return f"[{text}](book/guide/{stem}.md)"
+
+
 def _readme_table(root: Path) -> list[str]:
     """The chapter table of README.md (its lines), or [] if there is none."""
     readme = root / "README.md"
@@ -113,8 +142,11 @@ def _readme_table(root: Path) -> list[str]:
     return []
 
 
-def _index(root: Path, names: list[str], exercises: list[str]) -> str:
+def _index(root: Path, names: list[str], exercises: list[str], guide=()) -> str:
     table = _readme_table(root)
+    guide = list(guide)
+    start = [g for g in guide if g == "preface"]
+    reference = [g for g in guide if g != "preface"]
     linked = []
     for line in table:
         m = re.match(r"\|\s*(\d\d)\s+([^|]+?)\s*\|", line)
@@ -127,10 +159,24 @@ def _index(root: Path, names: list[str], exercises: list[str]) -> str:
         ("A book of executed notebooks with the `convexnn_lab` library. This website shows "
          "the stored outputs; to run the code, open the notebooks in JupyterLab "
          "(see the project's README)."), "",
-        *linked, "",
-        "```{toctree}", ":caption: Chapters", ":hidden:", "",
-        *[f"book/{n}" for n in names], "```", "",
     ]
+    if start:
+        parts += [f"**Start here**: the {_guide_link('preface')} says {GUIDE_PAGES['preface'][1]}.",
+                  ""]
+    if reference:
+        items = [f"the {_guide_link(g)}" + (f" ({GUIDE_PAGES[g][1]})" if g in GUIDE_PAGES else "")
+                 for g in reference]
+        listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+        parts += [f"**Reference**: {listed}.", ""]
+    parts += [*linked, ""]
+    if start:
+        parts += ["```{toctree}", ":caption: Start here", ":hidden:", "",
+                  *[f"book/guide/{g}" for g in start], "```", ""]
+    parts += ["```{toctree}", ":caption: Chapters", ":hidden:", "",
+              *[f"book/{n}" for n in names], "```", ""]
+    if reference:
+        parts += ["```{toctree}", ":caption: Reference", ":hidden:", "",
+                  *[f"book/guide/{g}" for g in reference], "```", ""]
     if exercises:
         parts += ["## Exercises", "",
                   "One notebook per chapter; download it from its page and run it in JupyterLab.",
@@ -212,18 +258,22 @@ def build(out="_site", root=None, *, quiet=True, log=print) -> Path:
     root = find_root(root)
     out = _check_out(Path(out).resolve(), root)
     books = chapters(root)
+    guide = guide_pages(root)
     exercises = sorted(p.stem for p in (root / "exercises").glob("ex*.ipynb"))
     with tempfile.TemporaryDirectory(prefix="convexnn_site_") as tmp:
         src, html = Path(tmp) / "src", Path(tmp) / "html"
-        (src / "book").mkdir(parents=True)
+        (src / "book" / "guide").mkdir(parents=True)
         (src / "exercises").mkdir()
         for path in books:
             nb = nbformat.read(path, as_version=4)
             exercise = f"ex{path.stem}" if f"ex{path.stem}" in exercises else None
             nbformat.write(_prepare_chapter(nb, path.stem, exercise), src / "book" / path.name)
+        for page in guide:
+            shutil.copy2(page, src / "book" / "guide")
         for stem in exercises:
             shutil.copy2(root / "exercises" / f"{stem}.ipynb", src / "exercises")
-        (src / "index.md").write_text(_index(root, [p.stem for p in books], exercises))
+        (src / "index.md").write_text(
+            _index(root, [p.stem for p in books], exercises, [p.stem for p in guide]))
         (src / "favicon.svg").write_text(FAVICON)
         (src / "conf.py").write_text(CONF.format(title=TITLE))
         warnings = io.StringIO()
@@ -245,6 +295,7 @@ def build(out="_site", root=None, *, quiet=True, log=print) -> Path:
     if text:
         log(text)
     n_warn = len([ln for ln in text.splitlines() if "WARNING" in ln])
-    log(f"built {len(books)} chapters and {len(exercises)} exercises into {out} in "
+    log(f"built {len(books)} chapters, {len(guide)} guide pages and {len(exercises)} "
+        f"exercises into {out} in "
         f"{time.perf_counter() - t0:.1f} s ({n_warn} warnings); open {out / 'index.html'}")
     return out / "index.html"
