@@ -50,6 +50,22 @@ def test_lbfgs_needs_no_learning_rate_and_records_in_chunks():
         cl.train_nonconvex(X, y, 5, 1e-3, optimizer="lbfgs", batch_size=4)
 
 
+def test_two_neuron_valleys_are_segments_of_minimizers_but_not_their_ends():
+    X, y = cl.toy("two_neurons")
+    valleys = landscape.two_neuron_valleys(X, y)
+    assert [(w, v) for w, v in valleys] == [(2.0, 0.5), (-1.0, 2.0)]
+    rng = np.random.default_rng(0)
+    for w, value in valleys:
+        t = rng.uniform(0.05, 0.95, 20)  # strict splits w1 + w2 = w
+        w1, w2 = t * w, (1 - t) * w
+        assert np.allclose(landscape.two_neuron_loss(w1, w2, X, y), value)
+        # no small step from a split lowers the loss: a local minimum
+        for d in rng.standard_normal((50, 2)) * 1e-3:
+            assert np.all(landscape.two_neuron_loss(w1 + d[0], w2 + d[1], X, y) >= value - 1e-12)
+        # at the end (w, 0) the zero neuron turns to the other side and the loss drops
+        assert landscape.two_neuron_loss(w, -0.1 * np.sign(w), X, y) < value
+
+
 def test_chapter0_landscape_facts():
     X, y = cl.toy("two_points")
     values = sorted(v for _, v in landscape.one_neuron_minima(X, y))

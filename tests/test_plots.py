@@ -59,7 +59,7 @@ def test_two_neuron_landscape_draws_each_descent_path():
     paths, _ = landscape.descend_two_neurons(X, y, n_starts=3, steps=20)
     fig, ax = plots.two_neuron_landscape(X, y, paths=paths)
     drawn = [np.column_stack([line.get_xdata(), line.get_ydata()]) for line in ax.lines
-             if line.get_marker() in ("None", "", None)]
+             if line.get_marker() in ("None", "", None) and line.get_linestyle() == "-"]
     ends = [line for line in ax.lines if line.get_marker() == "o"]
     # a path drawn with its coordinates swapped, truncated, or one path left out
     assert len(drawn) == len(paths)
@@ -219,7 +219,22 @@ def test_two_neuron_landscape_legend_says_what_paths_and_dots_are():
     X, y = cl.toy("two_neurons")
     paths, _ = landscape.descend_two_neurons(X, y, n_starts=3, steps=20)
     _, ax = plots.two_neuron_landscape(X, y, paths=paths)
-    assert _legend(ax) == ["gradient-descent path", "start", "where descent stops"]
+    assert _legend(ax) == ["minimizers $w_1 + w_2 = 2$ (loss 0.5)",
+                           "minimizers $w_1 + w_2 = -1$ (loss 2)",
+                           "gradient-descent path", "start", "where descent stops"]
+    # the segments where both neurons serve one point: w1 + w2 constant, loss constant
+    for line, value in zip(ax.lines[:2], (0.5, 2.0)):
+        w1, w2 = line.get_xdata(), line.get_ydata()
+        assert line.get_linestyle() == "--" and np.ptp(w1 + w2) == 0
+        inside = np.linspace(0.05, 0.95, 7)  # strict splits along the segment
+        loss = landscape.two_neuron_loss(inside * w1[0], (1 - inside) * w2[1], X, y)
+        assert np.allclose(loss, value)
+    # the legend sits below the axes, off the contours
+    bbox = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert bbox.y1 < 0
+    # with weight decay the segments are gone (only the balanced split remains)
+    _, ax_b = plots.two_neuron_landscape(X, y, beta=0.1, paths=paths)
+    assert not any(line.get_linestyle() == "--" for line in ax_b.lines)
     starts = [line for line in ax.lines if line.get_marker() == "x"]
     assert np.allclose([(s.get_xdata()[0], s.get_ydata()[0]) for s in starts], paths[:, 0])
 

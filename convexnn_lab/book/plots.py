@@ -12,6 +12,7 @@ from ..chapters.landscape import (
     product_loss,
     product_minimizer,
     two_neuron_loss,
+    two_neuron_valleys,
 )
 from ..core.patterns import cover_bound, enumerate_patterns, general_position_count
 
@@ -65,7 +66,9 @@ def one_neuron(X, y, *, lim: float = 2.5, ax=None):
 def two_neuron_landscape(X, y, *, beta: float = 0.0, lim: float = 3.0, paths=None,
                          ax=None, levels: int = 30):
     """Contours of the two-neuron loss (colours: log10(loss + 0.01)); optional
-    gradient-descent paths (k, T, 2)."""
+    gradient-descent paths (k, T, 2). Without weight decay (``beta == 0``) the segments of
+    minimizers where both neurons serve one side (:func:`two_neuron_valleys`) are drawn
+    dashed; the legend sits below the axes."""
     fig, ax = _axes(ax, (5.5, 5))
     g = np.linspace(-lim, lim, 241)
     W1, W2 = np.meshgrid(g, g)
@@ -73,6 +76,11 @@ def two_neuron_landscape(X, y, *, beta: float = 0.0, lim: float = 3.0, paths=Non
     # log colours: on a linear scale the valleys (loss 0, 0.5, 2) share one colour
     cs = ax.contourf(W1, W2, np.log10(L + 0.01), levels=levels, cmap="viridis")
     fig.colorbar(cs, ax=ax, label="log10(loss + 0.01)")
+    if beta == 0:
+        # both neurons on one side: every split w1 + w2 = w (same sign) is a minimizer
+        for k, (w, value) in enumerate(two_neuron_valleys(X, y)):
+            ax.plot([w, 0.0], [0.0, w], ls="--", color="C1", lw=2.5,
+                    label=f"minimizers $w_1 + w_2 = {w:g}$ (loss {value:.3g})")
     if paths is not None:
         for k, p in enumerate(np.asarray(paths)):
             ax.plot(p[:, 0], p[:, 1], color="w", lw=0.8,
@@ -80,7 +88,10 @@ def two_neuron_landscape(X, y, *, beta: float = 0.0, lim: float = 3.0, paths=Non
             ax.plot(p[0, 0], p[0, 1], "x", color="w", ms=4, label=None if k else "start")
             ax.plot(p[-1, 0], p[-1, 1], "o", color="C3", ms=4,
                     label=None if k else "where descent stops")
-        ax.legend(loc="lower left", fontsize=8, facecolor="0.85", framealpha=0.9)
+    if ax.lines:
+        # below the axes (the contours fill the whole square), grey so white paths show
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8,
+                  facecolor="0.75", framealpha=1.0)
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_xlim(-lim, lim)
@@ -117,7 +128,8 @@ def product_landscape(lam: float = 0.0, *, lim: float = 2.0, ax=None):
     ax.set_ylabel("b")
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
-    ax.legend(loc="lower right", fontsize=8)
+    # below the axes: the colours fill the whole square
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8)
     return fig, ax
 
 
@@ -134,23 +146,40 @@ def arrangement(X, *, ax=None, show_patterns: bool = True, direction=None):
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"arrangement draws 2-D data: X must be (n, 2), got {X.shape}")
     fig, ax = _axes(ax, (5, 5))
+    seen = []  # directions of the hyperplanes drawn so far: coinciding ones share a label
     for j, x in enumerate(X):
         if not x.any():
             continue
         t = np.array([-x[1], x[0]]) / np.linalg.norm(x) * 1.4
         ax.plot([-t[0], t[0]], [-t[1], t[1]], color="0.5", lw=1)
-        ax.annotate(f"$x_{j + 1}$", t, color="0.3")
+        # rows with the same hyperplane (parallel rows): stack their labels, no overprint
+        k = sum(abs(t[0] * s_[1] - t[1] * s_[0]) < 1e-9 for s_ in seen)
+        seen.append(t)
+        ax.annotate(f"$x_{j + 1}$", t, color="0.3", textcoords="offset points",
+                    xytext=(4, -12 - 12 * k) if t[1] > 1.2 else (4, 2 + 12 * k))
     if show_patterns:
-        pats, U = enumerate_patterns(X, return_directions=True)
-        for pat, u in zip(pats, U.T):
-            u = u / np.linalg.norm(u)
-            # aim at the middle of the cell: average its two boundary angles
-            ax.annotate(pattern_string(pat), 0.9 * u, ha="center", va="center",
+        # one label per open cell, at the middle angle of the cell's arc, far from the
+        # origin (the direction's arrow stays shorter)
+        angles = []
+        for x in X:
+            if x.any():
+                a = np.arctan2(x[0], -x[1])  # the hyperplane's direction (-x2, x1)
+                angles += [a % (2 * np.pi), (a + np.pi) % (2 * np.pi)]
+        angles = np.unique(np.round(angles, 12))
+        if len(angles) == 0:
+            mids = np.array([np.pi / 4])
+        else:
+            nxt = np.r_[angles[1:], angles[0] + 2 * np.pi]
+            mids = (angles + nxt) / 2
+        for a in mids:
+            u = np.array([np.cos(a), np.sin(a)])
+            ax.annotate(pattern_string(X @ u >= 0), 1.15 * u, ha="center", va="center",
                         fontsize=9, color="C0")
     if direction is not None:
         u = np.asarray(direction, dtype=float)
         u = u / np.linalg.norm(u)
-        ax.annotate("", xy=u, xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="C3"))
+        ax.annotate("", xy=0.7 * u, xytext=(0, 0),
+                    arrowprops=dict(arrowstyle="->", color="C3"))
         ax.set_title(f"u -> pattern {pattern_string(X @ u >= 0)}")
     ax.set_xlim(-1.5, 1.5)
     ax.set_ylim(-1.5, 1.5)
@@ -556,7 +585,7 @@ def accuracy_vs_time(runs, *, axes=None):
     import matplotlib.pyplot as plt
 
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
     else:
         fig = axes[0].figure
     for k, run in enumerate(runs):
@@ -567,7 +596,12 @@ def accuracy_vs_time(runs, *, axes=None):
         ax.set_xscale("log")
         ax.set_xlabel("wall time (s)")
         ax.set_ylabel(f"{what} accuracy")
-    axes[1].legend(fontsize=7, title="dots: checkpoints of each run", title_fontsize=7)
+    # one legend below both panels, where it hides no curve
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.subplots_adjust(bottom=0.3, wspace=0.3)
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False,
+               title="dots: checkpoints of each run (Adam and SGD start after their search "
+                     "of the learning rate)", title_fontsize=8)
     return fig, axes
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "product_minimizer",
     "two_neuron_grad",
     "two_neuron_loss",
+    "two_neuron_valleys",
 ]
 
 
@@ -91,6 +92,25 @@ def two_neuron_grad(w, X, y, beta: float = 0.0) -> np.ndarray:
     z = w[..., :, None] * x  # (..., 2, n)
     r = np.maximum(0.0, z).sum(axis=-2) - y  # (..., n)
     return np.sum((z > 0) * x * r[..., None, :], axis=-1) + beta * w
+
+
+def two_neuron_valleys(X, y) -> list[tuple[float, float]]:
+    """The segments of minimizers of :func:`two_neuron_loss` without weight decay where both
+    neurons serve the same side of the origin.
+
+    Two neurons of the same sign act on that side as one neuron of weight ``w1 + w2``, so
+    every split ``w1 + w2 = w`` with ``w1, w2`` strictly of the sign of `w` has the loss of
+    the one-neuron minimum `w` (:func:`one_neuron_minima`): an open segment from ``(w, 0)``
+    to ``(0, w)`` of local minima. Its end points are left out: there the zero neuron may
+    turn to the other side and lower the loss (it does on chapter 00's data).
+
+    Returns
+    -------
+    list of (w, value)
+        One segment ``{w1 + w2 = w, w1 w > 0, w2 w > 0}`` per one-neuron minimum w != 0,
+        with the loss on it.
+    """
+    return [(w, value) for w, value in one_neuron_minima(X, y) if w != 0.0]
 
 
 def descend_two_neurons(X, y, *, beta: float = 0.0, n_starts: int = 20,
