@@ -199,31 +199,32 @@ class _Tree:
     def _term(self, lam, a):
         return lam * (self.b * a + self.s * np.maximum(a, 0.0))
 
-    def solve_node(self, sign, k, lo, hi, unstable):
+    def solve_node(self, sign, k, lo, hi, unstable, level):
         """The exact maximum of sign * F on one node (few unstable neurons), by
-        enumerating their cases; each case is one NNLS (module docstring)."""
+        enumerating their cases, largest ``||g||`` first; each case is one NNLS (module
+        docstring) and none is solved once ``||g||`` (its bound) falls below the best
+        value or `level`.  Returns (value, maximizer or None)."""
         X = self.X
         lam = sign * self.lam
         w = self.s * lam
-        face = lo[k]
-        cone = self._node_cone(k, face, lo, hi)
+        cone = self._node_cone(k, lo[k], lo, hi)
         on_side = ~unstable & (X @ ((lo + hi) / 2) > 0)
         g0 = self.b * (lam @ X) + w[on_side] @ X[on_side]
         idx = np.flatnonzero(unstable)
-        free, signed = idx[w[idx] > 0], idx[w[idx] <= 0]
+        cases = np.array(list(product((False, True), repeat=len(idx))), dtype=bool)
+        G = g0 + cases @ (w[idx, None] * X[idx])
+        bounds = np.linalg.norm(G, axis=1)
+        signed = w[idx] <= 0  # concave terms: their sign is a constraint of the case
         best, best_u = 0.0, None
-        for z in product((0.0, 1.0), repeat=len(free)):
-            gz = g0 + (w[free] * np.asarray(z)) @ X[free] if len(free) else g0
-            for on in product((False, True), repeat=len(signed)):
-                on = np.asarray(on, dtype=bool)
-                g = gz + w[signed[on]] @ X[signed[on]] if on.any() else gz
-                rows = np.vstack([cone, X[signed[on]], -X[signed[~on]]])
-                mu, r = nnls(rows.T, -g)
-                if r > best:
-                    best, best_u = r, g + rows.T @ mu
-        if best_u is not None:
-            self.offer(best_u[:, None])
-        return best * (1 + ROUND_OFF) + 1e-300
+        for c in np.argsort(-bounds):
+            if bounds[c] <= max(best, level):
+                break
+            on, off = idx[signed & cases[c]], idx[signed & ~cases[c]]
+            rows = np.vstack([cone, X[on], -X[off]])
+            mu, r = nnls(rows.T, -G[c])
+            if r > best:
+                best, best_u = r, G[c] + rows.T @ mu
+        return max(best, min(level, bounds.max(initial=0.0))), best_u
 
     @staticmethod
     def _node_cone(k, face, lo, hi):
@@ -310,16 +311,22 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
         hi = np.array([b[3] for b in batch])
         ub, unstable = tree.bound(sign, lo, hi)
         level = max(tree.best * (1 + rtol), threshold)
+        maximizers = []
         for (sgn, k, blo, bhi), u, unst in zip(batch, ub, unstable):
             if u <= level:
                 pruned = max(pruned, u)
                 continue
             if unst.sum() <= exact_unstable:
-                pruned = max(pruned, tree.solve_node(sgn, k, blo, bhi, unst))
+                value, best_u = tree.solve_node(sgn, k, blo, bhi, unst, level)
+                pruned = max(pruned, value * (1 + ROUND_OFF))
+                if best_u is not None:
+                    maximizers.append(best_u)
                 continue
             for child in _split(k, blo, bhi):
                 counter += 1
                 heapq.heappush(heap, (-u, counter, (sgn, k) + child))
+        if maximizers:
+            tree.offer(np.array(maximizers).T)
     open_bound = -heap[0][0] if heap else 0.0
     upper = max(tree.best, pruned, open_bound if np.isfinite(open_bound) else np.inf)
     return _result(tree, upper, status, nodes, time.perf_counter() - start)

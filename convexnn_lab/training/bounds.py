@@ -135,7 +135,7 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=True,
         lam = dual_residual(restricted.output(sol.U, sol.V), y, loss)
         improved = True
     price = price_exact(X, lam, activation=net.activation, alpha=net.alpha,
-                        threshold=beta, rtol=max(tol / 10, 1e-9), time_limit=time_limit,
+                        threshold=beta, rtol=max(tol / 100, 1e-9), time_limit=time_limit,
                         node_limit=node_limit, starts=net.W1 if net.width else None)
     lower, _ = dual_bound(y, lam, np.array([price.upper_bound]), beta, loss)
     gap = max(objective - lower, 0.0) / max(abs(objective), 1e-300)
@@ -150,7 +150,7 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=True,
 def _status(gap, objective, tol, price, beta) -> str:
     if gap_within(gap * abs(objective), objective, tol):
         return OPTIMAL
-    if price.price > beta * (1 + max(tol / 10, 1e-9)):
+    if price.price > beta * (1 + max(tol / 100, 1e-9)):
         return NOT_OPTIMAL
     if price.status in BUDGET_STOPS:
         return price.status

@@ -633,11 +633,12 @@ class _ColumnGeneration:
         program = self.program
         left = EXACT_PRICE_SECONDS if self.time_limit is None else max(
             self.time_limit - (time.perf_counter() - self.start), 1.0)
-        level = program.beta * (1 + PRICE_RTOL)
+        # violations count above PRICE_RTOL; the bound is proven to tol (or PRICE_RTOL)
+        rtol = min(PRICE_RTOL, self.solve["tol"])
         found = price_exact(program.X, lam, activation=program.activation,
-                            alpha=program.alpha, threshold=level, stop_above=level,
-                            rtol=PRICE_RTOL, time_limit=left, starts=sol.network().W1
-                            if sol.active_blocks().size else None)
+                            alpha=program.alpha, threshold=program.beta * (1 + rtol),
+                            stop_above=program.beta * (1 + PRICE_RTOL), rtol=rtol,
+                            time_limit=left, starts=sol.network().W1)
         self.price_status = found.status
         self.report.exact = found.status == OPTIMAL
         self.record_bound(sol, lam, np.array([found.upper_bound]))
