@@ -281,6 +281,13 @@ def test_objective_against_time_puts_rounds_and_adam_on_one_clock():
     assert list(rounds.get_xdata()) == [r.seconds for r in report.rounds]
     assert list(rounds.get_ydata()) == [r.objective for r in report.rounds]
     assert ax.get_yscale() == "log" and report.status in ax.get_title()
+    # the tuning grid laid end to end, with Adam's best iterate as a line
+    grid = [("lr=0.1", 1.0, [3.0, 2.0, 1.0]), ("lr=0.01", 2.0, [3.0, 2.5, 1.5])]
+    _, ax = plots.objective_against_time(report, grid, grid_in_sequence=True, adam_best=1.0)
+    first, second, best = ax.lines[:3]
+    assert list(first.get_xdata()) == [0.0, 0.5, 1.0]
+    assert list(second.get_xdata()) == [1.0, 2.0, 3.0]
+    assert list(best.get_ydata()) == [1.0, 1.0] and best.get_label() == "Adam's best iterate"
 
 
 def test_pattern_growth_draws_the_counts_and_the_formula():

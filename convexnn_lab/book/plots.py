@@ -211,11 +211,15 @@ def pattern_counts(ns, counts, r: int, *, ax=None):
     return fig, ax
 
 
-def network_1d(net, t, y, *, ax=None, grid=None, label="network"):
+def network_1d(net, t, y, *, ax=None, grid=None, label="network", legend_below=None):
     """A network on 1-D inputs with a bias column: data, fitted function, breakpoints.
 
-    `net` takes inputs ``[t, 1]``; its breakpoints are ``-b_j / w_j``.
+    `net` takes inputs ``[t, 1]``; its breakpoints are ``-b_j / w_j``. The legend goes
+    below the axes (off the curve) when `legend_below`, by default when the function makes
+    its own figure; inside the axes, at matplotlib's "best" place, otherwise.
     """
+    if legend_below is None:
+        legend_below = ax is None
     fig, ax = _axes(ax)
     t = np.asarray(t, float).ravel()
     lo, hi = t.min(), t.max()
@@ -233,7 +237,10 @@ def network_1d(net, t, y, *, ax=None, grid=None, label="network"):
         ax.plot(kinks, net.predict(K), "^", color="C2", label="breakpoints")
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
-    ax.legend()
+    if legend_below:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
+    else:
+        ax.legend(loc="best")
     return fig, ax
 
 
@@ -289,7 +296,8 @@ def pricing_rounds(report, *, optimum: float | None = None, n_all: int | None = 
     return fig, ax
 
 
-def objective_against_time(report, adam_runs=(), *, ax=None):
+def objective_against_time(report, adam_runs=(), *, ax=None, grid_in_sequence=False,
+                           adam_best=None):
     """train_convex's rounds and Adam's training curves on one time axis (chapter 2).
 
     Parameters
@@ -300,14 +308,24 @@ def objective_against_time(report, adam_runs=(), *, ax=None):
     adam_runs : sequence of (label, seconds, history)
         An Adam run's wall time and its objective at every step (``net.history``),
         drawn against ``seconds * step / steps`` (the steps took equal time).
+    grid_in_sequence : bool
+        Draw the Adam runs one after the other (run k starts when run k - 1 ended), so the
+        time axis counts the whole tuning grid; otherwise each starts at 0.
+    adam_best : float, optional
+        Adam's best iterate, drawn as a dotted horizontal line.
 
-    Returns (fig, ax), objective on a log scale.
+    Returns (fig, ax), objective on a log scale, the legend below the axes.
     """
     fig, ax = _axes(ax)
+    start = 0.0
     for label, seconds, history in adam_runs:
         history = np.asarray(history, dtype=float)
-        t = np.linspace(0.0, seconds, len(history))
+        t = start + np.linspace(0.0, seconds, len(history))
         ax.plot(t, history, lw=1, alpha=0.8, label=label)
+        if grid_in_sequence:
+            start += seconds
+    if adam_best is not None:
+        ax.axhline(adam_best, color="gray", ls=":", lw=1, label="Adam's best iterate")
     if report.warm_objective is not None:
         # the rounds start from this network: the drop to it is L-BFGS's, not theirs
         ax.plot([report.warm_seconds], [report.warm_objective], "k^", ms=7,
@@ -315,10 +333,10 @@ def objective_against_time(report, adam_runs=(), *, ax=None):
     ax.plot([r.seconds for r in report.rounds], [r.objective for r in report.rounds], "ko-",
             ms=4, label="train_convex, round by round")
     ax.set_yscale("log")
-    ax.set_xlabel("wall time (s)")
+    ax.set_xlabel("wall time (s)" + (", Adam's grid run after run" if grid_in_sequence else ""))
     ax.set_ylabel("objective L")
     ax.set_title(f"convex training with priced patterns ({report.status}) against Adam")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     return fig, ax
 
 
