@@ -90,3 +90,36 @@ def test_kinks_1d():
     assert np.allclose(geometric.kinks_1d(net), [-0.5, 0.5])
     with pytest.raises(ValueError, match="inputs"):
         geometric.kinks_1d(cl.TwoLayerNetwork(np.ones((3, 1)), np.ones(1)))
+
+
+def test_sketched_cross_products_are_cells_of_x_through_sketched_points():
+    rng = np.random.default_rng(7)
+    X = cl.add_bias(rng.standard_normal((30, 12)))
+    P, V = geometric.sketched_patterns(X, 40, 4, seed=3, return_directions=True)
+    # every sample is an open cell of X: its direction reproduces it, no point on a wall
+    assert np.array_equal((X @ V >= 0).T, P) and np.abs(X @ V).min() > 0
+    assert len(P) == len(cl.unique_patterns(P)) and V.shape == (13, len(P))
+    # the directions lie in the range of the sketch S^T (a 4-dim subspace of R^13)
+    assert np.linalg.matrix_rank(V, tol=1e-8) == 4
+    # the same seed, the same sketch and draws
+    assert np.array_equal(geometric.sketched_patterns(X, 40, 4, seed=3), P)
+    # sketch_dim = d: cross products in a rotated copy of the row space, still real cells
+    Pd, Vd = geometric.sketched_patterns(X, 10, 13, seed=0, return_directions=True)
+    assert np.array_equal((X @ Vd >= 0).T, Pd)
+    for bad in (1, 14, 2.5, True):
+        with pytest.raises(ValueError, match="sketch_dim"):
+            geometric.sketched_patterns(X, 5, bad)
+
+
+def test_sampler_objectives_are_restrictions_of_the_exact_program():
+    rng = np.random.default_rng(8)
+    X = cl.add_bias(rng.standard_normal((12, 2)))
+    y = rng.standard_normal(12)
+    out = geometric.sampler_objectives(X, y, 0.5, 8, sketch_dims=(2,), seeds=(0, 1))
+    assert list(out) == ["gaussian", "cross_product", "sketched, r = 2"]
+    exact = cl.solve_convex(X, y, 0.5, cl.enumerate_patterns(X)).objective
+    for values in out.values():
+        assert len(values) == 2
+        # sampled patterns restrict the program: never below the exact optimum, never
+        # above the zero network
+        assert all(exact * (1 - 1e-6) <= v <= 0.5 * y @ y * (1 + 1e-9) for v in values)

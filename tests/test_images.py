@@ -166,6 +166,16 @@ def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
     assert abs(gated.train_accuracy - train) <= 1 / len(data.y_train)
     assert abs(gated.test_accuracy - test) <= 1 / len(data.y_test)
     assert gated.tuning is None and relu.tuning is None
+    # the gated model as a ReLU network: the same outputs on the training rows at a
+    # penalty no lower (cone decompositions), so its L is at least the gated objective
+    # (the run warm-starts through budgets 25 and 50: the same point up to its tolerance)
+    fista = cl.solve_convex(X, Y, beta, P, gated=True, solver="fista", tol=tol,
+                            max_iter=50, progress=False)
+    mapped = fista.network()
+    assert np.allclose(mapped.predict(X), fista.predict(), atol=1e-6)
+    assert gated.relu_objective >= gated.objective * (1 - 1e-9)
+    assert np.isclose(gated.relu_objective, mapped.objective(X, Y, beta), rtol=tol)
+    assert gated.relu_width >= k
 
     # the ReLU program on the first patterns: same objective and accuracies as its network
     sol = cl.solve_convex(X, Y, beta, P[:2], progress=False)
@@ -175,6 +185,8 @@ def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
     assert (relu.train_accuracy, relu.test_accuracy) == \
         (net.accuracy(X, data.y_train), net.accuracy(Xte, data.y_test))
     assert relu.note == "optimal, gap <= 1e-6: True"
+    assert np.isclose(relu.relu_objective, relu.objective, rtol=1e-6)
+    assert relu.relu_width == net.width
     # the cone constraints only restrict: gated ReLU on more gates cannot do worse (a
     # program solved on other data, or the gated run reporting a worse iterate)
     assert gated.objective <= relu.objective * (1 + tol)
@@ -194,6 +206,18 @@ def test_comparison_reports_what_its_models_achieve_on_tiny_digits():
             (final.accuracy(X, data.y_train), final.accuracy(Xte, data.y_test))
         assert run.note == f"{width} neurons, each feeding all 10 classes"
         assert len(run.curve) == checkpoints
+        # the best iterate: L at every step of the same run (its last step included)
+        hist, seg, net = [], steps // checkpoints, None
+        for _ in range(checkpoints):
+            net = cl.train_nonconvex(X, Y, width, beta, optimizer=opt, lr=search.chosen,
+                                     steps=seg, batch_size=batch, seed=0, init=net,
+                                     record_every=1)
+            hist += net.history
+        assert np.isclose(run.relu_objective, min(hist), rtol=1e-12)
+        assert run.relu_objective <= run.objective and run.relu_width == width
+        assert np.isclose(hist[-1], run.objective, rtol=1e-12)
+        # the search of the rate is part of the time
+        assert 0 < search.seconds < run.curve[0][0] <= run.seconds
 
     for run in runs:
         assert 0 <= run.train_accuracy <= 1 and 0 <= run.test_accuracy <= 1
@@ -290,3 +314,26 @@ def test_streaming_from_host_memory_gives_the_same_iterates():
     assert np.allclose(streamed.U, ref.U, atol=1e-12)
     with pytest.raises(ValueError, match="gated"):
         first_order.solve(cl.ConvexProgram(X, y, 0.5, P), options, stream=True)
+
+
+def test_patch_matrix_holds_every_filter_response():
+    rng = np.random.default_rng(5)
+    X = cl.add_bias(rng.standard_normal((4, 2 * 6 * 5)))
+    Z = images.patch_matrix(X, (2, 6, 5), patch=3)
+    assert Z.shape == (4 * 4 * 3, 18)
+    # a conv gate (one filter on one patch) gives the responses of one row per image
+    G = cl.patterns.conv_gates((2, 6, 5), 7, d=X.shape[1], rng=1)
+    for g in G.T:
+        block = g[:-1].reshape(2, 6, 5)
+        rows, cols = np.nonzero(np.abs(block).sum(axis=0))
+        i, j = rows.min(), cols.min()
+        f = block[:, i:i + 3, j:j + 3].ravel()
+        at = Z.reshape(4, 4, 3, 18)[:, i, j]  # image, position row, column
+        assert np.allclose(at @ f, X @ g)
+    # its rank, hence the count of a filter's patterns, is bounded by the filter size
+    assert np.linalg.matrix_rank(images.patch_matrix(rng.standard_normal((50, 64)),
+                                                     (1, 8, 8))) == 9
+    with pytest.raises(ValueError, match="shape"):
+        images.patch_matrix(X[:, :10], (2, 6, 5))
+    with pytest.raises(ValueError, match="does not fit"):
+        images.patch_matrix(X, (2, 6, 5), patch=6)

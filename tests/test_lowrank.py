@@ -79,3 +79,17 @@ def test_quoted_bound_is_below_the_proved_one_at_unit_norm():
             assert q <= lowrank.approximation_bound(s, 1.0, beta) * (1 + 1e-12)
     with pytest.raises(ValueError, match="sigma_next"):
         lowrank.quoted_bound(-1.0, 1.0)
+
+
+def test_pattern_bound_holds_above_the_exact_count_and_below_covers():
+    for n in (4, 10, 30, 200):
+        for r in range(1, min(n - 1, 12) + 1):
+            exact = cl.general_position_count(n, r)
+            assert exact <= lowrank.pattern_bound(n, r) * (1 + 1e-12)
+            assert np.isclose(lowrank.pattern_bound(n, r) * r, cl.cover_bound(n, r))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 3))  # general position: the count is attained
+    assert len(cl.enumerate_patterns(X)) == cl.general_position_count(12, 3)
+    assert lowrank.pattern_bound(10**6, 300) == float("inf")
+    with pytest.raises(ValueError, match="n - 1 >= r"):
+        lowrank.pattern_bound(3, 3)

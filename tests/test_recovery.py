@@ -137,3 +137,36 @@ def test_phase_transition_plot_has_a_panel_per_d_and_distinct_styles():
     assert "a" in legend and "n = 2d" in legend and "rate 1/2" in legend
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_nic_l_is_the_least_norm_certificate_and_decides_no_more_than_the_best_one():
+    X, _, w = cl.datasets.planted_linear(9, 3, seed=4)
+    P = cl.enumerate_patterns(X)
+    Q = P[~P.all(axis=1)]
+    # NIC-L by its formula, pattern by pattern (the all-ones pattern left out)
+    M = np.linalg.inv(X.T @ X) @ (w / np.linalg.norm(w))
+    by_hand = max(np.linalg.norm(X.T @ np.diag(q.astype(float)) @ X @ M) for q in Q)
+    assert np.isclose(recovery.nic_l(X, w), by_hand, rtol=1e-12)
+    assert np.isclose(recovery.nic_l(X, 3 * w, P), by_hand, rtol=1e-12)  # scale-free
+    # the best certificate minimizes over every lambda with X^T lambda = w/||w||, and
+    # the least-norm lambda is one of them
+    assert recovery.certificate_value(X, w) <= recovery.nic_l(X, w) + 1e-7
+    with pytest.raises(ValueError, match="full column rank"):
+        recovery.nic_l(np.ones((5, 2)), np.ones(2))
+
+
+def test_gated_recovery_is_decided_by_the_best_cone_free_certificate():
+    # both directions of chapter 7's lemma, trial by trial, on the trials of
+    # phase_transition (same seeds, same X and w*)
+    ns = [3, 5, 7]
+    cert = recovery.certificates(3, ns, trials=8, seed=5)
+    gated = recovery.phase_transition(3, ns, trials=8, seed=5, relaxed=True)
+    relu = recovery.phase_transition(3, ns, trials=8, seed=5)
+    assert cert.nic.shape == cert.best.shape == (8, 3) and cert.ns.tolist() == ns
+    clear = np.abs(cert.best - 1) > 1e-5
+    assert np.array_equal((cert.best < 1)[clear], gated.outcomes[clear])
+    # NIC-L implies recovery by both programs (a sufficient condition)
+    assert not ((cert.nic < 1) & ~gated.outcomes).any()
+    assert not ((cert.nic < 1) & ~relu.outcomes).any()
+    assert np.all(cert.best <= cert.nic + 1e-7)
+    assert np.array_equal(cert.nic_rates, (cert.nic < 1).mean(axis=0))

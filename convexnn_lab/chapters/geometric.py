@@ -18,7 +18,8 @@ from ..core.patterns import enumerate_patterns, generalized_cross_product, sampl
 from ..solvers import solve_convex
 
 __all__ = ["coverage", "KappaLasso", "kappa_lasso", "kappa_network", "kappa_dictionary",
-           "KappaLassoND", "kappa_lasso_nd", "kinks_1d"]
+           "KappaLassoND", "kappa_lasso_nd", "kinks_1d", "sketched_patterns",
+           "sampler_objectives"]
 
 
 def coverage(X, y, beta, budgets, *, seed=0, methods=("gaussian", "cross_product"),
@@ -57,6 +58,78 @@ def coverage(X, y, beta, budgets, *, seed=0, methods=("gaussian", "cross_product
                 rec["ratio"].append(solve_convex(X, y, beta, pats).objective / out["optimum"])
         out[method] = rec
     return out
+
+
+def sketched_patterns(X, n_patterns: int, sketch_dim: int, *, seed=0,
+                      return_directions: bool = False):
+    """Patterns from generalized cross products of sketched rows (randomized geometric algebra).
+
+    The sampler of Wang, Kim, Chu, Subramaniam & Pilanci ("Randomized geometric algebra
+    methods for convex neural networks"; the talk's slide "Approximate Generalized
+    Cross-product by Sketching"): draw a Gaussian sketch ``S`` of shape
+    ``(sketch_dim, d)``, take the hyperplane through ``sketch_dim - 1`` sketched rows
+    ``S x_j`` (their generalized cross product ``v~`` in ``R^sketch_dim``, nudged into one
+    of the cells around it as in ``sample_patterns(method="cross_product")``), and embed
+    it as ``v = S^T v~``.  Since ``X v = (X S^T) v~``, the pattern ``1[X v >= 0]`` is a
+    pattern of X, and ``v`` lies strictly inside its cell: every sample is a real cell of X,
+    found with linear algebra in dimension ``sketch_dim`` instead of d.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+    n_patterns : int
+        Draws; duplicates are dropped, so fewer patterns may come back.
+    sketch_dim : int, 2 <= sketch_dim <= d
+        The sketch size r (r - 1 rows per hyperplane).
+    seed : None, int >= 0 or numpy.random.Generator
+        Seeds the sketch and the draws.
+    return_directions : bool
+
+    Returns
+    -------
+    patterns : ndarray of bool, shape (P, n)
+    directions : ndarray of shape (d, P), only if `return_directions`
+        ``S^T v~`` for each pattern, strictly inside its cell of X.
+    """
+    X = check_X(X)
+    d = X.shape[1]
+    if isinstance(sketch_dim, bool) or not isinstance(sketch_dim, (int, np.integer)) or \
+            not 2 <= sketch_dim <= d:
+        raise ValueError(f"sketch_dim must be an integer in [2, d] = [2, {d}], got "
+                         f"{sketch_dim!r}")
+    rng = np.random.default_rng(check_seed(seed))
+    S = rng.standard_normal((int(sketch_dim), d)) / np.sqrt(sketch_dim)
+    pats, small = sample_patterns(X @ S.T, n_patterns, method="cross_product", seed=rng,
+                                  return_directions=True)
+    return (pats, S.T @ small) if return_directions else pats
+
+
+def sampler_objectives(X, y, beta, n_patterns: int, *, sketch_dims=(3, 5, 10),
+                       seeds=(0, 1, 2)) -> dict:
+    """The convex optimum on sampled patterns, for several samplers and seeds.
+
+    Samplers: Gaussian directions, cross products of d-1 rows of X
+    (``sample_patterns(method="cross_product")``), and :func:`sketched_patterns` with each
+    sketch size in `sketch_dims`; each draws `n_patterns` times per seed.  The program is
+    the ReLU program of ``solve_convex`` (a restriction: each value is an upper bound on the
+    optimum with every pattern).
+
+    Returns
+    -------
+    dict
+        Sampler name -> list of objectives, one per seed, in the order of `seeds`.
+    """
+    from ..solvers import solve_convex
+
+    X = check_X(X)
+    draws = {"gaussian": lambda s: sample_patterns(X, n_patterns, seed=s),
+             "cross_product": lambda s: sample_patterns(X, n_patterns, method="cross_product",
+                                                        seed=s)}
+    for r in sketch_dims:
+        draws[f"sketched, r = {r}"] = (
+            lambda s, r=r: sketched_patterns(X, n_patterns, r, seed=s))
+    return {name: [solve_convex(X, y, beta, draw(s), progress=False).objective for s in seeds]
+            for name, draw in draws.items()}
 
 
 @dataclass

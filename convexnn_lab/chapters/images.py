@@ -28,7 +28,7 @@ from ..training.nonconvex import train_nonconvex
 __all__ = ["ImageData", "image_data", "one_hot", "gated_predict", "Run", "compare_training",
            "LrSearch", "tune_learning_rate", "ADAM_LRS", "SGD_LRS",
            "SensitivityRow", "Sensitivity", "optimizer_sensitivity", "CONVEX_SETTINGS",
-           "ADAM_SETTINGS"]
+           "ADAM_SETTINGS", "best_iterate_objective", "patch_matrix"]
 
 # learning-rate grids, half decades: Adam is scale-free; SGD's step is on an objective
 # that sums over rows, so it needs rates about n times smaller
@@ -107,9 +107,54 @@ def gated_predict(X, gates, solution) -> np.ndarray:
     return np.column_stack([np.sum(mask * (X @ s.U), axis=1) for s in solution.solutions])
 
 
+def patch_matrix(X, image_shape, patch: int = 3) -> np.ndarray:
+    """Every ``patch x patch`` patch (all channels) of every image, one per row.
+
+    A convolutional neuron applies one filter w to every patch, so its activation
+    pattern is ``1[Z w >= 0]`` for this matrix Z: the patterns of a filter are those of
+    an arrangement of rank at most ``C * patch**2``, whatever the number of images
+    (chapter 6, "How many patterns can a filter make?").
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, C*H*W) or (n, C*H*W + 1)
+        Images flattened channel-major; a last bias column, if present, is ignored.
+    image_shape : (C, H, W)
+    patch : int
+
+    Returns
+    -------
+    ndarray of shape (n * (H - patch + 1) * (W - patch + 1), C * patch * patch)
+        Rows ordered image by image, then patch position row-major; columns ordered
+        as the filter of :func:`convexnn_lab.core.patterns.conv_gates` is flattened.
+    """
+    C, H, W = (int(v) for v in image_shape)
+    X = np.asarray(X, dtype=np.float64)
+    size = C * H * W
+    if X.ndim != 2 or X.shape[1] not in (size, size + 1):
+        raise ValueError(f"X must have shape (n, {size}) or (n, {size + 1}) for image_shape "
+                         f"{tuple(image_shape)}, got {X.shape}")
+    if not 1 <= patch <= min(H, W):
+        raise ValueError(f"patch={patch} does not fit an image of {H}x{W}")
+    imgs = X[:, :size].reshape(-1, C, H, W)
+    win = np.lib.stride_tricks.sliding_window_view(imgs, (patch, patch), axis=(2, 3))
+    # (n, C, H', W', p, p) -> (n, H', W', C, p, p)
+    return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(
+        -1, C * patch * patch)
+
+
 @dataclass
 class Run:
-    """One method of the comparison; `curve` holds (seconds, train acc, test acc)."""
+    """One method of the comparison; `curve` holds (seconds, train acc, test acc).
+
+    ``objective`` is the method's own objective: the gated program's for the gated
+    model, L of the last iterate for Adam and SGD.  ``relu_objective`` is L of the
+    ReLU network the method delivers, all on the same data and the same L: the gated
+    solution mapped to a ReLU network (cone decompositions), the ReLU program's
+    network, and the best iterate of the Adam and SGD runs (L at every step);
+    ``relu_width`` counts that network's neurons.  ``seconds`` counts the search of
+    the learning rate for Adam and SGD (their curves start after it).
+    """
 
     method: str
     device: str
@@ -120,6 +165,8 @@ class Run:
     note: str = ""
     curve: list = field(default_factory=list)
     tuning: LrSearch | None = None
+    relu_objective: float = float("nan")
+    relu_width: int = 0
 
 
 def _acc(scores, labels):
@@ -142,6 +189,7 @@ class LrSearch:
     chosen: float
     n_fit: int
     n_validation: int
+    seconds: float = field(default=0.0, compare=False)  # wall time of the search
 
     @property
     def interior(self) -> bool:
@@ -151,17 +199,33 @@ class LrSearch:
 
 
 def _train_segments(X, Y, width, beta, optimizer, lr, steps, checkpoints, batch, seed,
-                    on_checkpoint=None):
+                    on_checkpoint=None, record_every=None):
     """`checkpoints` warm-started runs of steps // checkpoints updates (one training
-    procedure for the search and the final fit); `on_checkpoint(net, seconds)` after each."""
+    procedure for the search and the final fit); `on_checkpoint(net, seconds)` after each.
+    `record_every` (default: once per segment) only sets how often L is recorded in each
+    segment's ``net.history``; the iterates are the same."""
     net, seg = None, max(steps // checkpoints, 1)
     for _ in range(checkpoints):
         t0 = time.perf_counter()
         net = train_nonconvex(X, Y, width, beta, optimizer=optimizer, lr=lr, steps=seg,
-                              batch_size=batch, seed=seed, init=net, record_every=seg)
+                              batch_size=batch, seed=seed, init=net,
+                              record_every=record_every or seg)
         if on_checkpoint is not None:
             on_checkpoint(net, time.perf_counter() - t0)
     return net
+
+
+def best_iterate_objective(X, Y, width, beta, optimizer, lr, steps, checkpoints=1,
+                           batch_size=None, seed=0) -> float:
+    """The lowest L over every iterate of the training run :func:`compare_training` makes.
+
+    The run is replayed with L recorded at every step (the same iterates: the seed fixes
+    the initialization and the batches), so the timed run is not slowed by it.
+    """
+    hist = []
+    _train_segments(X, Y, width, beta, optimizer, lr, steps, checkpoints, batch_size, seed,
+                    on_checkpoint=lambda net, _: hist.extend(net.history), record_every=1)
+    return float(np.min(hist))
 
 
 def tune_learning_rate(X, Y, labels, width: int, beta: float, *, optimizer="adam",
@@ -208,6 +272,7 @@ def tune_learning_rate(X, Y, labels, width: int, beta: float, *, optimizer="adam
     if not lrs or any(b <= a for a, b in zip(lrs, lrs[1:])):
         raise ValueError(f"lrs must be a non-empty increasing grid of rates, got {lrs}")
     labels = np.asarray(labels)
+    t0 = time.perf_counter()
     fit, val = validation_split(len(X), validation, seed=seed, name="validation")
     beta_fit = beta * len(fit) / len(X)
     accs, errs = [], []
@@ -227,7 +292,8 @@ def tune_learning_rate(X, Y, labels, width: int, beta: float, *, optimizer="adam
     if not ok:
         raise FloatingPointError(f"{optimizer} diverged at every learning rate in {lrs}")
     best = min(ok, key=lambda k: (-accs[k], errs[k]))
-    return LrSearch(optimizer, lrs, tuple(accs), tuple(errs), lrs[best], len(fit), len(val))
+    return LrSearch(optimizer, lrs, tuple(accs), tuple(errs), lrs[best], len(fit), len(val),
+                    time.perf_counter() - t0)
 
 
 def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=1.0,
@@ -261,7 +327,9 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
     Returns
     -------
     list of Run
-        Gated ReLU, ReLU, Adam, SGD; the last two carry their search in ``tuning``.
+        Gated ReLU, ReLU, Adam, SGD; the last two carry their search in ``tuning``, and
+        their ``seconds`` include it.  ``relu_objective`` compares the four on one
+        footing: L of the ReLU network each delivers (see :class:`Run`).
     """
     import torch
 
@@ -290,11 +358,15 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
                 break
     # one neuron per nonzero (gate, class) block: each feeds a single class
     neurons = int(sum(len(s.active_blocks()) for s in sol.solutions))
+    # the gated model as a ReLU network: each block's cone decomposition (same outputs on
+    # the training rows, more neurons, a higher L); not timed, it is an evaluation
+    mapped = sol.network()
     runs.append(Run(f"convex gated ReLU, FISTA, {len(patterns)} conv gates", device, elapsed,
                     sol.objective, curve[-1][1], curve[-1][2],
                     f"{sol.status}, gap <= tol: {sol.relative_gap <= tol}; {neurons} neurons "
                     f"(nonzero blocks of {len(patterns)} gates x {c} classes, one class each)",
-                    curve))
+                    curve, relu_objective=float(mapped.objective(X, Y, beta)),
+                    relu_width=mapped.width))
 
     # convex ReLU with cone constraints, fewer patterns
     rp = patterns[:relu_patterns]
@@ -305,14 +377,16 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
     runs.append(Run(f"convex ReLU, {len(rp)} patterns ({relu.solver})", "cpu", t,
                     relu.objective, net.accuracy(X, data.y_train), net.accuracy(Xte, data.y_test),
                     f"{relu.status}, gap <= 1e-6: {relu.relative_gap <= 1e-6}",
-                    [(t, net.accuracy(X, data.y_train), net.accuracy(Xte, data.y_test))]))
+                    [(t, net.accuracy(X, data.y_train), net.accuracy(Xte, data.y_test))],
+                    relu_objective=float(net.objective(X, Y, beta)), relu_width=net.width))
 
     # the non-convex network, same width: Adam and SGD, each rate chosen on held-out rows
     for opt, batch, lrs in (("adam", None, adam_lrs), ("sgd", 128, sgd_lrs)):
         search = tune_learning_rate(X, Y, data.y_train, n_patterns, beta, optimizer=opt,
                                     lrs=lrs, steps=steps, checkpoints=checkpoints,
                                     batch_size=batch, validation=validation, seed=seed)
-        curve, clock = [], [0.0]
+        # the clock starts with the search of the rate: it is part of the method's cost
+        curve, clock = [], [search.seconds]
 
         def record(net, seconds, curve=curve, clock=clock):
             clock[0] += seconds
@@ -321,9 +395,12 @@ def compare_training(data: ImageData, *, n_patterns=100, relu_patterns=10, beta=
 
         net = _train_segments(X, Y, n_patterns, beta, opt, search.chosen, steps, checkpoints,
                               batch, seed, on_checkpoint=record)
+        best = best_iterate_objective(X, Y, n_patterns, beta, opt, search.chosen, steps,
+                                      checkpoints, batch, seed)
         runs.append(Run(f"non-convex, {opt} (lr={search.chosen:g} chosen on validation)",
                         "cpu", clock[0], net.objective(X, Y, beta), curve[-1][1], curve[-1][2],
-                        f"{n_patterns} neurons, each feeding all {c} classes", curve, search))
+                        f"{n_patterns} neurons, each feeding all {c} classes", curve, search,
+                        relu_objective=best, relu_width=n_patterns))
     return runs
 
 

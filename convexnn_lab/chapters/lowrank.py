@@ -16,7 +16,8 @@ Guarantee for scheme B, proved in chapter 3 (our statement and proof): for any
     L_X(theta_k) <= (1 + sigma_{k+1} ||y|| / (2 beta))^4 * p*(X).
 
 The paper's approximation theorem is often quoted as (1 + sigma_{k+1}/beta)^2 for
-||y|| = 1 (``quoted_bound``); chapter 3 says what of it could be checked.  Every bound
+||y|| = 1 (``quoted_bound``); chapter 3 tests that form.  ``pattern_bound`` is the
+count 2 (e (n-1) / r)^r that chapter 3 proves.  Every bound
 is void once beta >= ``zero_network_beta(X, y)``: then the zero network is optimal.
 """
 
@@ -32,7 +33,7 @@ from ..core.patterns import enumerate_patterns
 from ..solvers import solve_convex
 
 __all__ = ["low_rank", "approximation_bound", "quoted_bound", "zero_network_beta",
-           "LowRankResult", "low_rank_scheme", "zonotope"]
+           "LowRankResult", "low_rank_scheme", "zonotope", "pattern_bound"]
 
 
 def low_rank(X, k: int):
@@ -51,6 +52,22 @@ def low_rank(X, k: int):
     return (U[:, :k] * s[:k]) @ Vt[:k], s
 
 
+def pattern_bound(n: int, r: int) -> float:
+    """``2 (e (n-1) / r)^r``: the bound on the number of patterns of n rows of rank r.
+
+    Chapter 3 proves ``2 sum_{k<r} C(n-1, k) <= 2 (e (n-1) / r)^r`` for ``n - 1 >= r``
+    (``cl.general_position_count`` is the left side); it is r times smaller than Cover's
+    ``2 r (e (n-1) / r)^r`` (``cl.cover_bound``).  Inf where it exceeds the largest float.
+    """
+    n = check_positive_int(n, "n")
+    r = check_positive_int(r, "r")
+    if n - 1 < r:
+        raise ValueError(f"the bound needs n - 1 >= r, got n={n}, r={r} (then every sign "
+                         "pattern of the n rows may occur: at most 2^n)")
+    log = np.log(2.0) + r * np.log(np.e * (n - 1) / r)
+    return float(np.exp(log)) if log < 709.0 else float("inf")
+
+
 def approximation_bound(sigma_next: float, y_norm: float, beta: float) -> float:
     """``(1 + sigma_{k+1} ||y|| / (2 beta))^4``: the ratio bound of scheme B."""
     beta = check_beta(beta)
@@ -62,9 +79,8 @@ def approximation_bound(sigma_next: float, y_norm: float, beta: float) -> float:
 def quoted_bound(sigma_next: float, beta: float) -> float:
     """``(1 + sigma_{k+1} / beta)^2``: the form in which the paper's ratio is often quoted.
 
-    It assumes ||y|| = 1.  Its exact hypotheses and the scheme it covers could not be
-    checked against the paper's text (chapter 3, "A guarantee, with its hypothesis"); at
-    ||y|| = 1 it is never above ``approximation_bound``, since
+    It assumes ||y|| = 1; chapter 3 tests it rather than relying on it ("A guarantee,
+    with its hypothesis").  At ||y|| = 1 it is never above ``approximation_bound``, since
     ``(1 + s/2)^4 = (1 + s + s^2/4)^2 >= (1 + s)^2``.
     """
     beta = check_beta(beta)

@@ -37,11 +37,15 @@ from ..data.datasets import planted_linear
 from ..status import INACCURATE, from_cvxpy
 
 __all__ = [
+    "Certificates",
     "PhaseTransition",
     "PlantedSolution",
+    "certificate_value",
+    "certificates",
     "half_space_frequency",
     "half_space_probability",
     "in_open_half_space",
+    "nic_l",
     "orthant_gaussian_width",
     "orthant_statistical_dimension",
     "phase_transition",
@@ -313,6 +317,141 @@ def phase_transition(d: int, ns, trials: int = 50, seed: int = 0, *, patterns="a
                                                          relaxed, True)
     return PhaseTransition(d, np.array(ns), dev, ones, status.astype(str), float(tol),
                            patterns, relaxed)
+
+
+def _certificate_setup(X, w_star, patterns):
+    X = np.asarray(X, dtype=np.float64)
+    w = np.asarray(w_star, dtype=np.float64).ravel()
+    if X.ndim != 2 or w.shape != (X.shape[1],):
+        raise ValueError(f"X must be (n, d) and w_star (d,), got {X.shape} and {w.shape}")
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ValueError("X must have full column rank d (the planted model is then the only "
+                         "linear model that fits y = X w*)")
+    P = enumerate_patterns(X) if patterns is None else np.asarray(patterns, dtype=bool)
+    P = P[~P.all(axis=1)]  # the all-ones pattern is left out, as in planted_program
+    return X, w / np.linalg.norm(w), P
+
+
+def nic_l(X, w_star, patterns=None) -> float:
+    """The value of the linear neural isometry condition (NIC-L) for y = X w*.
+
+    ``max_j ||X^T D_j X (X^T X)^{-1} w*/||w*|| ||`` over the patterns D_j (every pattern
+    of X but the all-ones one, by default).  NIC-L holds when it is below 1 (Wang, Hua,
+    Candes & Pilanci; the talk's slide "Linear Neural Isometry Condition").  The vector
+    ``lambda = X (X^T X)^{-1} w*/||w*||`` is then a dual certificate of the planted
+    program, with or without its cones, so both recover w* uniquely (chapter 7, "Why the
+    gated program's transition sits near 2d").
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d), of rank d
+    w_star : array_like of shape (d,)
+    patterns : array_like of bool, shape (P, n), optional
+        The D_j; the all-ones pattern, if present, is dropped.
+    """
+    X, w, P = _certificate_setup(X, w_star, patterns)
+    lam = X @ np.linalg.solve(X.T @ X, w)
+    return float(np.linalg.norm((P * lam) @ X, axis=1).max(initial=0.0))
+
+
+def certificate_value(X, w_star, patterns=None) -> float:
+    """The best cone-free certificate ``min max_j ||X^T D_j lambda||`` over ``X^T lambda = w^``.
+
+    Here ``w^ = w*/||w*||``.  The gated planted program (``planted_program(..., relaxed=True)``) has (w*, 0) as an
+    optimum exactly when this value is at most 1, and as its only optimum when it is below
+    1 (chapter 7).  NIC-L (:func:`nic_l`) evaluates the same maximum at one particular
+    lambda, the one of least norm, so ``certificate_value <= nic_l``.  Solved as a
+    second-order cone program with CVXPY.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d), of rank d
+    w_star : array_like of shape (d,)
+    patterns : array_like of bool, shape (P, n), optional
+        The D_j (default: every pattern of X); the all-ones pattern is dropped.
+
+    Raises
+    ------
+    RuntimeError
+        If the solver returns no point.
+    """
+    import cvxpy as cp
+
+    from .._internal.cvxpy import cvxpy_solver
+
+    X, w, P = _certificate_setup(X, w_star, patterns)
+    n, d = X.shape
+    if len(P) == 0:
+        return 0.0
+    lam, t = cp.Variable(n), cp.Variable()
+    # row j of `A @ lam`, reshaped (P, d), is X^T D_j lambda
+    A = (P[:, :, None] * X[None, :, :]).transpose(0, 2, 1).reshape(-1, n)
+    Z = cp.reshape(A @ lam, (len(P), d), order="C")
+    problem = cp.Problem(cp.Minimize(t), [X.T @ lam == w, cp.norm(Z, 2, axis=1) <= t])
+    solver = cvxpy_solver()
+    with warnings.catch_warnings():
+        # Clarabel short of the tight tolerances of `_SOLVER_OPTS` (see planted_program)
+        if solver in _SOLVER_OPTS:
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+        problem.solve(solver=solver, **_SOLVER_OPTS.get(solver, {}))
+    if t.value is None:
+        raise RuntimeError(f"the certificate program failed (status {problem.status})")
+    return float(t.value)
+
+
+@dataclass
+class Certificates:
+    """NIC-L and the best cone-free certificate, trial by trial (:func:`certificates`).
+
+    Attributes
+    ----------
+    d : int
+    ns : ndarray of int, shape (N,)
+    nic : ndarray of shape (trials, N)
+        :func:`nic_l` of each trial (NIC-L holds where it is below 1).
+    best : ndarray of shape (trials, N)
+        :func:`certificate_value` of each trial (the gated program recovers where it is
+        below 1).
+    """
+
+    d: int
+    ns: np.ndarray
+    nic: np.ndarray
+    best: np.ndarray
+
+    @property
+    def nic_rates(self) -> np.ndarray:
+        """Fraction of trials where NIC-L holds, per n."""
+        return (self.nic < 1).mean(axis=0)
+
+    @property
+    def best_rates(self) -> np.ndarray:
+        """Fraction of trials with a cone-free certificate below 1, per n."""
+        return (self.best < 1).mean(axis=0)
+
+
+def certificates(d: int, ns, trials: int = 50, seed: int = 0) -> Certificates:
+    """:func:`nic_l` and :func:`certificate_value` on the trials of :func:`phase_transition`.
+
+    Trial k at each n draws the same X and w* as trial k of ``phase_transition(d, ns,
+    trials, seed)``, and uses every pattern of X, so the values can be set beside that
+    run's outcomes trial by trial.
+    """
+    d = check_positive_int(d, "d")
+    trials = check_positive_int(trials, "trials")
+    ns = [check_positive_int(n, "ns[i]") for n in np.atleast_1d(ns).tolist()]
+    if not ns:
+        raise ValueError("ns is empty; pass the sample sizes, e.g. range(d, 3 * d + 1)")
+    seeds = _trial_seeds(seed, trials)
+    nic = np.empty((trials, len(ns)))
+    best = np.empty((trials, len(ns)))
+    for j, n in enumerate(ns):
+        for k, s in enumerate(seeds):
+            X, _, w_star = planted_linear(n, d, seed=s)
+            P = enumerate_patterns(X)
+            nic[k, j] = nic_l(X, w_star, P)
+            best[k, j] = certificate_value(X, w_star, P)
+    return Certificates(d, np.array(ns), nic, best)
 
 
 def half_space_probability(n: int, d: int) -> float:
