@@ -8,28 +8,28 @@ For the squared loss the dual of the network problem over all widths is
 ``max_u |lambda^T sigma(X u)|`` make ``t lambda`` feasible for every t <= beta / M, so the best
 such t gives a dual value below the optimum over networks of **any** width (weak
 duality).  ``price_exact`` proves M; the network's own residual ``y - f(X)`` is the
-natural lambda, and the residual of the convex program restricted to the network's own
-patterns (solved first, ``improve=True``) is a better one: at a global optimum both are
-the optimal dual point and the bound is tight.
+natural lambda; the residual of the convex program restricted to the network's own
+patterns, and of a few rounds of column generation from there (``improve``), are better
+ones: at a global optimum they are the optimal dual point and the bound is tight.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._internal.validation import check_beta, check_bool, check_tolerance
-from ..core.certificates import dual_bound, gap_within
+from .._internal.validation import check_positive_int, check_tolerance
+from ..core.certificates import dual_bound
 from ..core.losses import check_loss, dual_residual
 from ..core.networks import TwoLayerNetwork
 from ..core.program import ConvexProgram
 from ..core.solution import ConvexSolution
-from ..core.verification import PriceBound, price_exact
-from ..solvers import solve_convex
-from ..status import BUDGET_STOPS, INACCURATE, NOT_OPTIMAL, OPTIMAL
-from .pricing import TrainingReport
+from ..core.verification import price_exact
+from ..status import BUDGET_STOPS, INACCURATE, NOT_OPTIMAL, OPTIMAL, ConvergenceWarning
+from .pricing import TrainingReport, train_convex
 
 __all__ = ["GlobalBound", "global_bound"]
 
@@ -48,15 +48,18 @@ class GlobalBound:
         ``(objective - lower_bound) / |objective|``: the model is within this fraction
         of the best network of any width.
     status : {"optimal", "not_optimal", "inaccurate", "time_limit", "node_limit"}
-        "optimal": ``gap <= tol``.  "not_optimal": a direction u priced above beta
-        proves that a network with one more neuron does better.  "inaccurate": the
-        price bound was proven and none is violated, yet the gap is above tol (the dual
-        point is not good enough to prove more).  A budget status: the branch and bound
-        stopped first; the gap still holds.
-    price : PriceBound
-        The branch and bound's result for the dual vector used (its ``upper_bound`` is M).
-    improved : bool
-        Whether lambda came from the program restricted to the model's patterns.
+        "optimal": ``gap <= tol``.  "not_optimal": a network found on the way (the
+        restricted program's) is better than the model by more than tol, a proof.
+        "inaccurate": the bound was proven but is not tight enough to say either.  A
+        budget status: the branch and bound stopped first; the gap still holds.
+    price_bound : float
+        M / beta for the dual vector of the bound: ``M >= max_u |lambda^T sigma(Xu)|``.
+    best_objective : float
+        The smallest objective of a network seen (the model's, or the restricted
+        program's when `rounds` > 0): the optimum lies in [lower_bound, best_objective].
+    rounds : int
+        Rounds of column generation run from the model's patterns to improve lambda
+        (0: the model's own residual).
     seconds : float
     message : str
     """
@@ -65,14 +68,15 @@ class GlobalBound:
     objective: float
     gap: float
     status: str
-    price: PriceBound
-    improved: bool
+    price_bound: float
+    best_objective: float
+    rounds: int
     seconds: float
     message: str = ""
 
 
 def _model_output(X, y, beta, model, loss):
-    """The model's objective, its output on X and its network (or None)."""
+    """The model's objective, its output on X and its network."""
     if isinstance(model, TrainingReport):
         model = model.solution
     if isinstance(model, ConvexSolution):
@@ -85,8 +89,7 @@ def _model_output(X, y, beta, model, loss):
             raise ValueError("model was solved on other data, beta or loss than the "
                              "X, y, beta and loss passed: a bound for one says nothing "
                              "about the other")
-        net = model.network(tol=0.0)
-        return model.objective, prog.output(model.U, model.V), net
+        return model.objective, prog.output(model.U, model.V), model.network(tol=0.0)
     if isinstance(model, TwoLayerNetwork):
         if model.outputs > 1:
             raise ValueError("model has several outputs; bound each output's network")
@@ -95,7 +98,7 @@ def _model_output(X, y, beta, model, loss):
                     f"got {type(model).__name__}")
 
 
-def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=True,
+def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=3,
                  time_limit=60.0, node_limit=None) -> GlobalBound:
     """A proven lower bound on the optimum over networks of any width, and the model's gap.
 
@@ -108,13 +111,17 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=True,
     loss : {"squared", "logistic"}
     tol : float
         The relative gap called "optimal".
-    improve : bool
-        Solve the convex program restricted to the network's patterns first and bound
-        its residual (a better dual point; the model's objective is still the one
-        bounded).  Said in ``improved``.
+    improve : int >= 0
+        Rounds of column generation with exact pricing (``train_convex(...,
+        warm_network=model, pricing="exact")``) run from the network's own patterns
+        before bounding: round 1 solves the program restricted to them, each later one
+        adds the violated patterns the branch and bound found.  A better dual point
+        gives a better bound; the model's objective is still the one bounded.  0: bound
+        the model's own residual.  Ignored for a convex solution (its residual is
+        already the restricted program's).
     time_limit : float; node_limit : int, optional
-        The branch and bound's budgets (:func:`price_exact`); the bound holds at any
-        stop, loosely when stopped early.
+        Budgets of the branch and bound (:func:`price_exact`; `time_limit` is the
+        whole call's with ``improve`` rounds); the bound holds at any stop.
 
     Returns
     -------
@@ -125,33 +132,42 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=True,
                          loss=check_loss(loss))
     X, y, beta = prog.X, prog.y, prog.beta
     tol = check_tolerance(tol, "tol", low=0.0, high=1.0, meaning="a relative gap")
+    improve = check_positive_int(improve, "improve", minimum=0)
     objective, output, net = _model_output(X, y, beta, model, loss)
-    lam = dual_residual(output, y, loss)
-    improved = False
-    if check_bool(improve, "improve") and isinstance(model, TwoLayerNetwork) and net.width:
-        restricted = ConvexProgram(X, y, beta, net.neuron_patterns(X),
-                                   activation=net.activation, alpha=net.alpha, loss=loss)
-        sol = solve_convex(restricted, tol=min(tol / 10, 1e-6), progress=False)
-        lam = dual_residual(restricted.output(sol.U, sol.V), y, loss)
-        improved = True
-    price = price_exact(X, lam, activation=net.activation, alpha=net.alpha,
-                        threshold=beta, rtol=max(tol / 100, 1e-9), time_limit=time_limit,
-                        node_limit=node_limit, starts=net.W1 if net.width else None)
-    lower, _ = dual_bound(y, lam, np.array([price.upper_bound]), beta, loss)
+    if improve and isinstance(model, TwoLayerNetwork) and net.width:
+        lower, best, price_bound, status = _improved(X, y, beta, net, loss, tol, improve,
+                                                     time_limit)
+        rounds = improve
+    else:
+        lam = dual_residual(output, y, loss)
+        price = price_exact(X, lam, activation=net.activation, alpha=net.alpha,
+                            threshold=beta, rtol=max(tol / 100, 1e-9),
+                            time_limit=time_limit, node_limit=node_limit,
+                            starts=net.W1 if net.width else None)
+        lower, _ = dual_bound(y, lam, np.array([price.upper_bound]), beta, loss)
+        best, price_bound, status, rounds = objective, price.upper_bound / beta, price.status, 0
     gap = max(objective - lower, 0.0) / max(abs(objective), 1e-300)
-    status = _status(gap, objective, tol, price, beta)
+    status = (OPTIMAL if gap <= tol else NOT_OPTIMAL if objective > best * (1 + tol)
+              else status if status in BUDGET_STOPS else INACCURATE)
     message = (f"within {100 * gap:.3g}% of the best network of any width "
-               f"(lower bound {lower:.6g}, objective {objective:.6g}; price bound "
-               f"{price.upper_bound / beta:.4g} beta, {price.status})")
-    return GlobalBound(lower, objective, gap, status, price, improved,
-                       time.perf_counter() - start, message)
+               f"(lower bound {lower:.6g}, objective {objective:.6g})")
+    return GlobalBound(lower, objective, gap, status, price_bound, min(best, objective),
+                       rounds, time.perf_counter() - start, message)
 
 
-def _status(gap, objective, tol, price, beta) -> str:
-    if gap_within(gap * abs(objective), objective, tol):
-        return OPTIMAL
-    if price.price > beta * (1 + max(tol / 100, 1e-9)):
-        return NOT_OPTIMAL
-    if price.status in BUDGET_STOPS:
-        return price.status
-    return INACCURATE
+def _improved(X, y, beta, net, loss, tol, rounds, time_limit):
+    """Column generation from the network's patterns: (best lower bound, best objective,
+    last price bound / beta, a budget status or None)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        report = train_convex(X, y, beta, activation=net.activation, alpha=net.alpha,
+                              loss=loss, warm_network=net, initial_patterns=0,
+                              pricing="exact", max_rounds=rounds, time_limit=time_limit,
+                              tol=min(tol / 10, 1e-6))
+    proven = [r for r in report.rounds if r.lower_bound is not None]
+    if not proven:  # beta so large that the zero network is proven optimal at once
+        return report.objective, report.objective, report.rounds[-1].best_ratio, None
+    last = max(proven, key=lambda r: r.lower_bound)
+    best = min(r.objective for r in report.rounds)
+    status = report.status if report.status in BUDGET_STOPS else None
+    return last.lower_bound, best, last.price_bound, status

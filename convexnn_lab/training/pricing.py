@@ -105,6 +105,9 @@ class PricingRound:
     # a proven lower bound on the optimum over networks of any width (exact pricing by
     # enumeration or by branch and bound; None after a search, which proves nothing)
     lower_bound: float | None = None
+    # M / beta, M a proven upper bound on the price max_u |lambda^T sigma(Xu)| of this
+    # round's dual point (exact pricing only): the lower bound's scaling t = beta / M
+    price_bound: float | None = None
 
 
 @dataclass
@@ -541,6 +544,7 @@ class _ColumnGeneration:
         self.per_round, self.drop_after, self.n_starts = per_round, drop_after, n_starts
         self.max_patterns, self.time_limit = max_patterns, time_limit
         self.pricing, self.price_status, self.lower_bound = pricing, None, None
+        self.price_bound = None
         self.idle = np.zeros(program.P, dtype=int)
         warm_objective = None
         if warm_network is not None:
@@ -576,7 +580,8 @@ class _ColumnGeneration:
         self.report.rounds.append(PricingRound(
             k, self.program.P, sol.objective, sol.gap, float(ratios[fresh].max(initial=0.0)),
             len(add), now - self.start, solve_seconds=solved - round_start,
-            price_seconds=now - solved, lower_bound=self.lower_bound))
+            price_seconds=now - solved, lower_bound=self.lower_bound,
+            price_bound=self.price_bound))
         if not len(add):
             self.report.status = self.verdict(sol)
             return True
@@ -606,6 +611,7 @@ class _ColumnGeneration:
         """The dual bound that a proven price bound gives, kept when it is the best."""
         lower, _ = dual_bound(self.program.y, lam, correlations, self.program.beta,
                               self.program.loss)
+        self.price_bound = float(np.max(correlations)) / self.program.beta
         self.lower_bound = lower if self.lower_bound is None else max(self.lower_bound, lower)
         self.report.global_gap = max(sol.objective - self.lower_bound, 0.0)
 
