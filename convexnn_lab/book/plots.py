@@ -296,6 +296,35 @@ def pricing_rounds(report, *, optimum: float | None = None, n_all: int | None = 
     return fig, ax
 
 
+def bounds_history(report, *, axes=None):
+    """Upper and lower bounds on the optimum over networks of any width, round by round
+    (``train_convex(..., pricing="exact")``, chapter 08): left, each round's objective
+    and the best proven lower bound; right, their relative gap on a log scale."""
+    import matplotlib.pyplot as plt
+
+    rounds = [r for r in report.rounds if r.lower_bound is not None]
+    if not rounds:
+        raise ValueError("report has no proven lower bound: run train_convex with "
+                         "pricing='exact' or 'auto', or on data whose patterns it lists")
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    else:
+        fig = axes[0].figure
+    k = [r.round for r in rounds]
+    upper = np.array([r.objective for r in rounds])
+    lower = np.maximum.accumulate([r.lower_bound for r in rounds])
+    axes[0].plot(k, upper, "o-", ms=4, label="objective of the round's network (upper)")
+    axes[0].plot(k, lower, "s-", ms=4, label="proven lower bound, any width")
+    axes[0].set_xlabel("round")
+    axes[0].set_ylabel("objective L")
+    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=8)
+    axes[1].semilogy(k, np.maximum((upper - lower) / np.abs(upper), 1e-16), "o-", ms=4)
+    axes[1].set_xlabel("round")
+    axes[1].set_ylabel("relative gap (upper - lower) / upper")
+    fig.tight_layout()
+    return fig, axes
+
+
 def objective_against_time(report, adam_runs=(), *, ax=None, grid_in_sequence=False,
                            adam_best=None):
     """train_convex's rounds and Adam's training curves on one time axis (chapter 2).

@@ -39,6 +39,7 @@ __all__ = [
     "growth_slope",
     "incidence_data",
     "is_negatively_correlated",
+    "listed_price",
     "is_orthogonally_separable",
     "max_cut",
     "orthogonally_separable_data",
@@ -351,3 +352,18 @@ def class_patterns(y) -> np.ndarray:
     if y.ndim != 1 or not np.isin(y, (-1.0, 1.0)).all():
         raise ValueError("y must be a 1-D vector of labels -1 and +1")
     return np.vstack([y > 0, y < 0])
+
+
+def listed_price(X, lam, *, activation: str = "relu", alpha: float = 0.01) -> float:
+    """``max_{||u|| <= 1} |lambda^T sigma(X u)|`` by listing every pattern of X and taking
+    the exact cone maximum of each (``certificates.cone_correlation``, two NNLS a
+    pattern): the reference that ``price_exact``'s branch and bound must match, for X
+    whose patterns can be listed (``enumerate_patterns``)."""
+    from ..core.certificates import cone_correlation
+    from ..core.patterns import enumerate_patterns
+    from ..core.program import ConvexProgram
+
+    X, lam = check_Xy(X, lam)
+    program = ConvexProgram(X, lam, 1.0, enumerate_patterns(X, progress=False),
+                            activation=activation, alpha=alpha)
+    return float(cone_correlation(program, lam).max())

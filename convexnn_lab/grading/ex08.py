@@ -149,3 +149,33 @@ def _optimal_count() -> int:
     # the experiment of Q4 (about 6 s), run once per session
     return sum(train_convex(X, y, 0.1, initial_patterns=10, per_round=10, warm_network=None,
                             seed=0).status == "optimal" for X, y in prediction_data())
+
+
+def _q6_data():
+    rng = np.random.default_rng(89)
+    y, lam = rng.standard_normal(12), rng.standard_normal(12)
+    lam = lam if lam @ y > 0 else -lam
+    # beta / M binding, the unconstrained scaling binding, and lambda^T y < 0 (t = 0)
+    yield y, lam, 0.1, 10.0 * abs(lam @ y)
+    yield y, lam, 0.1, 1e-3
+    yield y, -lam, 0.1, 1.0
+
+
+@register("ex08.q6", returns=Number(), forbid=("convexnn_lab.core.certificates:dual_bound",))
+def _ex08_q6(answer):
+    from ..core.certificates import dual_bound
+
+    for k, (y, lam, beta, M) in enumerate(_q6_data()):
+        ref = dual_bound(y, lam, np.array([M]), beta, "squared")[0]
+        got = answer(y.copy(), lam.copy(), beta, M)
+        if np.isclose(got, ref, rtol=1e-9, atol=1e-12):
+            continue
+        s = beta / M
+        if np.isclose(got, s * (lam @ y) - 0.5 * s**2 * (lam @ lam)):
+            raise Feedback("t = beta / M is feasible, but not always the best: the dual value "
+                           "is a concave parabola in t, largest at lambda^T y / ||lambda||^2; "
+                           "take the smaller of the two (and t >= 0)")
+        if got > ref:
+            raise Feedback(f"case {k}: your value is above the best feasible dual value, so "
+                           "it is not a valid lower bound: is t <= beta / M?")
+        close(got, ref, f"the lower bound of case {k}", rtol=1e-9)

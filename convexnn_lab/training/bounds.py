@@ -59,7 +59,7 @@ class GlobalBound:
         program's when `rounds` > 0): the optimum lies in [lower_bound, best_objective].
     rounds : int
         Rounds of column generation run from the model's patterns to improve lambda
-        (0: the model's own residual).
+        (0: the model's own residual; fewer than `improve` when the bound closed first).
     seconds : float
     message : str
     """
@@ -98,7 +98,7 @@ def _model_output(X, y, beta, model, loss):
                     f"got {type(model).__name__}")
 
 
-def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=3,
+def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
                  time_limit=60.0, node_limit=None) -> GlobalBound:
     """A proven lower bound on the optimum over networks of any width, and the model's gap.
 
@@ -112,7 +112,8 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=3,
     tol : float
         The relative gap called "optimal".
     improve : int >= 0
-        Rounds of column generation with exact pricing (``train_convex(...,
+        At most this many rounds (within `time_limit`) of column generation with exact
+        pricing (``train_convex(...,
         warm_network=model, pricing="exact")``) run from the network's own patterns
         before bounding: round 1 solves the program restricted to them, each later one
         adds the violated patterns the branch and bound found.  A better dual point
@@ -135,9 +136,8 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=3,
     improve = check_positive_int(improve, "improve", minimum=0)
     objective, output, net = _model_output(X, y, beta, model, loss)
     if improve and isinstance(model, TwoLayerNetwork) and net.width:
-        lower, best, price_bound, status = _improved(X, y, beta, net, loss, tol, improve,
-                                                     time_limit)
-        rounds = improve
+        lower, best, price_bound, status, rounds = _improved(X, y, beta, net, loss, tol,
+                                                             improve, time_limit)
     else:
         lam = dual_residual(output, y, loss)
         price = price_exact(X, lam, activation=net.activation, alpha=net.alpha,
@@ -157,7 +157,7 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=3,
 
 def _improved(X, y, beta, net, loss, tol, rounds, time_limit):
     """Column generation from the network's patterns: (best lower bound, best objective,
-    last price bound / beta, a budget status or None)."""
+    its price bound / beta, a budget status or None, rounds run)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         report = train_convex(X, y, beta, activation=net.activation, alpha=net.alpha,
@@ -166,8 +166,9 @@ def _improved(X, y, beta, net, loss, tol, rounds, time_limit):
                               tol=min(tol / 10, 1e-6))
     proven = [r for r in report.rounds if r.lower_bound is not None]
     if not proven:  # beta so large that the zero network is proven optimal at once
-        return report.objective, report.objective, report.rounds[-1].best_ratio, None
+        return (report.objective, report.objective, report.rounds[-1].best_ratio, None,
+                len(report.rounds))
     last = max(proven, key=lambda r: r.lower_bound)
     best = min(r.objective for r in report.rounds)
     status = report.status if report.status in BUDGET_STOPS else None
-    return last.lower_bound, best, last.price_bound, status
+    return last.lower_bound, best, last.price_bound, status, len(report.rounds)

@@ -58,6 +58,7 @@ from ..status import (
     MAX_ROUNDS,
     NO_VIOLATION_FOUND,
     NODE_LIMIT,
+    NOT_OPTIMAL,
     OPTIMAL,
     TIME_LIMIT,
 )
@@ -649,13 +650,21 @@ class _ColumnGeneration:
         self.report.exact = found.status == OPTIMAL
         self.record_bound(sol, lam, np.array([found.upper_bound]))
         pats = patterns_of_directions(program.X, found.directions)
+        ratios = found.prices / program.beta
+        if found.status == NOT_OPTIMAL:
+            # one violation stops the tree; the search's ascent from its directions
+            # finds the violated patterns around them, so a round adds more than one
+            more, more_ratios = self.search(sol, lam, found.directions)
+            pats, ratios = np.vstack([pats, more]), np.concatenate([ratios, more_ratios])
         first = np.unique(pats, axis=0, return_index=True)[1]
-        order = first[np.argsort(-found.prices[first])]
-        return pats[order], found.prices[order] / program.beta
+        order = first[np.argsort(-ratios[first], kind="stable")]
+        return pats[order], ratios[order]
 
-    def search(self, sol, lam):
+    def search(self, sol, lam, more_starts=None):
         program = self.program
         starts = [] if self.warm_network is None else [self.warm_network.W1]
+        if more_starts is not None:
+            starts.append(more_starts)
         if not program.gated:
             starts.append(neighbor_starts(program.X, lam, sol, comm=self.comm))
         return price_patterns(program.X, lam, program.beta, activation=program.activation,
