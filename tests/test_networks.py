@@ -32,6 +32,29 @@ def test_train_nonconvex_decreases_and_is_seeded():
     assert np.array_equal(a.W1, b.W1)
 
 
+def test_keep_best_returns_the_lowest_iterate_and_leaves_the_default_alone():
+    X = cl.add_bias(np.linspace(-1, 1, 10)[:, None])
+    y = np.abs(np.linspace(-1, 1, 10))
+    # Adam overshoots here: its lowest objective is at step 59 of 60, not at the end
+    last = cl.train_nonconvex(X, y, 5, 1e-3, lr=0.05, steps=60, seed=1)
+    best = cl.train_nonconvex(X, y, 5, 1e-3, lr=0.05, steps=60, seed=1, keep_best=True)
+    assert best.history == last.history  # the same run, recorded at every step
+    k = int(np.argmin(best.history))
+    assert k == 59 and best.history[k] < last.history[-1]
+    assert np.isclose(best.objective(X, y, 1e-3), min(best.history), rtol=1e-12)
+    assert np.isclose(last.objective(X, y, 1e-3), last.history[-1], rtol=1e-12)
+    # the returned weights are those after k steps of the same run
+    again = cl.train_nonconvex(X, y, 5, 1e-3, lr=0.05, steps=k, seed=1)
+    assert np.array_equal(again.W1, best.W1) and np.array_equal(again.w2, best.w2)
+    # recording every 7 steps: the best of the recorded iterates (0, 7, ..., 56 and 60)
+    sparse = cl.train_nonconvex(X, y, 5, 1e-3, lr=0.05, steps=60, seed=1, record_every=7,
+                                keep_best=True)
+    assert len(sparse.history) == 10
+    assert np.isclose(sparse.objective(X, y, 1e-3), min(sparse.history), rtol=1e-12)
+    with pytest.raises(TypeError, match="keep_best"):
+        cl.train_nonconvex(X, y, 5, 1e-3, steps=5, keep_best="yes")
+
+
 def test_lbfgs_needs_no_learning_rate_and_records_in_chunks():
     X = cl.add_bias(np.linspace(-1, 1, 10)[:, None])
     y = np.abs(np.linspace(-1, 1, 10))

@@ -50,6 +50,7 @@ def train_nonconvex(
     seed: int = 0,
     progress: bool = False,
     record_every: int = 1,
+    keep_best: bool = False,
     threads: int = 1,
     device: str = "cpu",
 ) -> TwoLayerNetwork:
@@ -91,6 +92,13 @@ def train_nonconvex(
         evaluation more (the default 1 costs about twice the evaluations; pass
         ``record_every=steps`` for the start and the end only), and a call that stops
         early leaves fewer iterations between two records.
+    keep_best : bool
+        Return the weights at the lowest recorded objective (the first such record,
+        ``np.argmin(history)``) instead of the last ones.  With ``record_every=1`` (the
+        default) that is the best of every iterate, the start and the end included (L on
+        all rows, also when the steps use minibatches); otherwise the best of the
+        recorded ones.  It costs a copy of the weights at each new lowest value.
+        Divergence is still an error.
     threads : int
         Torch intra-op threads (default 1, as the convex solvers: spinning threads stall
         when another process holds a core; raise it on a quiet machine with many cores).
@@ -101,7 +109,9 @@ def train_nonconvex(
     Returns
     -------
     TwoLayerNetwork
-        With ``history``: the full objective at steps 0, record_every, ... and at the end.
+        With ``history``: the full objective at steps 0, record_every, ... and at the end
+        (with `keep_best`, the network's own objective is ``min(history)``, the history
+        still runs to the end).
     """
     import torch
     from tqdm.auto import tqdm
@@ -113,6 +123,8 @@ def train_nonconvex(
         record_every=record_every)
     device = check_device(device)
     threads = check_positive_int(threads, "threads")
+    if not isinstance(keep_best, (bool, np.bool_)):
+        raise TypeError(f"keep_best must be True or False, got {keep_best!r}")
     a, b = slopes(activation, alpha)
     n = X.shape[0]
     # the weights, their gradients and Adam's moments, and the (n, m) activations
@@ -133,19 +145,31 @@ def train_nonconvex(
         return _torch_objective(Xt[rows], yt[rows], W1, w2, a, b, beta, loss,
                                 fit_scale=n / len(rows))
 
-    history = []
+    history, best = [], {}
+
+    def record():
+        """Append the full objective to `history`; with `keep_best`, copy the weights
+        when it is the lowest so far."""
+        with torch.no_grad():
+            value = float(objective())
+            history.append(value)
+            if keep_best and np.isfinite(value) and (not best or value < best["value"]):
+                best.update(value=value, W1=W1.detach().clone(), w2=w2.detach().clone())
+
     calls = steps if optimizer != "lbfgs" else -(-steps // record_every)
     bar = tqdm(range(calls), disable=not progress, desc=f"{optimizer} m={width}")
     with torch_threads(threads):
         if optimizer == "lbfgs":
-            _train_lbfgs(bar, history, objective, opt, steps, record_every, progress)
+            _train_lbfgs(bar, history, record, objective, opt, steps, record_every, progress)
         else:
-            _train(bar, history, objective, opt, gen, n, batch_size, record_every, progress)
-    with torch.no_grad():
-        history.append(float(objective()))
+            _train(bar, history, record, objective, opt, gen, n, batch_size, record_every,
+                   progress)
+    record()
     if not np.isfinite(history[-1]):
         fix = "rescale X and y" if optimizer == "lbfgs" else f"lower lr (now {lr})"
         raise FloatingPointError(f"training diverged (objective {history[-1]}); {fix}")
+    if keep_best:
+        W1, w2 = best["W1"], best["w2"]
     net = TwoLayerNetwork(W1.detach().cpu().numpy().copy(), w2.detach().cpu().numpy().copy(),
                           activation, alpha)
     net.history = history
@@ -212,14 +236,13 @@ def _optimizer(params, optimizer: str, lr: float, record_every: int):
     return torch.optim.SGD(params, lr=lr)
 
 
-def _train(bar, history, objective, opt, gen, n, batch_size, record_every, progress):
+def _train(bar, history, record, objective, opt, gen, n, batch_size, record_every, progress):
     """The optimizer's steps, recording the full objective every `record_every`."""
     import torch
 
     for t in bar:
         if t % record_every == 0:
-            with torch.no_grad():
-                history.append(float(objective()))
+            record()
         rows = None
         if batch_size is not None and batch_size < n:
             rows = torch.randperm(n, generator=gen)[:batch_size]
@@ -231,10 +254,9 @@ def _train(bar, history, objective, opt, gen, n, batch_size, record_every, progr
             bar.set_postfix(objective=f"{history[-1]:.4g}")
 
 
-def _train_lbfgs(bar, history, objective, opt, steps, record_every, progress):
+def _train_lbfgs(bar, history, record, objective, opt, steps, record_every, progress):
     """L-BFGS in calls of `record_every` iterations (the last call fewer, to `steps`),
     recording the full objective before each."""
-    import torch
 
     def closure():
         opt.zero_grad()
@@ -243,8 +265,7 @@ def _train_lbfgs(bar, history, objective, opt, steps, record_every, progress):
         return value
 
     for call in bar:
-        with torch.no_grad():
-            history.append(float(objective()))
+        record()
         k = min(record_every, steps - call * record_every)
         # torch's evaluation cap for k iterations, plus room for one line search (a
         # call of one iteration would otherwise leave its line search no evaluation)
