@@ -126,3 +126,23 @@ def test_train_convex_pricing_is_checked():
         cl.train_convex(X, y, 0.1, pricing="branch")
     with pytest.raises(ValueError, match="pricing='exact'"):
         cl.train_convex(X, y, 0.1, pricing="exact", gated=True)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "absolute"])
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_global_bound_for_each_activation_and_loss(activation, loss):
+    rng = np.random.default_rng(3)
+    X = cl.add_bias(rng.standard_normal((24, 2)))
+    y = np.where(np.sin(2 * X[:, 0]) > 0, 1.0, -1.0)
+    opt = cl.solve_convex(X, y, 0.1, cl.enumerate_patterns(X), tol=1e-9, loss=loss,
+                          activation=activation, alpha=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = cl.train_nonconvex(X, y, 20, 0.1, steps=300, seed=0, loss=loss,
+                                 activation=activation, alpha=0.2)
+    own = cl.global_bound(X, y, 0.1, net, loss=loss, improve=0)
+    improved = cl.global_bound(X, y, 0.1, net, loss=loss)
+    assert own.lower_bound <= improved.lower_bound * (1 + 1e-9) + 1e-12
+    assert improved.lower_bound <= opt.objective * (1 + 1e-7)
+    assert improved.lower_bound == pytest.approx(opt.objective, rel=1e-4)
+    assert cl.global_bound(X, y, 0.1, opt, loss=loss).status == "optimal"
