@@ -175,6 +175,9 @@ def _ex08_q6(answer):
             raise Feedback("t = beta / M is feasible, but not always the best: the dual value "
                            "is a concave parabola in t, largest at lambda^T y / ||lambda||^2; "
                            "take the smaller of the two (and t >= 0)")
+        if np.isclose(got, lam @ y - 0.5 * (lam @ lam)):
+            raise Feedback("you used t = 1: lambda itself is feasible only when M <= beta; "
+                           "scale it by some 0 <= t <= beta / M")
         if got > ref:
             raise Feedback(f"case {k}: your value is above the best feasible dual value, so "
                            "it is not a valid lower bound: is t <= beta / M?")
