@@ -84,8 +84,8 @@ EXACT_PRICE_SECONDS = 60.0
 PRICINGS = ("search", "exact", "auto")
 
 # train_convex's default warm network: width and L-BFGS iterations; 1000 iterations end
-# below Adam's best of three learning rates on the four sets of bench/beat_adam.py, 500 do
-# not on every set (the objectives: docs/benchmarks.md)
+# below the best iterate of Adam's three learning rates on the four sets of
+# bench/beat_adam.py, 500 end 10-45% above 1000 (the objectives: docs/benchmarks.md)
 WARM_WIDTH = 100
 WARM_STEPS = 1000
 
