@@ -146,3 +146,23 @@ def test_global_bound_for_each_activation_and_loss(activation, loss):
     assert improved.lower_bound <= opt.objective * (1 + 1e-7)
     assert improved.lower_bound == pytest.approx(opt.objective, rel=1e-4)
     assert cl.global_bound(X, y, 0.1, opt, loss=loss).status == "optimal"
+
+
+def test_parallel_rows_merge_into_one_hyperplane():
+    """Rows on one line through the origin share a hyperplane: the tree merges them, so
+    repeated rows, opposite rows and cancelling weights neither slow it nor fool it."""
+    x = np.array([1.0, 0.3, -0.2])
+    repeated = cl.price_exact(np.tile(x, (7, 1)), np.zeros(7), time_limit=10)
+    assert repeated.status == "optimal" and repeated.upper_bound == 0.0
+    X = np.vstack([np.tile(x, (4, 1)), -np.tile(x, (4, 1))])
+    flat = cl.price_exact(X, np.r_[np.ones(4), -np.ones(4)], activation="absolute",
+                          time_limit=10)
+    assert flat.status == "optimal" and flat.upper_bound < 1e-10  # F is 0 everywhere
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((6, 3))
+    lam = rng.standard_normal(12)
+    doubled = np.vstack([base, -2.0 * base])
+    for activation in ("relu", "leaky_relu", "absolute"):
+        found = cl.price_exact(doubled, lam, activation=activation, alpha=0.2, rtol=1e-9)
+        assert found.price == pytest.approx(_enumerated_price(doubled, lam, activation),
+                                            rel=1e-7)

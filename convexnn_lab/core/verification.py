@@ -45,7 +45,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from .._internal.validation import check_positive_int
-from ..status import NODE_LIMIT, NOT_OPTIMAL, OPTIMAL, TIME_LIMIT
+from ..status import INACCURATE, NODE_LIMIT, NOT_OPTIMAL, OPTIMAL, TIME_LIMIT
 from .activations import slopes
 
 __all__ = ["PriceBound", "price_exact"]
@@ -53,8 +53,11 @@ __all__ = ["PriceBound", "price_exact"]
 # nodes bounded per numpy batch
 BATCH = 512
 
-# upper bounds are inflated by this relative margin against round-off
+# upper bounds are inflated by this relative margin against round-off, plus an absolute
+# one of ABS_ROUND_OFF * sum_i |lambda_i| ||x_i|| (the scale of F's own rounding error when
+# its terms cancel)
 ROUND_OFF = 1e-10
+ABS_ROUND_OFF = 1e-12
 
 
 @dataclass
@@ -70,10 +73,12 @@ class PriceBound:
         ``[price, upper_bound]``.
     direction : ndarray of shape (d,)
         A unit u attaining `price`.
-    status : {"optimal", "not_optimal", "time_limit", "node_limit"}
+    status : {"optimal", "inaccurate", "not_optimal", "time_limit", "node_limit"}
         "optimal": the search finished, so ``upper_bound <= price (1 + rtol)`` or
-        ``upper_bound <= threshold``; "not_optimal": it stopped at a direction priced
-        above ``stop_above`` (a violation); the others: a budget stopped it first.
+        ``upper_bound <= threshold`` (up to ``ABS_ROUND_OFF * sum_i |lambda_i| ||x_i||``);
+        "inaccurate": it finished, but round-off on nearly degenerate data (very thin
+        cones) left ``upper_bound`` above that; "not_optimal": it stopped at a direction
+        priced above ``stop_above`` (a violation); the others: a budget stopped it first.
     nodes : int
         Nodes bounded.
     seconds : float
@@ -117,25 +122,49 @@ def _check_budget(value, name):
     return float(value)
 
 
+def _canonical(X, lam, b, s):
+    """F(u) = lambda^T sigma(X u) as ``g^T u + sum_k w_k (z_k^T u)_+`` with distinct unit
+    rows z_k, each up to sign once (first nonzero entry positive).
+
+    sigma(c a) = c sigma(a) for c > 0, and sigma(-a) = -(b + s) a + s a_+ with
+    sigma(a) = b a + s a_+: rows on one line through the origin share one hyperplane and
+    merge into one term; terms whose weights cancel are dropped.  Returns (Z (K, d), w (K,),
+    g (d,)).
+    """
+    norms = np.linalg.norm(X, axis=1)
+    keep = norms > 0  # zero rows add sigma(0) = 0
+    Z, lam, norms = X[keep] / norms[keep, None], lam[keep], norms[keep]
+    first = Z[np.arange(len(Z)), np.argmax(np.abs(Z) > 1e-12, axis=1)]
+    flip = np.where(first < 0, -1.0, 1.0)
+    Z = Z * flip[:, None]
+    scale = lam * norms
+    g = (np.where(flip > 0, b, -(b + s)) * scale) @ Z
+    _, first_index, group = np.unique(np.round(Z, 13), axis=0, return_index=True,
+                                      return_inverse=True)
+    w = np.zeros(len(first_index))
+    np.add.at(w, group.reshape(-1), s * scale)
+    live = np.abs(w) > 1e-15 * max(float(np.abs(s * scale).sum()), 1e-300)
+    return Z[first_index][live], w[live], g
+
+
 class _Tree:
-    """The branch and bound over boxes of the cube's faces, for +lambda and -lambda."""
+    """The branch and bound over boxes of the cube's faces, for +F and -F, on F's canonical
+    form (``_canonical``); prices are evaluated on the original X and lambda."""
 
     def __init__(self, X, lam, activation, alpha, exact_unstable):
-        keep = np.linalg.norm(X, axis=1) > 0  # zero rows add sigma(0) = 0
-        self.X, self.lam = X[keep], lam[keep]
-        self.absX = np.abs(self.X)
-        self.xnorm = np.linalg.norm(self.X, axis=1)
         a, b = slopes(activation, alpha)
-        self.b, self.s = b, a - b
+        self.X0, self.lam0, self.b, self.s = X, lam, b, a - b
+        self.Z, self.w, self.g = _canonical(X, lam, b, a - b)
+        self.absZ = np.abs(self.Z)
+        self.slack = ABS_ROUND_OFF * float(np.abs(lam) @ np.linalg.norm(X, axis=1))
         self.exact_unstable = exact_unstable
         self.found_u, self.found_p = [], []
         self.best = 0.0
 
     def price(self, U):
-        """|lambda^T sigma(X u)| for the unit columns of U, and the sign attaining it."""
-        A = self.X @ U
-        F = self.lam @ (self.b * A + self.s * np.maximum(A, 0.0))
-        return np.abs(F), np.where(F >= 0, 1.0, -1.0)
+        """|lambda^T sigma(X u)| for the unit columns of U."""
+        A = self.X0 @ U
+        return np.abs(self.lam0 @ (self.b * A + self.s * np.maximum(A, 0.0)))
 
     def offer(self, U):
         """Record directions (columns of U, any norm) found by the search."""
@@ -143,14 +172,14 @@ class _Tree:
         U = U[:, norms > 0] / norms[norms > 0]
         if U.shape[1] == 0:
             return
-        p, _ = self.price(U)
+        p = self.price(U)
         top = np.argsort(-p)[:32]
         self.found_u.append(U[:, top])
         self.found_p.append(p[top])
         self.best = max(self.best, float(p[top[0]]))
 
     def roots(self):
-        d = self.X.shape[1]
+        d = self.X0.shape[1]
         nodes = []
         for sign, k, face in product((1.0, -1.0), range(d), (1.0, -1.0)):
             lo, hi = -np.ones(d), np.ones(d)
@@ -159,60 +188,52 @@ class _Tree:
         return nodes
 
     def bound(self, sign, lo, hi):
-        """Upper bounds of sign * F on a batch of nodes, and the unstable neurons.
+        """Upper bounds of sign * F on a batch of nodes, and the unstable terms.
 
         sign : (B,); lo, hi : (B, d) boxes of the cube's faces.  Returns (ub (B,),
-        unstable (B, n) bool); also offers the caps' centres and the bounds' linear
+        unstable (B, K) bool); also offers the caps' centres and the bounds' linear
         maximizers as directions.
         """
-        X, xn = self.X, self.xnorm
+        Z = self.Z
         V, R = (lo + hi) / 2, (hi - lo) / 2
-        Ac, Ar = V @ X.T, R @ self.absX.T
+        Ac, Ar = V @ Z.T, R @ self.absZ.T
         active, inactive = Ac - Ar >= 0, Ac + Ar <= 0
         unstable = ~active & ~inactive
         nv, nr = np.linalg.norm(V, axis=1), np.linalg.norm(R, axis=1)
-        theta = np.where(nr < nv, np.arcsin(np.minimum(nr / nv, 1.0)), np.pi)[:, None]
+        theta = np.where(nr < nv, np.arcsin(np.minimum(nr / nv, 1.0)), np.pi)
         C = V / nv[:, None]
-        cos_phi = np.clip((Ac / nv[:, None]) / xn, -1.0, 1.0)
-        phi = np.arccos(cos_phi)
-        low = xn * np.cos(np.minimum(phi + theta, np.pi))
-        high = xn * np.cos(np.maximum(phi - theta, 0.0))
+        phi = np.arccos(np.clip(Ac / nv[:, None], -1.0, 1.0))  # rows of Z are unit
+        low = np.cos(np.minimum(phi + theta[:, None], np.pi))
+        high = np.cos(np.maximum(phi - theta[:, None], 0.0))
         low = np.where(active, np.maximum(low, 0.0), low)
         high = np.where(inactive, np.minimum(high, 0.0), high)
-        lam = sign[:, None] * self.lam
-        w = self.s * lam
-        span = np.where(unstable, high - low, 1.0)
+        w = sign[:, None] * self.w
+        span = np.where(unstable, np.maximum(high - low, 1e-300), 1.0)
         chord = np.where(unstable & (w > 0), w * high / span, 0.0)
-        coef = (self.b * lam + np.where(active, w, 0.0) + chord
+        coef = (np.where(active, w, 0.0) + chord
                 + np.where(unstable & (w < 0) & (Ac > 0), w, 0.0))
         const = np.sum(np.where(unstable & (w > 0), -w * high * low / span, 0.0), axis=1)
-        G = coef @ X
-        gn = np.linalg.norm(G, axis=1)
-        cos_psi = np.clip(np.sum(G * C, axis=1) / np.where(gn > 0, gn, 1.0), -1.0, 1.0)
-        linear = gn * np.cos(np.maximum(np.arccos(cos_psi) - theta[:, 0], 0.0)) + const
-        ends = np.maximum(self._term(lam, low), self._term(lam, high))
-        interval = np.sum(np.where(unstable, np.maximum(ends, 0.0), ends), axis=1)
+        G = coef @ Z + sign[:, None] * self.g
+        linear = _cap_max(G, C, theta) + const
+        ends = np.maximum(w * np.maximum(low, 0.0), w * np.maximum(high, 0.0))
+        interval = _cap_max(sign[:, None] * self.g, C, theta) + ends.sum(axis=1)
         self.offer(np.hstack([C.T, G.T]))
         ub = np.minimum(linear, interval)
-        return ub + ROUND_OFF * np.abs(ub) + 1e-300, unstable
-
-    def _term(self, lam, a):
-        return lam * (self.b * a + self.s * np.maximum(a, 0.0))
+        return ub + ROUND_OFF * np.abs(ub) + self.slack, unstable
 
     def solve_node(self, sign, k, lo, hi, unstable, level):
-        """The exact maximum of sign * F on one node (few unstable neurons), by
+        """The exact maximum of sign * F on one node (few unstable terms), by
         enumerating their cases, largest ``||g||`` first; each case is one NNLS (module
         docstring) and none is solved once ``||g||`` (its bound) falls below the best
         value or `level`.  Returns (value, maximizer or None)."""
-        X = self.X
-        lam = sign * self.lam
-        w = self.s * lam
+        Z = self.Z
+        w = sign * self.w
         cone = self._node_cone(k, lo[k], lo, hi)
-        on_side = ~unstable & (X @ ((lo + hi) / 2) > 0)
-        g0 = self.b * (lam @ X) + w[on_side] @ X[on_side]
+        on_side = ~unstable & (Z @ ((lo + hi) / 2) > 0)
+        g0 = sign * self.g + w[on_side] @ Z[on_side]
         idx = np.flatnonzero(unstable)
         cases = np.array(list(product((False, True), repeat=len(idx))), dtype=bool)
-        G = g0 + cases @ (w[idx, None] * X[idx])
+        G = g0 + cases @ (w[idx, None] * Z[idx])
         bounds = np.linalg.norm(G, axis=1)
         signed = w[idx] <= 0  # concave terms: their sign is a constraint of the case
         best, best_u = 0.0, None
@@ -220,7 +241,7 @@ class _Tree:
             if bounds[c] <= max(best, level):
                 break
             on, off = idx[signed & cases[c]], idx[signed & ~cases[c]]
-            rows = np.vstack([cone, X[on], -X[off]])
+            rows = np.vstack([cone, Z[on], -Z[off]])
             mu, r = nnls(rows.T, -G[c])
             if r > best:
                 best, best_u = r, G[c] + rows.T @ mu
@@ -291,6 +312,8 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
     if starts is not None:
         tree.offer(np.asarray(starts, dtype=np.float64).reshape(X.shape[1], -1))
     tree.offer(np.eye(X.shape[1]))
+    if not len(tree.Z):  # F is linear: its price is ||g||, at u = +-g / ||g||
+        tree.offer(tree.g[:, None])
     status, nodes, pruned = OPTIMAL, 0, 0.0
     heap = [(-np.inf, i, node) for i, node in enumerate(tree.roots())]
     counter = len(heap)
@@ -310,7 +333,8 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
         lo = np.array([b[2] for b in batch])
         hi = np.array([b[3] for b in batch])
         ub, unstable = tree.bound(sign, lo, hi)
-        level = max(tree.best * (1 + rtol), threshold)
+        # a node within round-off of the best price (or below the threshold) is closed
+        level = max(tree.best * (1 + rtol) + 2 * tree.slack, threshold)
         maximizers = []
         for (sgn, k, blo, bhi), u, unst in zip(batch, ub, unstable):
             if u <= level:
@@ -318,7 +342,7 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
                 continue
             if unst.sum() <= exact_unstable:
                 value, best_u = tree.solve_node(sgn, k, blo, bhi, unst, level)
-                pruned = max(pruned, value * (1 + ROUND_OFF))
+                pruned = max(pruned, value * (1 + ROUND_OFF) + tree.slack)
                 if best_u is not None:
                     maximizers.append(best_u)
                 continue
@@ -329,7 +353,21 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
             tree.offer(np.array(maximizers).T)
     open_bound = -heap[0][0] if heap else 0.0
     upper = max(tree.best, pruned, open_bound if np.isfinite(open_bound) else np.inf)
-    return _result(tree, upper, status, nodes, time.perf_counter() - start)
+    result = _result(tree, upper, status, nodes, time.perf_counter() - start)
+    if result.status == OPTIMAL and result.upper_bound > (1 + ROUND_OFF) * max(
+            result.price * (1 + rtol), threshold) + 3 * tree.slack:
+        # the search is exhausted, but an exact node's value was not attained by a
+        # direction (NNLS on a very thin cone): the bound holds, the price is not pinned
+        result.status = INACCURATE
+    return result
+
+
+def _cap_max(G, C, theta):
+    """``max g_b^T u`` over the spherical cap of centre C_b (unit) and angle theta_b, for
+    each row g_b of G: ``||g|| cos(max(angle(g, c) - theta, 0))``."""
+    gn = np.linalg.norm(G, axis=1)
+    cos_psi = np.clip(np.sum(G * C, axis=1) / np.where(gn > 0, gn, 1.0), -1.0, 1.0)
+    return gn * np.cos(np.maximum(np.arccos(cos_psi) - theta, 0.0))
 
 
 def _split(k, lo, hi):
