@@ -221,6 +221,29 @@ class _Tree:
         ub = np.minimum(linear, interval)
         return ub + ROUND_OFF * np.abs(ub) + self.slack, unstable
 
+    def process(self, batch, level):
+        """Bound a batch of nodes (sign, k, lo, hi): close those bounded below `level`
+        and solve those with few unstable terms exactly; returns (the largest bound of
+        the nodes closed, [(bound, child node)] to split further)."""
+        sign = np.array([node[0] for node in batch])
+        lo = np.array([node[2] for node in batch])
+        hi = np.array([node[3] for node in batch])
+        ub, unstable = self.bound(sign, lo, hi)
+        closed, children, maximizers = 0.0, [], []
+        for (sgn, k, blo, bhi), u, unst in zip(batch, ub, unstable):
+            if u <= level:
+                closed = max(closed, u)
+            elif unst.sum() <= self.exact_unstable:
+                value, best_u = self.solve_node(sgn, k, blo, bhi, unst, level)
+                closed = max(closed, value * (1 + ROUND_OFF) + self.slack)
+                if best_u is not None:
+                    maximizers.append(best_u)
+            else:
+                children += [(u, (sgn, k) + child) for child in _split(k, blo, bhi)]
+        if maximizers:
+            self.offer(np.array(maximizers).T)
+        return closed, children
+
     def solve_node(self, sign, k, lo, hi, unstable, level):
         """The exact maximum of sign * F on one node (few unstable terms), by
         enumerating their cases, largest ``||g||`` first; each case is one NNLS (module
@@ -307,7 +330,7 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
     stop_above = np.inf if stop_above is None else float(_check_budget(stop_above, "stop_above"))
     time_limit = _check_budget(time_limit, "time_limit")
     node_limit = None if node_limit is None else check_positive_int(node_limit, "node_limit")
-    exact_unstable = int(exact_unstable)
+    exact_unstable = check_positive_int(exact_unstable, "exact_unstable", minimum=0)
     tree = _Tree(X, lam, activation, alpha, exact_unstable)
     if starts is not None:
         tree.offer(np.asarray(starts, dtype=np.float64).reshape(X.shape[1], -1))
@@ -329,28 +352,13 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
             break
         batch = [heapq.heappop(heap)[2] for _ in range(min(BATCH, len(heap)))]
         nodes += len(batch)
-        sign = np.array([b[0] for b in batch])
-        lo = np.array([b[2] for b in batch])
-        hi = np.array([b[3] for b in batch])
-        ub, unstable = tree.bound(sign, lo, hi)
         # a node within round-off of the best price (or below the threshold) is closed
         level = max(tree.best * (1 + rtol) + 2 * tree.slack, threshold)
-        maximizers = []
-        for (sgn, k, blo, bhi), u, unst in zip(batch, ub, unstable):
-            if u <= level:
-                pruned = max(pruned, u)
-                continue
-            if unst.sum() <= exact_unstable:
-                value, best_u = tree.solve_node(sgn, k, blo, bhi, unst, level)
-                pruned = max(pruned, value * (1 + ROUND_OFF) + tree.slack)
-                if best_u is not None:
-                    maximizers.append(best_u)
-                continue
-            for child in _split(k, blo, bhi):
-                counter += 1
-                heapq.heappush(heap, (-u, counter, (sgn, k) + child))
-        if maximizers:
-            tree.offer(np.array(maximizers).T)
+        closed, children = tree.process(batch, level)
+        pruned = max(pruned, closed)
+        for u, child in children:
+            counter += 1
+            heapq.heappush(heap, (-u, counter, child))
     open_bound = -heap[0][0] if heap else 0.0
     upper = max(tree.best, pruned, open_bound if np.isfinite(open_bound) else np.inf)
     result = _result(tree, upper, status, nodes, time.perf_counter() - start)
