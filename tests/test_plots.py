@@ -320,3 +320,21 @@ def test_threshold_maps_draws_one_line_per_depth_and_the_references():
     fig, ax = plots.threshold_maps(y, {"a": y, "b": 0 * y}, beta=0.5)
     assert len(ax.lines) == 4  # two maps, s = y and the beta line
     assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["a", "b"]
+
+
+def test_bounds_history_draws_both_bounds_and_refuses_a_search_only_report():
+    from convexnn_lab.training.pricing import PricingRound, TrainingReport
+
+    rounds = [PricingRound(1, 5, 2.0, 0.0, 1.5, 3, 1.0, lower_bound=1.0),
+              PricingRound(2, 8, 1.8, 0.0, 1.1, 1, 2.0, lower_bound=0.9),
+              PricingRound(3, 9, 1.75, 0.0, 1.0, 0, 3.0, lower_bound=1.75)]
+    fig, axes = plots.bounds_history(TrainingReport("optimal", True, rounds=rounds))
+    upper, lower = axes[0].lines[:2]
+    assert np.allclose(upper.get_ydata(), [2.0, 1.8, 1.75])
+    assert np.allclose(lower.get_ydata(), [1.0, 1.0, 1.75])  # the best bound so far
+    gap = axes[1].lines[0].get_ydata()
+    assert np.isclose(gap[0], 0.5) and gap[-1] <= 1e-15
+    search = TrainingReport("no_violation_found", False, rounds=[PricingRound(1, 5, 2.0, 0.0,
+                                                                               0.9, 0, 1.0)])
+    with pytest.raises(ValueError, match="no proven lower bound"):
+        plots.bounds_history(search)

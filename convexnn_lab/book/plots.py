@@ -19,6 +19,7 @@ from ..core.patterns import cover_bound, enumerate_patterns, general_position_co
 __all__ = [
     "threshold_maps",
     "arrangement",
+    "bounds_history",
     "network_1d",
     "objective_against_time",
     "objective_comparison",
