@@ -12,6 +12,10 @@ b = alpha, absolute value b = -1), so with w_i = (a_slope - b) lambda_i
 
     F(u) = lambda^T sigma(X u) = (b X^T lambda)^T u + sum_i w_i (x_i^T u)_+ .
 
+Rows on one line through the origin share a hyperplane, so they are merged first
+(``_canonical``): F = g^T u + sum_k w_k (z_k^T u)_+ with distinct unit rows z_k, and the
+search below runs on that form (prices are still evaluated on X and lambda).
+
 F is positively homogeneous, so its maximum over the ball is ``max(0, max over the
 sphere)``.  The search splits the sphere: every direction is the ray of a point v of one
 face of the cube [-1, 1]^d (``v_k = +-1``), and a node is a box of one face.  On a node:

@@ -661,6 +661,8 @@ class _ColumnGeneration:
         return pats[order], ratios[order]
 
     def search(self, sol, lam, more_starts=None):
+        """The pricing search (:func:`price_patterns`) from the warm network's neurons,
+        the solution's neighbour starts and `more_starts` (d, k), if any."""
         program = self.program
         starts = [] if self.warm_network is None else [self.warm_network.W1]
         if more_starts is not None:
