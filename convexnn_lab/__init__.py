@@ -24,6 +24,7 @@ from .core.solution import ConvexSolution, SolverResult, VectorSolution
 from .core.verification import PriceBound, price_exact
 from .data import datasets  # noqa: F401  (cl.datasets.*)
 from .data.datasets import add_bias, load_dataset, toy
+from .data.tweets import load_tweets
 from .solvers import choose_solver, solve_convex, solve_path
 from .training.bounds import GlobalBound, global_bound
 from .training.estimators import ConvexReLUClassifier, ConvexReLURegressor
@@ -81,6 +82,7 @@ __all__ = [
     "gradient_norm",
     "generalized_cross_product",
     "load_dataset",
+    "load_tweets",
     "price_exact",
     "sample_patterns",
     "solve_convex",

@@ -1,2 +1,2 @@
 """Data sets: the bundled scikit-learn sets, toy and planted data, CIFAR-10 from a local
-folder (``datasets``)."""
+folder (``datasets``); tweets as sentence embeddings, shipped or cached (``tweets``)."""
