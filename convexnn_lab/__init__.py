@@ -41,7 +41,7 @@ _aliases.install(__name__)
 _LAZY = {
     **{m: f"chapters.{m}" for m in ("landscape", "lowrank", "stationary", "geometric",
                                     "images", "recovery", "relaxation", "hardness", "deep",
-                                    "vector_output")},
+                                    "heads", "vector_output")},
     **{m: f"core.{m}" for m in ("losses", "program", "certificates", "solution", "networks",
                                 "optimality", "verification")},
     **{m: f"training.{m}" for m in ("pricing", "nonconvex", "estimators", "bounds")},

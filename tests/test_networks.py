@@ -210,3 +210,24 @@ def test_accuracy_refuses_labels_other_than_plus_minus_one():
     assert net.accuracy(X, [1, -1]) == 1.0
     with pytest.raises(ValueError, match=r"labels must be -1 or \+1.*\[0\.0\].*np\.where"):
         net.accuracy(X, [1, 0])
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "absolute"])
+@pytest.mark.parametrize("outputs", [None, 3])
+def test_to_torch_predicts_what_the_network_predicts(activation, outputs):
+    import torch
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((7, 4))
+    w2 = rng.standard_normal(6 if outputs is None else (6, outputs))
+    net = cl.TwoLayerNetwork(rng.standard_normal((5, 6)), w2, activation=activation, alpha=0.1)
+    head = net.to_torch(bias_column=True, dtype=torch.float64)  # takes X without the ones
+    out = head(torch.as_tensor(X)).detach().numpy()
+    assert out.shape == net.predict(cl.add_bias(X)).shape
+    assert np.allclose(out, net.predict(cl.add_bias(X)), atol=1e-12)
+    plain = net.to_torch()  # float32, X with its bias column
+    assert plain(torch.as_tensor(cl.add_bias(X), dtype=torch.float32)).dtype == torch.float32
+    assert np.allclose(plain(torch.as_tensor(cl.add_bias(X), dtype=torch.float32)).detach(),
+                       net.predict(cl.add_bias(X)), atol=1e-4)
+    with pytest.raises(TypeError, match="bias_column"):
+        net.to_torch(bias_column="yes")

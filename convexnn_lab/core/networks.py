@@ -145,6 +145,48 @@ class TwoLayerNetwork:
         check_targets(y, loss)
         return data_loss(self.predict(X), y, loss) + beta * self.regularization()
 
+    def to_torch(self, *, bias_column: bool = False, dtype=None):
+        """The network as a ``torch.nn.Module``, to sit on top of a feature extractor.
+
+        Parameters
+        ----------
+        bias_column : bool
+            The network was trained on ``add_bias(X)`` (its last input is the constant
+            1): the module then takes X without that column, and the last row of W1
+            becomes the first layer's bias.
+        dtype : torch.dtype, optional
+            Default ``torch.float32``.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            ``Linear(d, m) -> activation -> Linear(m, c, bias=False)``; its output has
+            shape (n,) for a scalar network (``predict``), (n, c) otherwise, and equals
+            ``predict`` to the dtype's round-off.
+        """
+        import torch
+
+        if not isinstance(bias_column, (bool, np.bool_)):
+            raise TypeError(f"bias_column must be True or False, got {bias_column!r}")
+        if bias_column and self.W1.shape[0] < 2:
+            raise ValueError("bias_column=True needs at least one input besides the bias "
+                             f"(W1 has {self.W1.shape[0]} row)")
+        dtype = dtype or torch.float32
+        W = self.W1[:-1] if bias_column else self.W1
+        first = torch.nn.Linear(W.shape[0], self.width, bias=bool(bias_column), dtype=dtype)
+        second = torch.nn.Linear(self.width, self.outputs, bias=False, dtype=dtype)
+        with torch.no_grad():
+            first.weight.copy_(torch.as_tensor(W.T))
+            if bias_column:
+                first.bias.copy_(torch.as_tensor(self.W1[-1]))
+            second.weight.copy_(torch.as_tensor(self.w2.reshape(self.width, -1).T))
+        act = {"relu": torch.nn.ReLU(), "leaky_relu": torch.nn.LeakyReLU(self.alpha),
+               "absolute": _Elementwise(torch.abs)}[self.activation]
+        layers = [first, act, second]
+        if self.outputs == 1:
+            layers.append(_Elementwise(lambda z: z.squeeze(-1)))
+        return torch.nn.Sequential(*layers)
+
     def patterns(self, X) -> np.ndarray:
         """Distinct activation patterns ``1[X w_j >= 0]`` of the neurons, (k, n) bool."""
         X = self._check_input(X)
@@ -281,6 +323,17 @@ class TwoLayerNetwork:
             outs.append(np.sqrt(norm) if positive[root] else -np.sqrt(norm))
         W1 = np.column_stack(cols) if cols else np.zeros((d, 0))
         return _make(W1, np.array(outs), self.activation, self.alpha)
+
+
+def _Elementwise(fn):
+    """`fn` as a torch module without parameters (``to_torch``: |z|, the last squeeze)."""
+    import torch
+
+    class Elementwise(torch.nn.Module):
+        def forward(self, z):
+            return fn(z)
+
+    return Elementwise()
 
 
 def _make(W1, w2, activation, alpha) -> TwoLayerNetwork:

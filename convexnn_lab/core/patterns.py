@@ -271,7 +271,11 @@ def _single_cell(n: int, d: int, want_dirs: bool):
 
 
 def _count(k: int) -> str:
-    return f"{k:,}" if k < 10**9 else f"{float(k):.3g}"
+    """A count for a message: digits up to 10^9, else "about 10^N" (a count such as
+    C(2400, 384) is beyond a float)."""
+    if k < 10**9:
+        return f"{k:,}"
+    return f"{float(k):.3g}" if k < 10**300 else f"about 10^{len(str(k)) - 1}"
 
 
 def _enumerate_essential(Z: np.ndarray, tol: float, want_dirs: bool, bar=None):
