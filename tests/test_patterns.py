@@ -171,3 +171,10 @@ def test_all_zero_X_has_the_single_all_ones_pattern_for_every_method():
 def test_sampling_more_patterns_than_memory_holds_says_how_much():
     with pytest.raises(MemoryError, match=r"n_patterns=1,000,000,000,000 .* GiB .*at most 58"):
         cl.sample_patterns(setup_X(), 10**12)
+
+
+def test_refusal_names_counts_beyond_a_float():
+    # rank 60 and 400 rows: C(400, 59) is far beyond the largest float
+    X = np.random.default_rng(0).standard_normal((400, 60))
+    with pytest.raises(ValueError, match=r"about 10\^\d+ patterns"):
+        cl.enumerate_patterns(X, max_patterns=100)
