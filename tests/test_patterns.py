@@ -174,7 +174,7 @@ def test_sampling_more_patterns_than_memory_holds_says_how_much():
 
 
 def test_refusal_names_counts_beyond_a_float():
-    # rank 200 and 1000 rows: C(1000, 199) is beyond the largest float
-    X = np.random.default_rng(0).standard_normal((1000, 200))
+    # 384-d embeddings and a bias: rank 385 and 2400 rows, C(2400, 384) > 10^308
+    X = np.random.default_rng(0).standard_normal((2400, 385))
     with pytest.raises(ValueError, match=r"about 10\^\d+ patterns"):
         cl.enumerate_patterns(X, max_patterns=100)
