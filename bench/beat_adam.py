@@ -26,6 +26,13 @@ network each method returns:
   1e-6), to set against the grid's time, the final objective (its best round's is
   printed too where lower), the status and, when pricing was exact, the global gap.
 
+``--defaults 1e-3,0`` runs, instead, ``train_convex(X, y, beta)`` with its defaults (no
+time limit) once per ``min_progress`` listed (0: no progress rule, the rounds run to
+``max_rounds`` or until the search finds nothing), beside Adam's grid: the time of the
+whole call and its objective against Adam's best iterate and the grid's time.
+``--planted`` adds two planted ReLU teachers of a few hundred points (300 x 10 and
+500 x 20, 3 and 5 neurons, noise 0.1).
+
 ``--device`` is where train_convex solves its restricted programs (pricing stays in
 numpy on the host); ``--adam-device`` where Adam runs, one grid per device listed, and
 train_convex must go below the lowest objective of them all, within ``--budget`` times
@@ -80,6 +87,46 @@ def adam_grid(X, y, beta, *, width=100, steps=2000, lrs=LRS, seed=0, device="cpu
         if best is None or obj < best[0]:
             best = (obj, net, lr, dt)
     return best[1], best[2], best[3], total, by_lr
+
+
+def bench_defaults(name, X, y, y_test, X_test, task, beta, values, score, device="cpu"):
+    """train_convex with its defaults (one run per min_progress in `values`) against
+    Adam's grid: one row each."""
+    X, X_test = cl.add_bias(X), cl.add_bias(X_test)
+    net, lr, _, t_grid, _ = adam_grid(X, y, beta)
+    adam_obj = net.objective(X, y, beta)
+    rows = [dict(data=name, method=f"adam w=100 2000 steps (best lr={lr})",
+                 objective=adam_obj, seconds=t_grid, grid_seconds=t_grid,
+                 test=score(net.predict(X_test), y_test, task))]
+    for value in values:
+        t0 = time.perf_counter()
+        report = cl.train_convex(X, y, beta, min_progress=value, device=device)
+        seconds = time.perf_counter() - t0
+        below, k = first_below(report, adam_obj)
+        rows.append(dict(data=name, method=f"train_convex defaults, min_progress={value:g}",
+                         objective=report.objective, seconds=seconds, rounds=len(report.rounds),
+                         status=report.status, below_adam_seconds=below, below_adam_round=k,
+                         adam_objective=adam_obj, adam_grid_seconds=t_grid,
+                         test=score(report.network().predict(X_test), y_test, task)))
+    return rows
+
+
+def print_defaults(rows):
+    print(f"\n{rows[0]['data']}")
+    adam = rows[0]
+    print(f"  {adam['method']:44s} L {adam['objective']:.4f}  grid {adam['seconds']:.1f} s  "
+          f"test {adam['test']:.3f}")
+    for r in rows[1:]:
+        print(f"  {r['method']:44s} L {r['objective']:.4f}  {r['seconds']:.1f} s "
+              f"({r['seconds'] / adam['seconds']:.2f} of the grid)  {r['status']}, "
+              f"{r['rounds']} rounds; below Adam after round {r['below_adam_round']}  "
+              f"test {r['test']:.3f}")
+
+
+def _planted(seed=0):
+    for n, d, m in ((300, 10, 3), (500, 20, 5)):
+        X, y, _ = cl.datasets.planted_relu(n + 200, d, m=m, noise=0.1, seed=seed)
+        yield f"planted {n}x{d}", X[:n], y[:n], y[n:], X[n:], "regression"
 
 
 def first_below(report, target):
@@ -189,6 +236,9 @@ def main(argv=None):
                    help="train_convex's solver (ipm where CVXPY is not installed)")
     p.add_argument("--adam-device", default="cpu",
                    help="comma-separated devices for Adam's grid, e.g. cuda,cpu")
+    p.add_argument("--defaults", default=None,
+                   help="comma-separated min_progress values: train_convex with its defaults")
+    p.add_argument("--planted", action="store_true", help="add two planted teachers")
     p.add_argument("--json", default="bench/results/beat_adam.json")
     args = p.parse_args(argv)
     os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
@@ -196,9 +246,20 @@ def main(argv=None):
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
           f"({os.cpu_count()} cores)")
     sets, score = _datasets(args.synthetic)
+    if args.planted:
+        sets = [*sets, *_planted()]
     rows = []
     for name, X, y, y_test, X_test, task in sets:
         if args.only and args.only not in name:
+            continue
+        if args.defaults is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = bench_defaults(name, X, y, y_test, X_test, task, args.beta,
+                                     [float(v) for v in args.defaults.split(",")], score,
+                                     device=args.device)
+            print_defaults(got)
+            rows += got
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -7,9 +7,11 @@ here once, with the groups a caller acts on (like CVXPY's ``settings.py``):
   lies in its cone; earned, never claimed.
 - "inaccurate" (UNCERTIFIED): the method claims convergence; the certificate does not
   confirm it.
-- "max_iterations", "time_limit", "max_rounds", "max_patterns", "node_limit"
-  (BUDGET_STOPS): the iteration limit, the time budget, column generation's round limit,
-  its pattern budget or the branch and bound's node limit came first.
+- "max_iterations", "time_limit", "max_rounds", "max_patterns", "node_limit",
+  "slow_progress" (BUDGET_STOPS): the iteration limit, the time budget, column
+  generation's round limit, its pattern budget, the branch and bound's node limit or
+  column generation's progress rule (its last rounds lowered the objective by less than
+  ``min_progress``) came first.
 - "stalled", "numerical_error" (FAILURES): round-off stopped progress short of tol; a
   Newton system broke down.
 - "not_optimal" (DISPROVED): a direction u violates the dual constraint, a proof that
@@ -29,7 +31,8 @@ from __future__ import annotations
 __all__ = [
     "BUDGET_STOPS", "CERTIFIED", "DISPROVED", "FAILURES", "GLOBAL_STATUSES",
     "INACCURATE", "MAX_ITERATIONS", "MAX_PATTERNS", "MAX_ROUNDS", "NODE_LIMIT", "NOT_OPTIMAL",
-    "NO_VIOLATION_FOUND", "NUMERICAL_ERROR", "OPTIMAL", "PRICE_STATUSES", "BOUND_STATUSES", "SOLVE_STATUSES", "STALLED",
+    "NO_VIOLATION_FOUND", "NUMERICAL_ERROR", "OPTIMAL", "PRICE_STATUSES", "BOUND_STATUSES",
+    "SLOW_PROGRESS", "SOLVE_STATUSES", "STALLED",
     "TIME_LIMIT", "TRAINING_STATUSES", "UNCERTIFIED", "ConvergenceWarning", "describe",
     "from_cvxpy", "is_certified",
 ]
@@ -41,13 +44,15 @@ TIME_LIMIT = "time_limit"
 MAX_ROUNDS = "max_rounds"
 MAX_PATTERNS = "max_patterns"
 NODE_LIMIT = "node_limit"
+SLOW_PROGRESS = "slow_progress"
 STALLED = "stalled"
 NUMERICAL_ERROR = "numerical_error"
 NOT_OPTIMAL = "not_optimal"
 NO_VIOLATION_FOUND = "no_violation_found"
 
 CERTIFIED = (OPTIMAL,)
-BUDGET_STOPS = (MAX_ITERATIONS, TIME_LIMIT, MAX_ROUNDS, MAX_PATTERNS, NODE_LIMIT)
+BUDGET_STOPS = (MAX_ITERATIONS, TIME_LIMIT, MAX_ROUNDS, MAX_PATTERNS, NODE_LIMIT,
+                SLOW_PROGRESS)
 FAILURES = (STALLED, NUMERICAL_ERROR)
 UNCERTIFIED = (INACCURATE, NO_VIOLATION_FOUND)
 DISPROVED = (NOT_OPTIMAL,)
@@ -56,7 +61,7 @@ DISPROVED = (NOT_OPTIMAL,)
 SOLVE_STATUSES = (OPTIMAL, INACCURATE, MAX_ITERATIONS, STALLED, NUMERICAL_ERROR)
 GLOBAL_STATUSES = (OPTIMAL, NOT_OPTIMAL, INACCURATE, NO_VIOLATION_FOUND)
 TRAINING_STATUSES = (OPTIMAL, INACCURATE, NO_VIOLATION_FOUND, TIME_LIMIT, MAX_ROUNDS,
-                     MAX_PATTERNS)
+                     MAX_PATTERNS, SLOW_PROGRESS)
 PRICE_STATUSES = (OPTIMAL, INACCURATE, NOT_OPTIMAL, TIME_LIMIT, NODE_LIMIT)
 BOUND_STATUSES = (OPTIMAL, NOT_OPTIMAL, INACCURATE, TIME_LIMIT, NODE_LIMIT)
 
@@ -68,6 +73,7 @@ _WORDS = {
     MAX_ROUNDS: "stopped at the round limit",
     MAX_PATTERNS: "stopped at the pattern budget",
     NODE_LIMIT: "stopped at the node limit of the branch and bound",
+    SLOW_PROGRESS: "stopped: the last rounds lowered the objective by less than min_progress",
     STALLED: "stalled: round-off stopped progress short of tol",
     NUMERICAL_ERROR: "a Newton system broke down",
     NOT_OPTIMAL: "a violated direction proves the patterns miss the global optimum",

@@ -212,3 +212,29 @@ def test_phases_split_the_run_into_start_solves_pricing_and_the_rest():
     # a round's seconds since the start grow by at least its solve and its pricing
     for prev, r in zip(report.rounds, report.rounds[1:]):
         assert r.seconds - prev.seconds >= r.solve_seconds + r.price_seconds
+
+
+def test_progress_rule_stops_a_search_whose_rounds_stopped_paying():
+    X, y = data(60, seed=3)
+    cold = dict(initial_patterns=3, per_round=2, warm_network=None, exact_limit=10, seed=0)
+    # a rule no round can meet: it stops after the first PROGRESS_ROUNDS + 1 rounds
+    strict = train_convex(X, y, 0.1, min_progress=0.9, **cold)
+    assert strict.status == "slow_progress" and len(strict.rounds) == 4
+    objs = [r.objective for r in strict.rounds]
+    assert objs[0] - objs[-1] < 0.9 * objs[-1]
+    # 0: no rule; the same first rounds, then on until a budget or no violation
+    free = train_convex(X, y, 0.1, min_progress=0, max_rounds=6, **cold)
+    assert free.status != "slow_progress" and len(free.rounds) > 4
+    assert [r.objective for r in free.rounds[:4]] == objs
+    with pytest.raises(ValueError, match="min_progress"):
+        train_convex(X, y, 0.1, min_progress=1.5)
+    with pytest.raises(ValueError, match="min_progress"):
+        train_convex(X, y, 0.1, min_progress=True)
+
+
+def test_progress_rule_is_off_by_default_where_pricing_is_exact():
+    # every pattern listed: a certificate needs every round, so no progress rule
+    X, y = data(30, seed=4)
+    report = train_convex(X, y, 0.1, initial_patterns=3, per_round=2, warm_network=None,
+                          seed=0)
+    assert report.exact and report.status == "optimal"

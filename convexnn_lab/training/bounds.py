@@ -163,7 +163,7 @@ def _improved(X, y, beta, net, loss, tol, rounds, time_limit):
         report = train_convex(X, y, beta, activation=net.activation, alpha=net.alpha,
                               loss=loss, warm_network=net, initial_patterns=0,
                               pricing="exact", max_rounds=rounds, time_limit=time_limit,
-                              tol=min(tol / 10, 1e-6))
+                              min_progress=0, tol=min(tol / 10, 1e-6))
     proven = [r for r in report.rounds if r.lower_bound is not None]
     if not proven:  # beta so large that the zero network is proven optimal at once
         return (report.objective, report.objective, report.rounds[-1].best_ratio, None,

@@ -60,6 +60,7 @@ from ..status import (
     NODE_LIMIT,
     NOT_OPTIMAL,
     OPTIMAL,
+    SLOW_PROGRESS,
     TIME_LIMIT,
 )
 from .nonconvex import train_nonconvex
@@ -88,6 +89,13 @@ PRICINGS = ("search", "exact", "auto")
 # bench/beat_adam.py, 500 end 10-45% above 1000 (the objectives: docs/benchmarks.md)
 WARM_WIDTH = 100
 WARM_STEPS = 1000
+
+# train_convex's default budget with the search, a rule that does not depend on the
+# machine's speed: the rounds stop ("slow_progress") once the last PROGRESS_ROUNDS rounds
+# together lowered the objective by less than MIN_PROGRESS times it (the measurements
+# behind the value: docs/benchmarks.md)
+PROGRESS_ROUNDS = 3
+MIN_PROGRESS = 1e-2
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,8 @@ class TrainingReport:
         over gated-ReLU models); "inaccurate": exact pricing found none but the global
         gap is above 10 tol (solve more tightly); "no_violation_found": the search
         found none (no proof); "max_rounds",
-        "max_patterns", "time_limit": a budget stopped it first.
+        "max_patterns", "time_limit": a budget stopped it first; "slow_progress": the
+        last rounds lowered the objective by less than ``min_progress``.
     exact : bool
         Whether the last round's pricing was exact: every pattern of X enumerated, or
         the branch and bound finished (``pricing="exact"`` or ``"auto"``).
@@ -336,7 +345,8 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
                  gated=False, initial_patterns=None, per_round=40, max_rounds=30,
                  max_patterns=2000, time_limit=None, n_starts=64, exact_limit=20_000,
                  drop_after=1, warm_network="lbfgs", solver="auto", tol=1e-6,
-                 device=None, seed=0, distributed=False, pricing="search") -> TrainingReport:
+                 device=None, seed=0, distributed=False, pricing="search",
+                 min_progress=None) -> TrainingReport:
     """Train a two-layer network by its convex program, choosing the patterns by pricing.
 
     Parameters
@@ -375,6 +385,12 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         finds nothing.  The branch and bound gets what is left of `time_limit` (or
         ``EXACT_PRICE_SECONDS`` without one); when it runs out the status says
         "time_limit".  Not gated, not `distributed`.
+    min_progress : float in [0, 1), optional
+        Stop ("slow_progress") when the last ``PROGRESS_ROUNDS`` (3) rounds together
+        lowered the objective by less than this fraction of it, though pricing still
+        finds violations.  Default: ``MIN_PROGRESS`` (1e-2) where pricing is the search,
+        0 where it is exact (every pattern listed, or ``pricing="exact"`` or "auto": a
+        certificate needs every round).  0: no progress rule.
     drop_after : int
         Drop a pattern whose block stayed zero for this many rounds in a row.
     warm_network : "lbfgs" (default), TwoLayerNetwork or None
@@ -418,12 +434,15 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     device = None if device is None else check_device(device)
     comm = communicator(check_bool(distributed, "distributed"))
     pricing = _check_pricing(pricing, gated, comm)
+    _check_min_progress(min_progress)
     rng = np.random.default_rng(check_seed(seed))
     zero = _zero_network_report(base, comm, start, tol=tol, device=device,
                                 distributed=distributed)
     if zero is not None:
         return zero
     every = _every_pattern(base.X, exact_limit, comm)
+    if min_progress is None:  # the rule only where pricing is a search
+        min_progress = MIN_PROGRESS if pricing == "search" and every is None else 0.0
     if isinstance(warm_network, str) and comm.world_size > 1:
         warm_network = None  # L-BFGS here needs every row on one process
     patterns, warm_network, warm_seconds = _start_patterns(
@@ -432,7 +451,7 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         base.with_patterns(patterns), every=every, comm=comm, rng=rng, start=start,
         warm_network=warm_network, warm_seconds=warm_seconds, per_round=per_round,
         drop_after=drop_after, max_patterns=max_patterns, time_limit=time_limit,
-        n_starts=n_starts, pricing=pricing,
+        n_starts=n_starts, pricing=pricing, min_progress=min_progress,
         solve={"tol": tol, "device": device, "progress": False, "distributed": distributed,
                "solver": Auto(retry_max_flops=0.0) if solver == "auto"
                and comm.world_size == 1 else solver})
@@ -475,6 +494,13 @@ def _check_budgets(*, time_limit, initial_patterns, warm_network, **counts) -> N
     if not (warm_network is None or isinstance(warm_network, (str, TwoLayerNetwork))):
         raise TypeError(f"warm_network must be 'lbfgs', a TwoLayerNetwork or None, got "
                         f"{type(warm_network).__name__}")
+
+
+def _check_min_progress(min_progress) -> None:
+    if min_progress is not None and (isinstance(min_progress, bool) or not isinstance(
+            min_progress, numbers.Real) or not 0 <= min_progress < 1):
+        raise ValueError(f"min_progress must be a fraction in [0, 1) (0: no progress rule) "
+                         f"or None, got {min_progress!r}")
 
 
 def _check_pricing(pricing, gated, comm) -> str:
@@ -538,14 +564,14 @@ class _ColumnGeneration:
 
     def __init__(self, program, *, every, comm, rng, start, warm_network, warm_seconds,
                  per_round, drop_after, max_patterns, time_limit, n_starts, pricing,
-                 solve):
+                 min_progress, solve):
         self.program, self.every, self.comm, self.rng = program, every, comm, rng
         self.full = None if every is None else program.with_patterns(every)
         self.start, self.warm_network, self.solve = start, warm_network, solve
         self.per_round, self.drop_after, self.n_starts = per_round, drop_after, n_starts
         self.max_patterns, self.time_limit = max_patterns, time_limit
         self.pricing, self.price_status, self.lower_bound = pricing, None, None
-        self.price_bound = None
+        self.price_bound, self.min_progress = None, min_progress
         self.idle = np.zeros(program.P, dtype=int)
         warm_objective = None
         if warm_network is not None:
@@ -586,6 +612,9 @@ class _ColumnGeneration:
         if not len(add):
             self.report.status = self.verdict(sol)
             return True
+        if self.slow():
+            self.report.status = SLOW_PROGRESS
+            return True
         self.replace_patterns(sol, add)
         if self.program.P > self.max_patterns:
             self.report.status = MAX_PATTERNS
@@ -598,6 +627,15 @@ class _ColumnGeneration:
             self.report.status = TIME_LIMIT
             return True
         return False
+
+    def slow(self) -> bool:
+        """Did the last ``PROGRESS_ROUNDS`` rounds lower the objective by less than
+        ``min_progress`` times it?"""
+        rounds = self.report.rounds
+        if not self.min_progress or len(rounds) <= PROGRESS_ROUNDS:
+            return False
+        before, now = rounds[-1 - PROGRESS_ROUNDS].objective, rounds[-1].objective
+        return before - now < self.min_progress * abs(now)
 
     def verdict(self, sol) -> str:
         """The status when no violation is left: a proof only where pricing was exact."""
