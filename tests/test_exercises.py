@@ -285,6 +285,35 @@ def _planted(X, y, P, cones=True, squared=False, skip=True):
     return cp.Problem(cp.Minimize(obj), cons).solve()
 
 
+def _targets(labels, c, off=-1.0, transpose=False, columns=None):
+    labels = np.asarray(labels)
+    cols = c if columns is None else columns(labels)
+    Y = np.where(labels[:, None] == np.arange(cols), 1.0, off)
+    return Y.T if transpose else Y
+
+
+def _heads(nets, every_column=False, summed=False, order=slice(None)):
+    nets = nets[order]
+    W1 = np.hstack([net.W1 for net in nets])
+    a = np.concatenate([net.w2 for net in nets])
+    if summed:
+        return cl.TwoLayerNetwork(W1, a)
+    if every_column:
+        return cl.TwoLayerNetwork(W1, np.tile(a[:, None], (1, len(nets))))
+    blocks = np.cumsum([0] + [net.width for net in nets])
+    w2 = np.zeros((len(a), len(nets)))
+    for c in range(len(nets)):
+        w2[blocks[c]:blocks[c + 1], c] = a[blocks[c]:blocks[c + 1]]
+    return cl.TwoLayerNetwork(W1, w2)
+
+
+def _torch_projection(mean, components, scale):
+    import torch
+
+    layer = cl.heads.Projection(mean, components, scale).to_torch(torch.float64)
+    return layer.weight.detach().numpy(), layer.bias.detach().numpy()
+
+
 # exercise -> [(typical wrong answer, the words its feedback must contain)]
 WRONG = {
     "ex00.q1": [(lambda w, X, y: 2 * _relu_loss(w, X, y), "twice the book"),
@@ -508,6 +537,27 @@ WRONG = {
                 (lambda W, L: _factors(W, L, transpose_v=True), "the product W_1"),
                 (lambda W, L: W, "a list of L matrices"),
                 (lambda W, L: cl.deep.balanced_factors(W, L), "write yourself")],
+    "ex10.q1": [(lambda lab, c: _targets(lab, c, off=0.0), "0/1 \\(one-hot\\)"),
+                (lambda lab, c: _targets(lab, c, transpose=True), "one row per class"),
+                (lambda lab, c: -_targets(lab, c), "signs are swapped"),
+                (lambda lab, c: _targets(lab, c, columns=lambda lab: lab.max() + 1),
+                 "even for a class with no point"),
+                (lambda lab, c: cl.heads.one_vs_rest(lab, c), "write yourself"),
+                (lambda lab, c: np.ones((len(lab), c)), "the targets for 25 labels")],
+    "ex10.q2": [(lambda nets: _heads(nets, summed=True), "one output"),
+                (lambda nets: _heads(nets, every_column=True), "block-diagonal"),
+                (lambda nets: _heads(nets, order=slice(None, None, -1)), "network k's output"),
+                (lambda nets: _heads(nets[:-1]), "side by side, no more and no fewer"),
+                (lambda nets: _heads(nets).W1, "cl.TwoLayerNetwork"),
+                (lambda nets: cl.heads.merge_heads(nets), "write yourself")],
+    "ex10.q3": [(lambda m, C, s: (C / s, C @ m / s), "wrong sign: the layer subtracts"),
+                (lambda m, C, s: (C / s, -C @ m), "bias is not divided by scale"),
+                (lambda m, C, s: (C / s, C @ m), "wrong sign and is not divided"),
+                (lambda m, C, s: (C.T / s, -C @ m / s), "stores its weight as \\(k, D\\)"),
+                (lambda m, C, s: (C, -C @ m / s), "weight is not divided by scale"),
+                (lambda m, C, s: (C / s, np.zeros(len(C))), "the bias: your value"),
+                (lambda m, C, s: C / s, "a pair \\(weight, bias\\)"),
+                (_torch_projection, "write yourself")],
 }
 
 PREDICTIONS = {  # exercise -> (the right number, typical wrong predictions)
@@ -521,6 +571,7 @@ PREDICTIONS = {  # exercise -> (the right number, typical wrong predictions)
     "ex07.q6": (1.0, [0.0, 3.0]),
     "ex08.q4": (2, [1, 3, 4, 0]),
     "ex09.q5": (2, [1, 0, 4]),
+    "ex10.q5": (16, [48, 3, 32]),
 }
 
 
@@ -537,6 +588,27 @@ def test_typical_wrong_answer_gets_its_own_message(name, k):
     with pytest.raises(Feedback, match=words) as info:
         cl.grading.check(name, answer)
     assert str(info.value).startswith(name + ": ")
+
+
+def _answers(src):
+    """The names a solution source defines: its first code cell (the imports) and its answer
+    cells (nbgrader solution cells that are not check cells), run in order."""
+    import jupytext
+
+    code = [c for c in jupytext.read(src).cells if c.cell_type == "code"]
+    namespace = {}
+    for cell in code[:1] + [c for c in code if c.metadata.get("nbgrader", {}).get("solution")]:
+        exec(cell.source, namespace)  # noqa: S102  (the solution source of this repository)
+    return namespace
+
+
+@pytest.mark.parametrize("name,answer", [("ex10.q1", "one_vs_rest_targets"), ("ex10.q2", "merge"),
+                                         ("ex10.q3", "projection_layer"),
+                                         ("ex10.q5", "prediction")])
+def test_ex10_solutions_pass_their_checks(name, answer, capsys):
+    namespace = _answers(ROOT / "solutions" / "ex10_convex_heads.md")
+    assert cl.grading.check(name, namespace[answer]) is None
+    assert capsys.readouterr().out == f"{name}: correct\n"
 
 
 @pytest.mark.slow  # runs the experiment each prediction is about

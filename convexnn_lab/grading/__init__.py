@@ -14,14 +14,14 @@ student notebooks with nbgrader's own preprocessors (``ClearSolutions``,
 same result from the same sources.
 
 Layout: ``_registry`` (the registry ``CHECKS`` and the helpers the checks share),
-``ex00`` ... ``ex09`` (the checks of each chapter's exercises, registered on import),
+``ex00`` ... ``ex10`` (the checks of each chapter's exercises, registered on import),
 ``release`` (the generator and its command line), ``course`` (an nbgrader course folder
 made from the sources, and the nbgrader configuration it needs).
 """
 
 from __future__ import annotations
 
-from . import ex00, ex01, ex02, ex03, ex04, ex05, ex06, ex07, ex08, ex09  # noqa: F401  (register)
+from . import ex00, ex01, ex02, ex03, ex04, ex05, ex06, ex07, ex08, ex09, ex10  # noqa: F401
 from ._registry import CHECKS, NOT_ANSWERED, STUB, Feedback, run
 from .release import main, release, release_notebook  # noqa: F401  (main: the command line)
 
