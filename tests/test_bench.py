@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,3 +85,18 @@ def test_distributed_bench_fits_the_model_and_times_one_rank():
     # one process: no process group, the step's products and no traffic
     one = bench.step_timing(200, 5, 10, reps=2)
     assert one["ranks"] == 1 and one["bytes_per_iteration"] == 0 and one["step"] > 0
+
+
+@pytest.mark.slow  # three convex heads, an Adam grid and three solvers: about 20 s
+def test_heads_benchmark_runs_both_tables_on_the_shipped_slice(tmp_path):
+    bench = load("heads")
+    common = ["--source", "shipped", "--k", "4", "--json", str(tmp_path / "h.json")]
+    out = bench.main(common + ["--max-rounds", "1", "--adam-steps", "5"])
+    names = [r["method"] for r in out["heads"]]
+    assert names[0].startswith("convex heads") and names[1].startswith("Adam heads")
+    assert all(0 <= r["test"] <= 1 for r in out["heads"])
+    assert out["heads"][0]["objective"] > 0 and out["heads"][2]["objective"] is None
+    solvers = bench.main(common + ["--solvers", "--P", "8", "--al-iterations", "300"])["solvers"]
+    ipm = next(r for r in solvers if r["method"] == "ours ipm")
+    assert ipm["gap"] <= 1e-4 and ipm["feasible"]  # certified by cl.certify, exact maxima
+    assert min(r["above_best"] for r in solvers) == 0

@@ -42,6 +42,7 @@ def test_merged_heads_predict_the_class_outputs_and_export_to_torch():
     assert heads.head_accuracy(nets, X, labels) == merged.accuracy(X, labels)
     out = merged.to_torch(bias_column=True, dtype=torch.float64)(torch.as_tensor(X[:, :-1]))
     assert np.allclose(out.detach().numpy(), scores, atol=1e-12)
+    assert merged.regularization() == pytest.approx(sum(n.regularization() for n in nets))
     with pytest.raises(ValueError, match="different activations"):
         heads.merge_heads([nets[0], cl.TwoLayerNetwork(nets[1].W1, nets[1].w2,
                                                        activation="absolute")])
@@ -62,3 +63,12 @@ def test_one_vs_rest_heads_fit_each_class_and_sum_their_objectives():
     adam = heads.fit_adam_heads(X, labels, 1.0, 3, X, labels, width=10, steps=50,
                                 lrs=(1e-2, 5e-2))
     assert adam.lr in (1e-2, 5e-2) and len(adam.networks) == 3
+    assert adam.by_lr[adam.lr][0] is adam.networks
+    lr, nets = adam.lowest()
+    assert adam.by_lr[lr][2] == min(v[2] for v in adam.by_lr.values())
+    # the program on Adam's own patterns ends at most at Adam's objective (chapter 04)
+    from_adam = heads.fit_convex_heads(X, labels, 1.0, 3, warm_networks=nets, max_rounds=1)
+    assert heads.head_objective(from_adam.networks, X, labels, 1.0) <= \
+        heads.head_objective(nets, X, labels, 1.0) * (1 + 1e-6)
+    with pytest.raises(ValueError, match="one per class"):
+        heads.fit_convex_heads(X, labels, 1.0, 3, warm_networks=nets[:2])

@@ -4,9 +4,13 @@ A pretrained embedding model stays frozen; a two-layer ReLU network on its featu
 "head") is trained by its convex program, by Adam, or replaced by a linear probe.  With
 c classes the heads here are one-vs-rest: one scalar network per class on the labels
 ``+1`` (the class) and ``-1`` (the rest), each with its own program and patterns, and
-the class with the largest output wins.  :func:`merge_heads` joins the c networks into
-one network with c outputs (block-diagonal second layer), which
+the class with the largest output wins.  :func:`merge_heads` (``networks.stack_outputs``)
+joins the c networks into one network with c outputs (block-diagonal second layer), which
 ``TwoLayerNetwork.to_torch`` turns into a ``torch.nn.Module``.
+
+A block of the program counts as a neuron here when its norm is above ``NEURON_RTOL``
+times the largest: an interior point leaves the blocks it does not use near 1e-7 of the
+largest, not at 0, and the library's default cutoff (1e-7) would count them.
 
 The convex route's cost grows with the feature dimension d (chapter 02; the interior
 point's Newton systems), so the chapter first projects the 384-dimensional embeddings
@@ -22,14 +26,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._internal.validation import check_positive_int, check_X
-from ..core.networks import TwoLayerNetwork
+from ..core.networks import stack_outputs
 from ..data.datasets import add_bias
 from ..status import ConvergenceWarning
 from ..training.nonconvex import train_nonconvex
 from ..training.pricing import train_convex
 
-__all__ = ["HeadFit", "Projection", "fit_adam_heads", "fit_convex_heads", "head_accuracy",
-           "head_objective", "merge_heads", "one_vs_rest", "probe_accuracies"]
+__all__ = ["NEURON_RTOL", "HeadFit", "Projection", "features", "fit_adam_heads",
+           "fit_convex_heads", "head_accuracy", "head_objective", "merge_heads", "one_vs_rest",
+           "probe_accuracies"]
+
+# a block is a neuron when its norm is above this times the largest block's
+NEURON_RTOL = 1e-4
+
+merge_heads = stack_outputs  # c one-vs-rest networks as one network with c outputs
 
 
 @dataclass(frozen=True)
@@ -85,8 +95,9 @@ def one_vs_rest(labels, n_classes: int) -> np.ndarray:
 
 
 def probe_accuracies(E_train, y_train, E_test, y_test, ks, *, C=1.0) -> dict:
-    """Test accuracy of a linear probe (scikit-learn's LogisticRegression) on the top k
-    principal components, for each k in `ks` (None: the embeddings themselves)."""
+    """Accuracy on (E_test, y_test) of a linear probe (scikit-learn's LogisticRegression)
+    fitted on (E_train, y_train), on the top k principal components of E_train, for each
+    k in `ks` (None: the embeddings themselves)."""
     from sklearn.linear_model import LogisticRegression
 
     out = {}
@@ -114,25 +125,44 @@ class HeadFit:
         ``train_convex``'s TrainingReport per class (convex), else empty.
     lr : float or None
         The learning rate chosen on the validation split (Adam).
+    by_lr : dict
+        Adam: for each learning rate, ``(networks, validation accuracy, summed L)``.
     """
 
     networks: list
     seconds: float
     reports: list
     lr: float | None = None
+    by_lr: dict | None = None
+
+    def lowest(self):
+        """Adam: the learning rate whose heads reach the lowest summed L, and the heads."""
+        lr = min(self.by_lr, key=lambda r: self.by_lr[r][2])
+        return lr, self.by_lr[lr][0]
 
 
-def fit_convex_heads(X, labels, beta, n_classes, **kwargs) -> HeadFit:
-    """One ``train_convex`` per class on features X (n, d) with a bias column (kwargs
-    passed on: ``max_rounds``, ``seed``, ...); its status per class is in ``reports``."""
+def fit_convex_heads(X, labels, beta, n_classes, *, warm_networks=None, **kwargs) -> HeadFit:
+    """One ``train_convex`` per class on features X (n, d) with a bias column.
+
+    `warm_networks` (one network per class, e.g. Adam's) start each class's rounds from
+    that network's patterns, instead of the L-BFGS network ``train_convex`` trains by
+    default; kwargs go to ``train_convex`` (``max_rounds``, ``seed``, ...).  The status
+    per class is in ``reports``; the networks keep the blocks above ``NEURON_RTOL``.
+    """
     Y = one_vs_rest(labels, n_classes)
+    warm = [None] * n_classes if warm_networks is None else list(warm_networks)
+    if len(warm) != n_classes:
+        raise ValueError(f"warm_networks has {len(warm)} networks for {n_classes} classes; "
+                         "pass one per class")
     start = time.perf_counter()
     reports = []
     with warnings.catch_warnings():  # the statuses are kept in the reports
         warnings.simplefilter("ignore", ConvergenceWarning)
         for c in range(n_classes):
-            reports.append(train_convex(X, Y[:, c], beta, **kwargs))
-    return HeadFit([r.network() for r in reports], time.perf_counter() - start, reports)
+            extra = {} if warm[c] is None else {"warm_network": warm[c]}
+            reports.append(train_convex(X, Y[:, c], beta, **extra, **kwargs))
+    return HeadFit([r.solution.network(NEURON_RTOL) for r in reports],
+                   time.perf_counter() - start, reports)
 
 
 def fit_adam_heads(X, labels, beta, n_classes, X_val, labels_val, *, width=100,
@@ -142,15 +172,14 @@ def fit_adam_heads(X, labels, beta, n_classes, X_val, labels_val, *, width=100,
     the lower summed objective).  ``seconds`` is the whole grid's."""
     Y = one_vs_rest(labels, n_classes)
     start = time.perf_counter()
-    best = None
+    by_lr = {}
     for lr in lrs:
         nets = [train_nonconvex(X, Y[:, c], width, beta, lr=lr, steps=steps, seed=seed,
                                 keep_best=True) for c in range(n_classes)]
-        score = (head_accuracy(nets, X_val, labels_val),
-                 -head_objective(nets, X, labels, beta))
-        if best is None or score > best[0]:
-            best = (score, nets, lr)
-    return HeadFit(best[1], time.perf_counter() - start, [], lr=best[2])
+        by_lr[lr] = (nets, head_accuracy(nets, X_val, labels_val),
+                     head_objective(nets, X, labels, beta))
+    chosen = max(by_lr, key=lambda lr: (by_lr[lr][1], -by_lr[lr][2]))
+    return HeadFit(by_lr[chosen][0], time.perf_counter() - start, [], lr=chosen, by_lr=by_lr)
 
 
 def head_accuracy(networks, X, labels) -> float:
@@ -164,28 +193,6 @@ def head_objective(networks, X, labels, beta) -> float:
     quantity the convex heads minimize, class by class)."""
     Y = one_vs_rest(labels, len(networks))
     return float(sum(net.objective(X, Y[:, c], beta) for c, net in enumerate(networks)))
-
-
-def merge_heads(networks) -> TwoLayerNetwork:
-    """One network with c outputs from c scalar networks: the neurons side by side, each
-    class's output weights in its own column (zero elsewhere).  ``predict`` returns the
-    c outputs as columns, the same numbers as the c networks."""
-    if not networks:
-        raise ValueError("networks is empty; pass one network per class")
-    acts = {(net.activation, net.alpha) for net in networks}
-    if len(acts) > 1:
-        raise ValueError(f"the networks have different activations {sorted(acts)}; "
-                         "merge networks of one activation")
-    W1 = np.hstack([net.W1 for net in networks])
-    w2 = np.zeros((W1.shape[1], len(networks)))
-    start = 0
-    for c, net in enumerate(networks):
-        if net.outputs != 1:
-            raise ValueError(f"network {c} has {net.outputs} outputs; merge scalar networks")
-        w2[start:start + net.width, c] = net.w2
-        start += net.width
-    activation, alpha = acts.pop()
-    return TwoLayerNetwork(W1, w2, activation=activation, alpha=alpha)
 
 
 def features(projection: Projection, E) -> np.ndarray:

@@ -17,7 +17,7 @@ from .activations import ACTIVATIONS, activate, slopes
 from .losses import check_targets, data_loss
 from .patterns import unique_patterns
 
-__all__ = ["TIE_RTOL", "TwoLayerNetwork"]
+__all__ = ["TIE_RTOL", "TwoLayerNetwork", "stack_outputs"]
 
 # a scalar output |f(x)| below this times ||x|| sum_j |a_j| ||w_j|| (the size of its
 # round-off) lies on the decision boundary
@@ -323,6 +323,36 @@ class TwoLayerNetwork:
             outs.append(np.sqrt(norm) if positive[root] else -np.sqrt(norm))
         W1 = np.column_stack(cols) if cols else np.zeros((d, 0))
         return _make(W1, np.array(outs), self.activation, self.alpha)
+
+
+def stack_outputs(networks) -> TwoLayerNetwork:
+    """One network with c outputs from c scalar networks (one per class, one-vs-rest).
+
+    The neurons sit side by side, W1 = [W1_1, ..., W1_c], and each network's output
+    weights fill its own column of a block-diagonal w2 of shape (m_1 + ... + m_c, c), so
+    ``predict(X)[:, k]`` is network k's output.  Its weight decay is the sum of theirs.
+    With no neuron at all it has one zero neuron (an all-zero network with c outputs).
+    """
+    networks = list(networks)
+    if not networks:
+        raise ValueError("networks is empty; pass one scalar network per class")
+    kinds = {(net.activation, net.alpha) for net in networks}
+    if len(kinds) > 1:
+        raise ValueError(f"the networks have different activations {sorted(kinds)}; stack "
+                         "networks of one activation")
+    for k, net in enumerate(networks):
+        if net.outputs != 1:
+            raise ValueError(f"network {k} has {net.outputs} outputs; stack scalar networks")
+    W1 = np.hstack([net.W1 for net in networks])
+    w2 = np.zeros((W1.shape[1], len(networks)))
+    start = 0
+    for k, net in enumerate(networks):
+        w2[start:start + net.width, k] = net.w2
+        start += net.width
+    if W1.shape[1] == 0:
+        W1, w2 = np.zeros((W1.shape[0], 1)), np.zeros((1, len(networks)))
+    activation, alpha = kinds.pop()
+    return TwoLayerNetwork(W1, w2, activation=activation, alpha=alpha)
 
 
 def _Elementwise(fn):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..status import OPTIMAL, SOLVE_STATUSES, is_certified
 from .certificates import ZERO_BLOCK_RTOL, Certificate
-from .networks import TwoLayerNetwork, _make
+from .networks import TwoLayerNetwork, _make, stack_outputs
 from .program import ConvexProgram
 
 __all__ = ["ConvexSolution", "STATUSES", "SolverResult", "VectorSolution", "kept_blocks"]
@@ -308,14 +308,4 @@ class VectorSolution:
         return np.column_stack([s.predict(X) for s in self.solutions])
 
     def network(self, tol: float = ZERO_BLOCK_RTOL) -> TwoLayerNetwork:
-        nets = [s.network(tol) for s in self.solutions]
-        d = self.solutions[0].U.shape[0]
-        W1 = np.hstack([net.W1 for net in nets]) if nets else np.zeros((d, 0))
-        W2 = np.zeros((W1.shape[1], len(nets)))
-        start = 0
-        for c, net in enumerate(nets):
-            W2[start:start + net.width, c] = net.w2
-            start += net.width
-        if W1.shape[1] == 0:
-            W1, W2 = np.zeros((d, 1)), np.zeros((1, len(nets)))
-        return TwoLayerNetwork(W1, W2, self.solutions[0].activation, self.solutions[0].alpha)
+        return stack_outputs([s.network(tol) for s in self.solutions])
