@@ -12,9 +12,11 @@ on 2 cores with the machine to itself; ``--cache-dir`` or ``CONVEXNN_CACHE`` say
 **Table 1, the heads** (chapter 10's comparison): the embeddings projected on their top k
 principal components (fitted on the fit rows), a quarter of the training tweets held out for
 validation, three classes one-vs-rest.  Rows: ``train_convex`` per class with its defaults
-(or ``--max-rounds``); Adam (width 100, full batch, ``--adam-steps`` steps, best iterate,
-the lr of (1e-3, 1e-2, 5e-2) whose heads classify the validation split best, the whole
-grid's time); scikit-learn's MLPClassifier (100 neurons shared by the classes) and
+(or ``--max-rounds``), from Adam's lowest-L heads (its seconds are its own: add the grid's
+for the whole route) and from its own L-BFGS start; Adam (width 100, full batch,
+``--adam-steps`` steps, best iterate) at the lr of (1e-3, 1e-2, 5e-2) with the lowest summed
+L and at the one whose heads classify the validation split best, each with the whole
+grid's time; scikit-learn's MLPClassifier (100 neurons shared by the classes) and
 LogisticRegression on the same features, and LogisticRegression on all 384.  Columns: test
 accuracy, the summed per-class objective L of the two-layer heads, seconds.  ``--repeats``
 runs everything that many times and prints the median time.
@@ -69,27 +71,37 @@ def timed(fn):
 
 
 def heads_table(d, beta, max_rounds, adam_steps):
-    """One run of every head: rows (method, test accuracy, summed L or None, seconds)."""
+    """One run of every head (chapter 10's rows): (method, test accuracy, summed L or
+    None, seconds)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
     Xf, yf, Xt, yt = d["X_fit"], d["y_fit"], d["X_test"], d["y_test"]
     kwargs = {} if max_rounds is None else {"max_rounds": max_rounds}
-    conv = heads.fit_convex_heads(Xf, yf, beta, 3, seed=0, **kwargs)
     adam = heads.fit_adam_heads(Xf, yf, beta, 3, d["X_val"], d["y_val"], steps=adam_steps)
+    lowest_lr, lowest = adam.lowest()
+    conv = heads.fit_convex_heads(Xf, yf, beta, 3, seed=0, **kwargs)
+    polished = heads.fit_convex_heads(Xf, yf, beta, 3, warm_networks=lowest, seed=0, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mlp, t_mlp = timed(lambda: MLPClassifier((100,), max_iter=300, random_state=0)
                            .fit(Xf[:, :-1], yf))
         lin, t_lin = timed(lambda: LogisticRegression(max_iter=2000).fit(Xf[:, :-1], yf))
         full, t_full = timed(lambda: LogisticRegression(max_iter=2000).fit(d["E_fit"], yf))
-    statuses = ",".join(r.status for r in conv.reports)
-    rounds = ",".join(str(len(r.rounds)) for r in conv.reports)
+
+    def row(name, fit, nets=None):
+        nets = fit.networks if nets is None else nets
+        return (name, heads.head_accuracy(nets, Xt, yt), heads.head_objective(nets, Xf, yf, beta),
+                fit.seconds)
+
+    def statuses(fit):
+        return ",".join(f"{r.status} {len(r.rounds)}" for r in fit.reports)
+
     return [
-        (f"convex heads ({statuses}; rounds {rounds})", heads.head_accuracy(conv.networks, Xt, yt),
-         heads.head_objective(conv.networks, Xf, yf, beta), conv.seconds),
-        (f"Adam heads (lr {adam.lr:g} of the grid)", heads.head_accuracy(adam.networks, Xt, yt),
-         heads.head_objective(adam.networks, Xf, yf, beta), adam.seconds),
+        row(f"convex from Adam's lowest L ({statuses(polished)}; + grid)", polished),
+        row(f"convex from L-BFGS ({statuses(conv)})", conv),
+        row(f"Adam, lowest L (lr {lowest_lr:g}; grid time)", adam, lowest),
+        row(f"Adam, validation's lr ({adam.lr:g}; grid time)", adam),
         ("MLPClassifier (100, shared)", mlp.score(Xt[:, :-1], yt), None, t_mlp),
         ("LogisticRegression, same features", lin.score(Xt[:, :-1], yt), None, t_lin),
         ("LogisticRegression, all 384", full.score(d["E_test"], yt), None, t_full),
@@ -101,11 +113,11 @@ def run_heads(d, args):
             for _ in range(args.repeats)]
     print(f"\nTable 1: heads, n_fit {len(d['y_fit'])}, n_test {len(d['y_test'])}, "
           f"features {d['X_fit'].shape[1]} (with the bias), beta {args.beta:g}")
-    print(f"  {'head':52s} {'test acc':>8s} {'summed L':>10s} {'seconds (median)':>17s}")
+    print(f"  {'head':64s} {'test acc':>8s} {'summed L':>10s} {'seconds (median)':>17s}")
     rows = []
     for j, (name, acc, L, _) in enumerate(runs[0]):
         secs = statistics.median(run[j][3] for run in runs)
-        print(f"  {name:52s} {acc:8.3f} {'-' if L is None else f'{L:.2f}':>10s} {secs:17.1f}")
+        print(f"  {name:64s} {acc:8.3f} {'-' if L is None else f'{L:.2f}':>10s} {secs:17.1f}")
         rows.append(dict(method=name, test=acc, objective=L, seconds=secs,
                          all_seconds=[run[j][3] for run in runs]))
     return rows
