@@ -134,6 +134,17 @@ def validation_split(n: int, fraction: float = 0.25, *, seed=0, labels=None,
     return np.sort(fit), np.sort(val)
 
 
+def check_test_size(test_size, rows: str = "rows", example: float = 0.25) -> float:
+    """`test_size` as a fraction in (0, 1): the share of `rows` held out for testing."""
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
+        raise TypeError(f"test_size must be a fraction in (0, 1) such as {example}, got "
+                        f"{type(test_size).__name__} {test_size!r}")
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must lie in (0, 1), got {test_size}; it is the fraction "
+                         f"of {rows} held out for testing (e.g. {example})")
+    return float(test_size)
+
+
 def add_bias(X) -> np.ndarray:
     """Append a column of ones to X (shape (n, d) -> (n, d+1)): the bias (notation, chapter 00)."""
     X = check_X(X)
@@ -177,12 +188,7 @@ def load_dataset(
     from sklearn.model_selection import train_test_split
 
     check_choice(name, "name", BUNDLED)
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise TypeError(f"test_size must be a fraction in (0, 1) such as 0.25, got "
-                        f"{type(test_size).__name__} {test_size!r}")
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must lie in (0, 1), got {test_size}; it is the fraction "
-                         "of rows held out for testing (e.g. 0.25)")
+    check_test_size(test_size, "rows", 0.25)
     seed = check_seed(seed)
     standardize = check_bool(standardize, "standardize")
     n_samples = check_optional_count(n_samples, "n_samples")

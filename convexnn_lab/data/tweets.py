@@ -42,7 +42,7 @@ from .._internal.validation import (
     check_positive_int,
     check_seed,
 )
-from .datasets import Dataset
+from .datasets import Dataset, check_test_size
 
 __all__ = [
     "CACHE_ENV",
@@ -428,12 +428,7 @@ def load_tweets(n_train: int | None = None, n_test: int | None = None, *,
     check_choice(source, "source", ("auto", "shipped", "full"))
     n_train = check_optional_count(n_train, "n_train")
     n_test = check_optional_count(n_test, "n_test")
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise TypeError(f"test_size must be a fraction in (0, 1) such as 0.2, got "
-                        f"{type(test_size).__name__} {test_size!r}")
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must lie in (0, 1), got {test_size}; it is the fraction "
-                         "of tweets held out for testing (e.g. 0.2)")
+    check_test_size(test_size, "tweets", 0.2)
     seed = check_seed(seed)
     progress = check_bool(progress, "progress")
     for value, name in ((n_train, "n_train"), (n_test, "n_test")):
