@@ -338,3 +338,16 @@ def test_bounds_history_draws_both_bounds_and_refuses_a_search_only_report():
                                                                                0.9, 0, 1.0)])
     with pytest.raises(ValueError, match="no proven lower bound"):
         plots.bounds_history(search)
+
+
+def test_regularization_path_labels_a_narrow_range_of_beta_by_its_values():
+    betas = [20.0, 10.0, 5.0, 2.0]  # one decade: matplotlib's minor labels overprinted
+    fig, axes = plots.regularization_path(betas, [73, 167, 231, 247], [.26, .21, .15, .12],
+                                          [.30, .30, .30, .31], [1639, 1452, 1227, 981])
+    for ax in axes:
+        assert sorted(ax.get_xticks()) == sorted(betas)
+        assert all(t.get_text() == "" for t in ax.xaxis.get_minorticklabels())
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["2", "5", "10", "20"]
+    wide = plots.regularization_path(np.geomspace(0.1, 30, 6), [5, 4, 3, 2, 1, 0],
+                                     [.1] * 6, [.2] * 6, [1, 2, 3, 4, 5, 6])[1]
+    assert len(wide[0].get_xticks()) != 6  # decades, not the six values

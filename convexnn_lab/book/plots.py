@@ -623,9 +623,27 @@ def regularization_path(betas, neurons, train_error, test_error, objective, *, a
     axes[1].legend()
     axes[2].loglog(betas, objective, "o-")
     axes[2].set_ylabel("objective")
+    _readable_log_ticks(axes[2].yaxis, objective)
     for ax in axes:
         ax.set_xlabel("beta")
+        _readable_log_ticks(ax.xaxis, betas)
+    fig.tight_layout()
     return fig, axes
+
+
+def _readable_log_ticks(axis, values):
+    """A log axis over less than two decades gets its values as ticks ("%g"), no minor
+    labels (matplotlib's would overprint each other); wider ranges keep the decades."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    values = np.asarray(values, dtype=float)
+    axis.set_minor_formatter(NullFormatter())
+    if values.min() > 0 and values.max() / values.min() < 100:
+        ticks = np.unique(values) if len(np.unique(values)) <= 6 else np.geomspace(
+            values.min(), values.max(), 4)
+        axis.set_major_locator(FixedLocator(ticks))
+        axis.set_major_formatter(lambda v, _: f"{v:.4g}")
+        axis.set_minor_locator(NullLocator())
 
 
 def accuracy_vs_time(runs, *, axes=None):
