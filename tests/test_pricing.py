@@ -235,6 +235,9 @@ def test_progress_rule_stops_a_search_whose_rounds_stopped_paying():
 def test_progress_rule_is_off_by_default_where_pricing_is_exact():
     # every pattern listed: a certificate needs every round, so no progress rule
     X, y = data(30, seed=4)
-    report = train_convex(X, y, 0.1, initial_patterns=3, per_round=2, warm_network=None,
-                          seed=0)
+    settings = dict(initial_patterns=3, per_round=2, warm_network=None, seed=0)
+    report = train_convex(X, y, 0.1, **settings)
     assert report.exact and report.status == "optimal"
+    # the same run with the rule asked for stops early: the default really is 0 here
+    ruled = train_convex(X, y, 0.1, min_progress=0.9, **settings)
+    assert ruled.status == "slow_progress" and len(ruled.rounds) < len(report.rounds)
