@@ -20,7 +20,7 @@ from .._internal.validation import (
     check_positive_int,
     check_Xy,
 )
-from ..core.activations import ACTIVATIONS, slopes
+from ..core.activations import ACTIVATIONS, scale_by_slopes, slopes
 from ..core.losses import LOSSES, check_targets
 from ..core.networks import TwoLayerNetwork
 
@@ -147,11 +147,12 @@ def train_nonconvex(
 
     history, best = [], {}
 
-    def record():
-        """Append the full objective to `history`; with `keep_best`, copy the weights
-        when it is the lowest so far."""
+    def record(value=None):
+        """Append the full objective to `history` (`value` when the caller has just
+        computed it at these weights); with `keep_best`, copy the weights when it is the
+        lowest so far."""
         with torch.no_grad():
-            value = float(objective())
+            value = float(objective()) if value is None else float(value)
             history.append(value)
             if keep_best and np.isfinite(value) and (not best or value < best["value"]):
                 best.update(value=value, W1=W1.detach().clone(), w2=w2.detach().clone())
@@ -240,14 +241,17 @@ def _train(bar, history, record, objective, opt, gen, n, batch_size, record_ever
     """The optimizer's steps, recording the full objective every `record_every`."""
     import torch
 
+    full_batch = batch_size is None or batch_size >= n
     for t in bar:
-        if t % record_every == 0:
-            record()
-        rows = None
-        if batch_size is not None and batch_size < n:
-            rows = torch.randperm(n, generator=gen)[:batch_size]
         opt.zero_grad()
-        value = objective(rows)
+        if full_batch:  # the step's own value is the full objective: record it
+            value = objective()
+            if t % record_every == 0:
+                record(value.detach())
+        else:
+            if t % record_every == 0:
+                record()
+            value = objective(torch.randperm(n, generator=gen)[:batch_size])
         value.backward()
         opt.step()
         if progress and t % 50 == 0:
@@ -280,7 +284,7 @@ def _torch_objective(X, y, W1, w2, a, b, beta, loss, fit_scale=1.0):
     import torch
 
     Z = X @ W1
-    pred = torch.where(Z >= 0, a * Z, b * Z) @ w2
+    pred = scale_by_slopes(Z, a, b) @ w2
     if loss == "squared":
         fit = 0.5 * torch.sum((pred - y) ** 2)
     else:
