@@ -54,6 +54,7 @@ def check() -> bool:
             ok = False
         else:
             print(f"[OK] JupyterLab extension {name} ({why})")
+    _check_text_extra()
     import cvxpy
 
     solvers = cvxpy.installed_solvers()
@@ -64,6 +65,18 @@ def check() -> bool:
     print(f"[OK] torch device: {'cuda' if torch.cuda.is_available() else 'cpu'}")
     print(f"[OK] python {sys.version.split()[0]}")
     return ok and has
+
+
+def _check_text_extra() -> None:
+    """The optional text extra (chapter 10 at full scale): reported, never a failure."""
+    from .data.tweets import INSTALL, text_extra_problems
+
+    problems = text_extra_problems()
+    if problems:
+        print(f"[--] optional text extra (all 37,243 tweets, embedding new text): "
+              f"{'; '.join(problems)}; to add it: {INSTALL}")
+    else:
+        print("[OK] optional text extra (all 37,243 tweets, embedding new text)")
 
 
 if __name__ == "__main__":

