@@ -55,6 +55,18 @@ def test_keep_best_returns_the_lowest_iterate_and_leaves_the_default_alone():
         cl.train_nonconvex(X, y, 5, 1e-3, steps=5, keep_best="yes")
 
 
+def test_minibatch_history_records_the_full_objective():
+    # minibatch steps see 4 of 10 rows; the history is L on all rows at each recorded step
+    X = cl.add_bias(np.linspace(-1, 1, 10)[:, None])
+    y = np.abs(np.linspace(-1, 1, 10))
+    net = cl.train_nonconvex(X, y, 5, 1e-3, lr=0.05, steps=12, batch_size=4, seed=2,
+                             keep_best=True)
+    k = int(np.argmin(net.history))
+    assert np.isclose(net.objective(X, y, 1e-3), net.history[k], rtol=1e-12)
+    at_k = cl.train_nonconvex(X, y, 5, 1e-3, lr=0.05, steps=k, batch_size=4, seed=2)
+    assert np.isclose(at_k.objective(X, y, 1e-3), net.history[k], rtol=1e-12)
+
+
 def test_lbfgs_needs_no_learning_rate_and_records_in_chunks():
     X = cl.add_bias(np.linspace(-1, 1, 10)[:, None])
     y = np.abs(np.linspace(-1, 1, 10))
