@@ -1,7 +1,7 @@
 """Benchmark: certified global optimality beyond enumeration (cl.price_exact, cl.global_bound).
 
     python bench/global.py [--sets planted:300x3,wine] [--budget 600] [--checkpoints 60,600]
-                           [--adam] [--scip 30] [--json out.json]
+                           [--adam] [--scip 30] [--dnn 600] [--json out.json]
 
 Per data set, ReLU, squared loss, beta 0.1 (issue #35's setting):
 
@@ -17,6 +17,9 @@ Per data set, ReLU, squared loss, beta 0.1 (issue #35's setting):
   quadratically constrained program (one binary per row with lambda_i > 0, big-M
   ||x_i||), both signs, against ``price_exact`` on the same vector: each one's upper
   bound and seconds.
+* **The DNN relaxation** (``--dnn SECONDS``): ``cl.dnn_bound``'s proven lower bound with
+  SCS stopped after SECONDS (n <= 700), its gap to train_convex's network, and the gap
+  of the better of the two bounds.
 
 Data: planted ReLU teachers ``planted:NxD`` (N points, D Gaussian features plus a bias
 column, 5 teacher neurons, noise 0.1) and the standardized scikit-learn sets wine (class
@@ -117,7 +120,7 @@ def scip_price(X, lam, time_limit):
     return upper, found, time.perf_counter() - start
 
 
-def bench(spec, budget, checkpoints, adam, scip, bound_time):
+def bench(spec, budget, checkpoints, adam, scip, bound_time, dnn=0.0):
     X, y = load(spec)
     rows = []
     with warnings.catch_warnings():
@@ -149,6 +152,14 @@ def bench(spec, budget, checkpoints, adam, scip, bound_time):
                          status=bound.status, objective=bound.objective,
                          lower_bound=bound.lower_bound, gap=bound.gap,
                          seconds=bound.seconds, grid_seconds=grid_seconds))
+    if dnn:
+        relaxed = cl.dnn_bound(X, y, BETA, time_limit=dnn)
+        best = max(relaxed.lower_bound, max(lows) if lows else -np.inf)
+        rows.append(dict(data=spec, method=f"dnn_bound (SCS {dnn:g} s)", status=relaxed.status,
+                         lower_bound=relaxed.lower_bound, sdp_value=relaxed.relaxation_value,
+                         gap=(report.objective - relaxed.lower_bound) / abs(report.objective),
+                         best_gap=(report.objective - best) / abs(report.objective),
+                         seconds=relaxed.seconds))
     if scip:
         sol = report.solution
         lam = dual_residual(sol.program.output(sol.U, sol.V), y)
@@ -169,6 +180,7 @@ def main(argv=None):
     parser.add_argument("--adam", action="store_true")
     parser.add_argument("--scip", type=float, default=0.0)
     parser.add_argument("--bound-time", type=float, default=60.0)
+    parser.add_argument("--dnn", type=float, default=0.0)
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     checkpoints = [float(c) for c in args.checkpoints.split(",")]
@@ -176,7 +188,7 @@ def main(argv=None):
     rows = []
     for spec in args.sets.split(","):
         for row in bench(spec, args.budget, checkpoints, args.adam, args.scip,
-                         args.bound_time):
+                         args.bound_time, args.dnn):
             print(json.dumps(row, default=float))
             rows.append(row)
     print("load average after:", os.getloadavg())

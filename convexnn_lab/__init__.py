@@ -21,6 +21,7 @@ from .core.patterns import (
 )
 from .core.program import ConvexProgram
 from .core.solution import ConvexSolution, SolverResult, VectorSolution
+from .core.copositive import RelaxationBound, dnn_bound
 from .core.verification import PriceBound, price_exact
 from .data import datasets  # noqa: F401  (cl.datasets.*)
 from .data.datasets import add_bias, load_dataset, toy
@@ -43,7 +44,7 @@ _LAZY = {
                                     "images", "recovery", "relaxation", "hardness", "deep",
                                     "heads", "vector_output")},
     **{m: f"core.{m}" for m in ("losses", "program", "certificates", "solution", "networks",
-                                "optimality", "verification")},
+                                "optimality", "verification", "copositive")},
     **{m: f"training.{m}" for m in ("pricing", "nonconvex", "estimators", "bounds")},
     "plots": "book.plots", "widgets": "book.widgets", "book": "book",
     "distributed": "parallel.distributed", "grading": "grading", "cli": "cli",
@@ -68,6 +69,7 @@ __all__ = [
     "GlobalBound",
     "GlobalCertificate",
     "PriceBound",
+    "RelaxationBound",
     "SolverResult",
     "VectorSolution",
     "TwoLayerNetwork",
@@ -78,6 +80,7 @@ __all__ = [
     "cover_bound",
     "enumerate_patterns",
     "general_position_count",
+    "dnn_bound",
     "global_bound",
     "gradient_norm",
     "generalized_cross_product",

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._internal.validation import check_positive_int, check_tolerance
 from ..core.certificates import dual_bound
+from ..core.copositive import dnn_bound
 from ..core.losses import check_loss, dual_residual
 from ..core.networks import TwoLayerNetwork
 from ..core.program import ConvexProgram
@@ -62,6 +63,10 @@ class GlobalBound:
         (0: the model's own residual; fewer than `improve` when the bound closed first).
     seconds : float
     message : str
+    relaxation_bound : float or None
+        The DNN relaxation's lower bound (:func:`~convexnn_lab.dnn_bound`) when it ran
+        (``relaxation=True``); `lower_bound` is the larger of it and the branch and
+        bound's.
     """
 
     lower_bound: float
@@ -73,6 +78,7 @@ class GlobalBound:
     rounds: int
     seconds: float
     message: str = ""
+    relaxation_bound: float | None = None
 
 
 def _model_output(X, y, beta, model, loss):
@@ -99,7 +105,7 @@ def _model_output(X, y, beta, model, loss):
 
 
 def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
-                 time_limit=60.0, node_limit=None) -> GlobalBound:
+                 time_limit=60.0, node_limit=None, relaxation=False) -> GlobalBound:
     """A proven lower bound on the optimum over networks of any width, and the model's gap.
 
     Parameters
@@ -123,6 +129,11 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
     time_limit : float; node_limit : int, optional
         Budgets of the branch and bound (:func:`price_exact`; `time_limit` is the
         whole call's with ``improve`` rounds); the bound holds at any stop.
+    relaxation : bool
+        Also solve the DNN relaxation (:func:`~convexnn_lab.dnn_bound`, its own
+        `time_limit`; at most 700 rows) and keep the larger lower bound: the branch and
+        bound closes in low dimension (d up to about 5 with the bias), the relaxation
+        does not need it to.
 
     Returns
     -------
@@ -146,13 +157,20 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
                             starts=net.W1 if net.width else None)
         lower, _ = dual_bound(y, lam, np.array([price.upper_bound]), beta, loss)
         best, price_bound, status, rounds = objective, price.upper_bound / beta, price.status, 0
+    relaxed = None
+    if relaxation:
+        relaxed = dnn_bound(X, y, beta, activation=net.activation, alpha=net.alpha,
+                            loss=loss, time_limit=time_limit).lower_bound
+        lower = max(lower, relaxed)
     gap = max(objective - lower, 0.0) / max(abs(objective), 1e-300)
     status = (OPTIMAL if gap <= tol else NOT_OPTIMAL if objective > best * (1 + tol)
               else status if status in BUDGET_STOPS else INACCURATE)
     message = (f"within {100 * gap:.3g}% of the best network of any width "
                f"(lower bound {lower:.6g}, objective {objective:.6g})")
+    if relaxed is not None:
+        message += f"; the DNN relaxation's bound {relaxed:.6g}"
     return GlobalBound(lower, objective, gap, status, price_bound, min(best, objective),
-                       rounds, time.perf_counter() - start, message)
+                       rounds, time.perf_counter() - start, message, relaxed)
 
 
 def _improved(X, y, beta, net, loss, tol, rounds, time_limit):
