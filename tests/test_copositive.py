@@ -116,3 +116,44 @@ def test_global_bound_keeps_the_larger_bound():
     assert both.lower_bound == max(plain.lower_bound, both.relaxation_bound)
     assert both.lower_bound <= opt.objective * (1 + 1e-9)
     assert "DNN relaxation" in both.message
+
+
+def test_ill_conditioned_certificate_stays_below_the_optimum():
+    # found by a counterexample hunt: B near singular at the SDP optimum made the proven
+    # price bound 3e-6 too small, and the lower bound rose above the optimum
+    X = np.array([[0.2716683988554176, 0.17285607536975375, 1.0],
+                  [0.5610297327935706, -2.135831051443722, 1.0]])
+    y = np.array([2.1755979241438617, -1.387413231554587])
+    beta = 0.08435391710672739
+    kw = dict(activation="leaky_relu", alpha=0.1)
+    bound = cl.dnn_bound(X, y, beta, products="all", solver="clarabel", **kw)
+    opt = cl.solve_convex(X, y, beta, cl.enumerate_patterns(X), tol=1e-9, **kw)
+    assert bound.lower_bound <= opt.objective
+    price = cl.price_exact(X, bound.dual, rtol=1e-12, **kw)
+    assert price.price <= bound.price_bound * beta
+
+
+def test_large_scale_data_give_no_vanishing_price_bound():
+    # X of order 1e4: C^T B^-1 C cancelled to a negative number, M became 0
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((6, 2)) * 1e4, rng.standard_normal(6)
+    bound = cl.dnn_bound(X, y, 0.1, activation="absolute", solver="scs", eps=1e-2)
+    assert bound.price_bound > 0
+    opt = cl.solve_convex(X, y, 0.1, cl.enumerate_patterns(X), activation="absolute")
+    assert bound.lower_bound <= opt.objective * (1 + 1e-6)
+
+
+def test_price_bound_checks_its_arguments():
+    X, y = _data(0)
+    n = len(y)
+    N = np.zeros((n, n))
+    with pytest.raises(ValueError, match="kappa"):
+        dnn_price_bound(X, y, 0.1, N, N, N, kappa=-1.0)
+    with pytest.raises(ValueError, match="t must"):
+        dnn_price_bound(X, y, 0.1, N, N, N, t=np.inf)
+    with pytest.raises(ValueError, match="N2 must"):
+        dnn_price_bound(X, y, 0.1, N, np.zeros((2, 2)), N)
+    with pytest.raises(ValueError, match="beta"):
+        dnn_price_bound(X, y, 0.0, N, N, N)
+    with pytest.raises(ValueError, match="eps"):
+        cl.dnn_bound(X, y, 0.1, eps=-1.0)

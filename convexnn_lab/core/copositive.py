@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._internal.validation import check_beta, check_Xy
-from ..status import INACCURATE, OPTIMAL, TIME_LIMIT
+from ..status import INACCURATE, NUMERICAL_ERROR, OPTIMAL, TIME_LIMIT
 from .activations import slopes
 from .certificates import dual_bound
 from .losses import check_loss
@@ -71,10 +71,11 @@ class RelaxationBound:
     relaxation_value : float
         The SDP's own optimal value as its solver reported it (not proven; the
         lower bound is at most about this).
-    status : {"optimal", "inaccurate", "time_limit"}
+    status : {"optimal", "inaccurate", "time_limit", "numerical_error"}
         "optimal": the SDP was solved and the proven bound is within 1e-3 (relative) of
         its value, so this is what the relaxation can prove; "inaccurate": the solver
-        stopped early or the rigorous step lost more; "time_limit": out of time.  The
+        stopped early or the rigorous step lost more; "time_limit": out of time;
+        "numerical_error": the solvers failed and the bound is the trivial 0.  The
         lower bound holds at every status.
     seconds : float
     message : str
@@ -125,11 +126,20 @@ def _certificate_matrix(X, beta, N1, N2, N3, kappa):
 
 
 def _shifted(A0, d, t):
-    """The smallest B = A0 + e diag(I_d, t I_n) > 0, and e."""
+    """B = A0 + e diag(I_d, t I_n), shifted until it is positive definite with room.
+
+    In the scaled coordinates w = (1, t^{-1/2}) the matrix w A0 w + e I has the
+    eigenvectors V of w A0 w and eigenvalues ev + e >= 1e-7 of the largest, so
+    ``c^T B^-1 c = ||(V^T (w c)) / sqrt(ev + e)||^2`` is computed to about 1e-9.
+
+    Returns
+    -------
+    (ev + e, V, w, e)
+    """
     w = np.concatenate([np.ones(d), np.full(len(A0) - d, 1 / np.sqrt(t))])
-    e = max(0.0, -np.linalg.eigvalsh(A0 * np.outer(w, w))[0])
-    e = e * (1 + 1e-6) + 1e-12 * np.abs(A0).max() * max(1.0, 1 / t)  # round-off
-    return A0 + e * np.diag(1 / w ** 2), e
+    ev, V = np.linalg.eigh(A0 * np.outer(w, w))
+    e = max(0.0, -ev[0]) + 1e-7 * max(abs(ev[0]), abs(ev[-1]), 1e-300)
+    return ev + e, V, w, e
 
 
 def _best_in_ellipsoid(y, Q, r2):
@@ -175,11 +185,28 @@ def dnn_price_bound(X, lam, beta, N1, N2, N3, *, activation="relu", alpha=0.01,
     float
     """
     a, b = slopes(activation, alpha)
-    d = X.shape[1]
-    B, e = _shifted(_certificate_matrix(X, beta, N1, N2, N3, kappa), d, t)
-    c = _price_vector(X, lam, a, b)
+    beta = check_beta(beta)
+    X, lam = np.asarray(X, dtype=float), np.asarray(lam, dtype=float)
+    n, d = X.shape
+    N1, N2, N3 = (_check_multiplier(N, name, n)
+                  for N, name in ((N1, "N1"), (N2, "N2"), (N3, "N3")))
+    if not (np.isfinite(kappa) and kappa >= 0):
+        raise ValueError(f"kappa must be a finite number >= 0, got {kappa}")
+    if not (np.isfinite(t) and t > 0):
+        raise ValueError(f"t must be a finite number > 0, got {t}")
+    ev, V, w, e = _shifted(_certificate_matrix(X, beta, N1, N2, N3, kappa), d, t)
     R2 = beta ** 2 + e * (1 + t * np.linalg.norm(X, 2) ** 2)
-    return float(np.sqrt(max(c @ np.linalg.solve(B, c), 0.0) * R2)) * (1 + 1e-9)
+    c = _price_vector(X, lam, a, b)
+    return float(np.linalg.norm(V.T @ (w * c) / np.sqrt(ev)) * np.sqrt(R2)) * (1 + 1e-6)
+
+
+def _check_multiplier(N, name, n):
+    N = np.asarray(N, dtype=float)
+    if N.shape != (n, n) or not np.all(np.isfinite(N)):
+        raise ValueError(f"{name} must be a finite array of shape ({n}, {n}), one entry per "
+                         f"pair of rows of X; got shape {N.shape}")
+    return N
+
 
 
 def _rigorous(X, y, beta, lam, N, a, b, loss):
@@ -195,15 +222,13 @@ def _rigorous(X, y, beta, lam, N, a, b, loss):
     for kappa in np.geomspace(0.01, 1.0, 15):
         A0 = _certificate_matrix(X, beta, *N, kappa)
         for t in np.logspace(-6, 2, 17):
-            B, e = _shifted(A0, d, t)
-            ev, V = np.linalg.eigh(B)
-            if ev[0] <= 1e-12 * ev[-1]:  # too ill-conditioned to trust B^-1
-                continue
-            BC = V.T @ C / np.sqrt(ev)[:, None]
-            Q = BC.T @ BC  # C^T B^-1 C
+            ev, V, w, e = _shifted(A0, d, t)
+            BC = V.T @ (w[:, None] * C) / np.sqrt(ev)[:, None]  # ||BC lam||^2 = c^T B^-1 c
             R2 = beta ** 2 + e * (1 + t * sigma2)
-            cand = _best_in_ellipsoid(y, Q, beta ** 2 / R2) if loss == "squared" else lam
-            M = float(np.sqrt(max(cand @ Q @ cand, 0.0) * R2)) * (1 + 1e-9)  # round-off
+            cand = (_best_in_ellipsoid(y, BC.T @ BC, beta ** 2 / R2) if loss == "squared"
+                    else lam)
+            # ||B^{-1/2} c|| R, as a norm (no cancellation), with room for round-off
+            M = float(np.linalg.norm(BC @ cand) * np.sqrt(R2)) * (1 + 1e-6)
             lower, _ = dual_bound(y, cand, np.array([M]), beta, loss)
             if lower > best[0]:
                 best = (lower, M, cand)
@@ -236,6 +261,28 @@ def _relaxation(X, y, beta, a, b, loss, products):
         objective = cp.sum(cp.entr(p) + cp.entr(1 - p))
     constraints = [lmi >> 0, cp.multiply(N2, off) >= 0] + ([N1 >= 0, N3 >= 0] if full else [])
     return cp.Problem(cp.Maximize(objective), constraints), lam, N1, N2, N3
+
+
+def _solve(problem, clarabel, fallback, time_limit, eps):
+    """Solve with Clarabel or SCS (SCS after a Clarabel failure when `fallback`): None, or
+    the failure's message."""
+    import cvxpy as cp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the solvers' "inaccurate" warnings: status says it
+        try:
+            if clarabel:
+                try:
+                    problem.solve(solver="CLARABEL", time_limit=float(time_limit))
+                    return None
+                except cp.error.SolverError:
+                    if not fallback:
+                        raise
+            problem.solve(solver="SCS", eps_abs=eps, eps_rel=eps, max_iters=10 ** 7,
+                          time_limit_secs=float(time_limit))
+        except cp.error.SolverError as err:
+            return str(err).splitlines()[0]
+    return None
 
 
 def dnn_bound(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
@@ -289,18 +336,18 @@ def dnn_bound(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         raise ValueError("y must be +-1 for the logistic loss")
     if not (np.isfinite(time_limit) and time_limit > 0):
         raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
+    if not (isinstance(eps, float | int) and 0 < eps < 1):
+        raise ValueError(f"eps must be a tolerance in (0, 1), got {eps!r}")
     problem, lam, N1, N2, N3 = _relaxation(X, y, beta, a, b, loss, products)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SCS's "inaccurate" warnings: the status says it
-        if solver == "clarabel" or (solver == "auto" and n <= CLARABEL_ROWS):
-            problem.solve(solver="CLARABEL", time_limit=float(time_limit))
-        else:
-            problem.solve(solver="SCS", eps_abs=eps, eps_rel=eps, max_iters=10 ** 7,
-                          time_limit_secs=float(time_limit))
+    clarabel = solver == "clarabel" or (solver == "auto" and n <= CLARABEL_ROWS)
+    failure = _solve(problem, clarabel, solver == "auto", time_limit, eps)
     out_of_time = time.perf_counter() - start >= time_limit
-    if lam.value is None:
-        raise RuntimeError(f"the SDP solver returned no point (status {problem.status!r}); "
-                           "try a larger time_limit")
+    if failure is not None or lam.value is None:
+        why = failure or f"no point, status {problem.status!r}"
+        return RelaxationBound(0.0, np.inf, np.zeros(n), np.nan, NUMERICAL_ERROR,
+                               time.perf_counter() - start,
+                               f"the SDP solver failed ({why}); only L >= 0 is proven: "
+                               "rescale X and y to order 1, or try the other solver")
     multipliers = tuple(np.asarray(N.value, dtype=float) for N in (N1, N2, N3))
     lower, M, dual = _rigorous(X, y, beta, np.asarray(lam.value, dtype=float), multipliers,
                                a, b, loss)
