@@ -117,11 +117,16 @@ def _clip(N1, N2, N3):
     return N1, N2, N3
 
 
-def _certificate_matrix(X, beta, N1, N2, N3, kappa):
-    """beta^2 E_uu - kappa W(N), the multipliers clipped into their cones: (d + n, d + n)."""
+def _lifted(X, N1, N2, N3):
+    """W(N) as one (d + n, d + n) array, the multipliers clipped into their cones."""
     Wuu, Wuv, Wvv = _operator(X, *_clip(N1, N2, N3))
-    A0 = -kappa * np.block([[Wuu, Wuv], [Wuv.T, Wvv]])
-    A0[:X.shape[1], :X.shape[1]] += beta ** 2 * np.eye(X.shape[1])
+    return np.block([[Wuu, Wuv], [Wuv.T, Wvv]])
+
+
+def _certificate_matrix(W, beta, d, kappa):
+    """beta^2 E_uu - kappa W: (d + n, d + n)."""
+    A0 = -kappa * W
+    A0[:d, :d] += beta ** 2 * np.eye(d)
     return A0
 
 
@@ -194,7 +199,7 @@ def dnn_price_bound(X, lam, beta, N1, N2, N3, *, activation="relu", alpha=0.01,
         raise ValueError(f"kappa must be a finite number >= 0, got {kappa}")
     if not (np.isfinite(t) and t > 0):
         raise ValueError(f"t must be a finite number > 0, got {t}")
-    ev, V, w, e = _shifted(_certificate_matrix(X, beta, N1, N2, N3, kappa), d, t)
+    ev, V, w, e = _shifted(_certificate_matrix(_lifted(X, N1, N2, N3), beta, d, kappa), d, t)
     R2 = beta ** 2 + e * (1 + t * np.linalg.norm(X, 2) ** 2)
     c = _price_vector(X, lam, a, b)
     return float(np.linalg.norm(V.T @ (w * c) / np.sqrt(ev)) * np.sqrt(R2)) * (1 + 1e-6)
@@ -208,7 +213,6 @@ def _check_multiplier(N, name, n):
     return N
 
 
-
 def _rigorous(X, y, beta, lam, N, a, b, loss):
     """The best proven (lower bound, price bound M, lambda) over kappa and t.
 
@@ -219,8 +223,9 @@ def _rigorous(X, y, beta, lam, N, a, b, loss):
     C = np.vstack([b * X.T, (a - b) * np.eye(n)])  # c(lam) = C lam
     sigma2 = np.linalg.norm(X, 2) ** 2
     best = (-np.inf, np.inf, lam)
+    W = _lifted(X, *N)
     for kappa in np.geomspace(0.01, 1.0, 15):
-        A0 = _certificate_matrix(X, beta, *N, kappa)
+        A0 = _certificate_matrix(W, beta, d, kappa)
         for t in np.logspace(-6, 2, 17):
             ev, V, w, e = _shifted(A0, d, t)
             BC = V.T @ (w[:, None] * C) / np.sqrt(ev)[:, None]  # ||BC lam||^2 = c^T B^-1 c
