@@ -18,7 +18,7 @@ Per data set, ReLU, squared loss, beta 0.1 (issue #35's setting):
   ||x_i||), both signs, against ``price_exact`` on the same vector: each one's upper
   bound and seconds.
 * **The DNN relaxation** (``--dnn SECONDS``): ``cl.dnn_bound``'s proven lower bound with
-  SCS stopped after SECONDS (n <= 700), its gap to train_convex's network, and the gap
+  the solver stopped after SECONDS (n <= 700), its gap to train_convex's network, and the gap
   of the better of the two bounds.
 
 Data: planted ReLU teachers ``planted:NxD`` (N points, D Gaussian features plus a bias
@@ -155,7 +155,7 @@ def bench(spec, budget, checkpoints, adam, scip, bound_time, dnn=0.0):
     if dnn:
         relaxed = cl.dnn_bound(X, y, BETA, time_limit=dnn)
         best = max(relaxed.lower_bound, max(lows) if lows else -np.inf)
-        rows.append(dict(data=spec, method=f"dnn_bound (SCS {dnn:g} s)", status=relaxed.status,
+        rows.append(dict(data=spec, method=f"dnn_bound ({dnn:g} s)", status=relaxed.status,
                          lower_bound=relaxed.lower_bound, sdp_value=relaxed.relaxation_value,
                          gap=(report.objective - relaxed.lower_bound) / abs(report.objective),
                          best_gap=(report.objective - best) / abs(report.objective),

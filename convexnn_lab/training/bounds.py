@@ -132,7 +132,7 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
     relaxation : bool
         Also solve the DNN relaxation (:func:`~convexnn_lab.dnn_bound`, its own
         `time_limit`; at most 700 rows) and keep the larger lower bound: the branch and
-        bound closes in low dimension (d up to about 5 with the bias), the relaxation
+        bound closes in low dimension (d up to about 4 with the bias), the relaxation
         does not need it to.
 
     Returns
