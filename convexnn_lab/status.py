@@ -10,7 +10,7 @@ here once, with the groups a caller acts on (like CVXPY's ``settings.py``):
 - "max_iterations", "time_limit", "max_rounds", "max_patterns", "node_limit",
   "slow_progress" (BUDGET_STOPS): the iteration limit, the time budget, column
   generation's round limit, its pattern budget, the branch and bound's node limit or
-  column generation's progress rule (its last rounds lowered the objective by less than
+  column generation's progress rule (its last round lowered the objective by less than
   ``min_progress``) came first.
 - "stalled", "numerical_error" (FAILURES): round-off stopped progress short of tol; a
   Newton system broke down.
@@ -73,7 +73,7 @@ _WORDS = {
     MAX_ROUNDS: "stopped at the round limit",
     MAX_PATTERNS: "stopped at the pattern budget",
     NODE_LIMIT: "stopped at the node limit of the branch and bound",
-    SLOW_PROGRESS: "stopped: the last rounds lowered the objective by less than min_progress",
+    SLOW_PROGRESS: "stopped: the last round lowered the objective by less than min_progress",
     STALLED: "stalled: round-off stopped progress short of tol",
     NUMERICAL_ERROR: "a Newton system broke down",
     NOT_OPTIMAL: "a violated direction proves the patterns miss the global optimum",

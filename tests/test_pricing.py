@@ -217,19 +217,46 @@ def test_phases_split_the_run_into_start_solves_pricing_and_the_rest():
 def test_progress_rule_stops_a_search_whose_rounds_stopped_paying():
     X, y = data(60, seed=3)
     cold = dict(initial_patterns=3, per_round=2, warm_network=None, exact_limit=10, seed=0)
-    # a rule no round can meet: it stops after the first PROGRESS_ROUNDS + 1 rounds
+    # a rule no round can meet; with no warm network the first round is not judged, so
+    # it stops after the second
     strict = train_convex(X, y, 0.1, min_progress=0.9, **cold)
-    assert strict.status == "slow_progress" and len(strict.rounds) == 4
+    assert strict.status == "slow_progress" and len(strict.rounds) == 2
     objs = [r.objective for r in strict.rounds]
-    assert objs[0] - objs[-1] < 0.9 * objs[-1]
+    assert objs[0] - objs[1] < 0.9 * objs[1]
     # 0: no rule; the same first rounds, then on until a budget or no violation
     free = train_convex(X, y, 0.1, min_progress=0, max_rounds=6, **cold)
-    assert free.status != "slow_progress" and len(free.rounds) > 4
-    assert [r.objective for r in free.rounds[:4]] == objs
+    assert free.status != "slow_progress" and len(free.rounds) > 2
+    assert [r.objective for r in free.rounds[:2]] == objs
+    # the rule reads each round alone: every round it let through gained at least the
+    # fraction asked, the one it stopped at less
+    seen = [r.objective for r in free.rounds]
+    cut = 0.5 * max((a - b) / b for a, b in zip(seen, seen[1:]))
+    ruled = train_convex(X, y, 0.1, min_progress=cut, max_rounds=6, **cold)
+    objs = [r.objective for r in ruled.rounds]
+    assert objs == seen[:len(objs)]
+    gains = [(a - b) / b for a, b in zip(objs, objs[1:])]
+    assert all(g >= cut for g in gains[:-1])
+    assert ruled.status == "slow_progress" and gains[-1] < cut  # 4 rounds when written
     with pytest.raises(ValueError, match="min_progress"):
         train_convex(X, y, 0.1, min_progress=1.5)
     with pytest.raises(ValueError, match="min_progress"):
         train_convex(X, y, 0.1, min_progress=True)
+
+
+def test_progress_rule_judges_the_first_round_against_the_warm_network():
+    X, y = data(60, seed=3)
+    warm = cl.train_nonconvex(X, y, 8, 0.1, optimizer="lbfgs", steps=50, seed=0)
+    settings = dict(per_round=2, exact_limit=10, seed=0, warm_network=warm)
+    report = train_convex(X, y, 0.1, min_progress=0.9, **settings)
+    assert report.status == "slow_progress" and len(report.rounds) == 1
+    # the first round starts from the warm network's patterns: at most its objective
+    assert report.rounds[0].objective <= report.warm_objective + 1e-9
+    # a warm network of another activation is not comparable: the first round passes
+    other = cl.train_nonconvex(X, y, 8, 0.1, optimizer="lbfgs", steps=50, seed=0,
+                               activation="absolute")
+    settings["warm_network"] = other
+    report = train_convex(X, y, 0.1, min_progress=0.9, **settings)
+    assert report.status == "slow_progress" and len(report.rounds) == 2
 
 
 def test_progress_rule_is_off_by_default_where_pricing_is_exact():
