@@ -133,7 +133,8 @@ class TrainingReport:
         gap is above 10 tol (solve more tightly); "no_violation_found": the search
         found none (no proof); "max_rounds", "max_patterns", "time_limit": a budget
         stopped it first; "slow_progress": the last round lowered the objective by less
-        than ``min_progress`` times it (the first round: below the warm network's).
+        than ``min_progress`` times it (the first round: compared with the warm network's
+        objective).
     exact : bool
         Whether the last round's pricing was exact: every pattern of X enumerated, or
         the branch and bound finished (``pricing="exact"`` or ``"auto"``).
@@ -391,9 +392,10 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         fraction of it, though pricing still finds violations.  The first round is
         compared with the warm network's objective (``warm_objective``) when that network
         has the run's activation and alpha, else not judged.  Default: ``MIN_PROGRESS``
-        (1e-2) where pricing is the search, 0 where it is exact (every pattern listed, or
-        ``pricing="exact"`` or "auto": a certificate needs every round).  0: no progress
-        rule, the rounds run until a budget or until pricing finds no violation.
+        (1e-2) where pricing is the search, 0 where it can certify (every pattern listed,
+        or ``pricing="exact"``, or "auto", whose branch and bound follows a search that
+        finds nothing): a certificate needs every round.  0: no progress rule, the rounds
+        run until a budget or until pricing finds no violation.
     drop_after : int
         Drop a pattern whose block stayed zero for this many rounds in a row.
     warm_network : "lbfgs" (default), TwoLayerNetwork or None
