@@ -224,7 +224,7 @@ def print_rows(rows):
 
 
 def _import_optimizers():
-    """Pay torch's one-time import of its optimizers' machinery (about 1.7 s: the first
+    """Pay torch's one-time import of its optimizers' machinery (1-2 s here: the first
     ``torch.optim`` optimizer made in a process imports torch._dynamo) before any timing,
     so that it lands on neither Adam's first run nor the first L-BFGS start."""
     import torch
