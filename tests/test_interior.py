@@ -146,3 +146,18 @@ def test_a_stall_short_of_tol_runs_the_polish_and_says_so():
     assert ph["polish"] > 0
     top = ph["newton"] + ph["directions"] + ph["certificate"] + ph["other"] + ph["polish"]
     assert abs(top - sol.result.time) <= 1e-9 * max(sol.result.time, 1.0)
+
+
+
+def test_the_run_stops_for_round_off_only_once_its_certificate_is_stale():
+    # where the Newton systems lose their digits the steps collapse long before the
+    # complementarity reaches tol (n = 22,345 in docs/benchmarks.md: steps of 1e-4 - 1e-2
+    # for 35 iterations); the run then stops instead of spending its iteration budget
+    from convexnn_lab.solvers.interior import _COLLAPSED, _PATIENCE, _stalled
+
+    short, long_ = [0.5 * _COLLAPSED] * _PATIENCE, [0.9] + [0.5 * _COLLAPSED] * (_PATIENCE - 1)
+    assert _stalled(_PATIENCE, False, short)
+    assert not _stalled(_PATIENCE - 1, False, short)  # the certificate still improves
+    assert not _stalled(_PATIENCE, False, long_)  # a long step among the last ones
+    assert not _stalled(_PATIENCE, False, short[1:])  # too few steps to judge
+    assert _stalled(_PATIENCE, True, long_)  # below tol: the rule that was there before

@@ -206,13 +206,16 @@ def test_a_warm_started_augmented_lagrangian_stops_on_an_optimum_and_moves_on_ot
 
 
 def test_the_augmented_lagrangian_returns_its_best_feasible_iterate_for_a_worse_last_one():
-    X, y, P = problem(6, n=40, P=25)
+    # Whether a run ends feasible and worse depends on the warm start's last digits: on
+    # seed 6 it did (700 iterations) until the interior point's passes were regrouped;
+    # now, of seeds 0-11 (500-800 iterations), seed 5 with 800 does, its last outer step
+    # 2.2 times above the best one's gap.  tol 1e-15: no float64 certificate proves it,
+    # so no polish ends the run (at 1e-13 one did, once the AL's arithmetic was fused)
+    X, y, P = problem(5, n=40, P=25)
     opt = cl.solve_convex(X, y, 0.1, P, solver="ipm", progress=False)
-    # tol 1e-15: no float64 certificate proves it, so no polish ends the run (at 1e-13 one
-    # did, after 250 iterations, once the AL's arithmetic was fused)
     with pytest.warns(RuntimeWarning, match="max_iterations"):
         sol = cl.solve_convex(X, y, 0.1, P, solver="al", warm_start=opt, tol=1e-15,
-                              max_iter=700, progress=False)
+                              max_iter=800, progress=False)
     _, *run = sol.result.history  # the warm start's certificate, then each outer step's
     best = min(run[:-1], key=lambda entry: entry[2])
     assert best[2] < run[-1][2]  # the last outer step ended feasible but worse

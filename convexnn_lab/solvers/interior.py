@@ -66,6 +66,10 @@ _STEP = 0.99  # fraction of the way to the boundary of the cones
 # objectives unchanged (1e-4 stalled breast_cancer; tighter refines every solve twice)
 _REFINE, _REFINE_RTOL = 2, 1e-8
 _PATIENCE = 6  # iterations without a better certified gap before stopping
+# ... once the complementarity is below tol, or once every one of those iterations' steps
+# was below this (n = 22,345, d = 17, P = 100, beta 5: the Newton systems lost their digits
+# at a relative gap of 6e-5 and the steps fell to 1e-4 - 1e-2 for 35 iterations)
+_COLLAPSED = 0.05
 # Gondzio's centrality correctors (``_correct``): at most this many per iteration, each
 # aiming at a step this much longer, pushing the complementarity products into this
 # range around sigma * mu, and kept when the step grows by this fraction of the aim
@@ -112,7 +116,7 @@ def _soc_step(x, dx):
 
 def _lp_step(s, ds):
     """Largest alpha with s + alpha ds >= 0 (s > 0): 1 / max(-ds / s)."""
-    rate = (-ds / s).max() if s.numel() else s.new_tensor(0.0)
+    rate = -_torch().div(ds, s).min() if s.numel() else s.new_tensor(0.0)
     return 1.0 / rate if rate > 0 else s.new_tensor(math.inf)
 
 
@@ -125,15 +129,15 @@ def _torch():
 class _NTScaling:
     """Nesterov-Todd scaling W of one point (s, z): W z = W^-1 s = lambda.
 
-    LP rows: W = diag(sqrt(s / z)).  Second-order cones: W = eta * H(w), W^-1 =
-    H(J w) / eta, with the hyperbolic rotation H(w) = [[w0, w1^T], [w1, I + w1 w1^T /
-    (1 + w0)]], w = (s/|s|_J + J z/|z|_J) / (2 gamma) and eta = sqrt(|s|_J / |z|_J).
+    LP rows: W = diag(sqrt(s / z)), never formed (the directions use lambda o lambda =
+    s o z, and ``_NewtonSystem`` keeps z / s).  Second-order cones: W = eta * H(w),
+    W^-1 = H(J w) / eta, with the hyperbolic rotation H(w) = [[w0, w1^T], [w1, I + w1
+    w1^T / (1 + w0)]], w = (s/|s|_J + J z/|z|_J) / (2 gamma) and eta = sqrt(|s|_J / |z|_J).
     """
 
     def __init__(self, s_l, z_l, s_q, z_q):
         torch = _torch()
-        self.w_l = torch.sqrt(s_l / z_l)
-        self.lam_l = torch.sqrt(s_l * z_l)
+        self.lamsq_l = s_l * z_l  # lambda o lambda of the cone rows
         sn = _jdot(s_q, s_q).clamp(min=1e-300).sqrt()
         zn = _jdot(z_q, z_q).clamp(min=1e-300).sqrt()
         sb, zb = s_q / sn, z_q / zn
@@ -346,9 +350,7 @@ class _Point:
         self.U, self.t, self.s_l, self.z_l, self.s_q, self.z_q = U, t, s_l, z_l, s_q, z_q
 
     def moved(self, d, step):
-        return _Point(self.U + step * d.U, self.t + step * d.t, self.s_l + step * d.s_l,
-                      self.z_l + step * d.z_l, self.s_q + step * d.s_q,
-                      self.z_q + step * d.z_q)
+        return _Point(*(getattr(self, k) + step * getattr(d, k) for k in _Direction._PARTS))
 
     def max_step(self, d):
         """Largest step along direction d that stays in the cones."""
@@ -378,13 +380,15 @@ class _NewtonSystem:
         # T = I + Q^T Q with Q = diag(sqrt(z/s)) X W_u, a Gram matrix so that it stays
         # PSD in floating point; where its Cholesky fails, a QR of [I; Q] gives the
         # factor without forming the square
+        self.zs = pt.z_l / pt.s_l  # (m, B), used by every solve
+
         def cone_rows(blocks=slice(None)):  # (B, m, k), or the given blocks only
             return ((prog.Xl @ Wm[blocks, 1:, :])
-                    * torch.sqrt(pt.z_l[:, blocks] / pt.s_l[:, blocks]).T[:, :, None])
+                    * torch.sqrt(self.zs[:, blocks]).T[:, :, None])
 
         if prog.XX is not None:  # W_u^T (X^T diag(z/s) X) W_u, the Hessians by one GEMM
             Wu = Wm[:, 1:, :]
-            upper = (pt.z_l / pt.s_l).T @ prog.XX  # (B, d (d + 1) / 2)
+            upper = self.zs.T @ prog.XX  # (B, d (d + 1) / 2)
             Hc = torch.empty((B, d, d), dtype=upper.dtype, device=upper.device)
             Hc[:, prog.tri[0], prog.tri[1]] = upper
             Hc[:, prog.tri[1], prog.tri[0]] = upper
@@ -489,7 +493,10 @@ class _NewtonSystem:
         prog, pt = self.prog, self.pt
         out = self.scal.Winv(self.scal.Winv(xi))
         u = xi[1:]
-        out[1:] += prog.Xl.T @ (pt.z_l / pt.s_l * (prog.Xl @ u))
+        # the cone rows through X u, not through the blocks' d x d Hessians: near the end
+        # z/s spans many magnitudes and the residual needs X u's accuracy (with the
+        # Hessians, the sine data of tests/test_verification.py stalled at 8e-7, tol 1e-9)
+        out[1:] += prog.Xl.T @ (self.zs * (prog.Xl @ u))
         Hp = self.h * (prog.Dt * (prog.X @ prog.pair(u))).sum(dim=1)  # diag(h) A p, (n,)
         out[1:] += prog.unpair(prog.X.T @ (prog.Dt * Hp[:, None]))
         return out.T
@@ -500,17 +507,20 @@ class _NewtonSystem:
         torch = _torch()
         prog, pt, scal = self.prog, self.pt, self.scal
         rho_q = scal.Winv(scal.Winv(bz_q) - _soc_div(scal.lam_q, bs_q))
-        rho_l = (pt.z_l * bz_l - bs_l) / pt.s_l
+        # the cone rows' -rho = (b_s - z o b_z) / s, each (m, B) pass counted (they are
+        # most of an iteration's time once n is large)
+        mrho_l = torch.div(bs_l, pt.s_l).addcmul_(self.zs, bz_l, value=-1.0)
         r = torch.cat([(bt - rho_q[0])[None],
-                       bU - rho_q[1:] - prog.Xl.T @ (prog.S * rho_l)]).T  # (B, k)
+                       bU - rho_q[1:] + prog.Xl.T @ (prog.S * mrho_l)]).T  # (B, k)
         xi = self._reduced_solve(r)
         for _ in range(_REFINE):  # W^-2 is badly conditioned near the end
             res = r - self._apply(xi)
             if float(res.abs().max()) <= _REFINE_RTOL * float(r.abs().max()):
                 break
             xi = xi + self._reduced_solve(res)
-        gl = -prog.S * (prog.Xl @ xi[1:])  # G dx on the cone rows
-        return _Direction(U=xi[1:], t=xi[0], s_l=bz_l - gl, z_l=pt.z_l / pt.s_l * gl - rho_l,
+        sg = (prog.Xl @ xi[1:]).mul_(prog.S)  # -G dx on the cone rows
+        return _Direction(U=xi[1:], t=xi[0], s_l=bz_l + sg,
+                          z_l=mrho_l.addcmul_(self.zs, sg, value=-1.0),
                           s_q=bz_q + xi, z_q=scal.Winv(scal.Winv(-xi)) - rho_q)
 
 
@@ -524,25 +534,27 @@ class _Direction:
         return _Direction(**{k: getattr(self, k) + getattr(other, k) for k in self._PARTS})
 
 
-def _centrality_targets(trial, scal, target):
-    """Corrections of the complementarity products of `trial` that bring them into
-    ``_CENTRAL`` times `target` (Gondzio 1996): (m, B) for the cone rows, (k, B) for
-    the second-order cones, whose scaled product (W^-1 s) o (W z) is corrected on its
-    two eigenvalues (x0 +- |x1|)."""
+def _centrality_targets(pt, direction, aim, scal, target):
+    """Corrections of the complementarity products of the trial point `pt` + `aim` *
+    `direction` that bring them into ``_CENTRAL`` times `target` (Gondzio 1996): (m, B)
+    for the cone rows, (k, B) for the second-order cones, whose scaled product
+    (W^-1 s) o (W z) is corrected on its two eigenvalues (x0 +- |x1|)."""
     torch = _torch()
     lo, hi = _CENTRAL[0] * target, _CENTRAL[1] * target
 
     def change(v):
         """Into [lo, hi]; products far above are only pulled down by hi (the rest is
         left to the direction)."""
-        return (v.clamp(min=lo, max=hi) - v).clamp(min=-hi)
+        return (v.clamp(min=lo, max=hi) - v).clamp_(min=-hi)
 
-    v_q = _soc_prod(scal.Winv(trial.s_q), scal.W(trial.z_q))
+    s_q, z_q = (x.add(dx, alpha=aim) for x, dx in ((pt.s_q, direction.s_q),
+                                                   (pt.z_q, direction.z_q)))
+    v_l = pt.s_l.add(direction.s_l, alpha=aim).mul_(pt.z_l.add(direction.z_l, alpha=aim))
+    v_q = _soc_prod(scal.Winv(s_q), scal.W(z_q))
     norm = torch.linalg.vector_norm(v_q[1:], dim=0)
     unit = v_q[1:] / norm.clamp(min=1e-300)
     big, small = change(v_q[0] + norm), change(v_q[0] - norm)  # of the two eigenvalues
-    return change(trial.s_l * trial.z_l), torch.cat([((big + small) / 2)[None],
-                                                     unit * ((big - small) / 2)])
+    return change(v_l), torch.cat([((big + small) / 2)[None], unit * ((big - small) / 2)])
 
 
 def _correct(pt, newton, direction, target, timer, correctors):
@@ -564,7 +576,7 @@ def _correct(pt, newton, direction, target, timer, correctors):
         if alpha >= 1.0:
             break
         aim = min(1.0, alpha + _ASPIRATION)
-        t_l, t_q = _centrality_targets(pt.moved(direction, aim), newton.scal, target)
+        t_l, t_q = _centrality_targets(pt, direction, aim, newton.scal, target)
         with timer("directions"):
             corrector = newton.solve(torch.zeros_like(pt.U), torch.zeros_like(pt.t),
                                      torch.zeros_like(t_l), torch.zeros_like(t_q), t_l, t_q)
@@ -633,7 +645,7 @@ def _direction(prog, pt, newton, g, gap, timer, correctors):
     bz_l = -(pt.s_l - prog.S * (prog.Xl @ pt.U))
     scal = newton.scal
     lamsq_q = _soc_prod(scal.lam_q, scal.lam_q)
-    lamsq_l = scal.lam_l ** 2
+    lamsq_l = scal.lamsq_l
     with timer("directions"):
         aff = newton.solve(bU, bt, bz_l, bz_q, -lamsq_l, -lamsq_q)
     sigma = min(1.0, (1.0 - min(1.0, pt.max_step(aff))) ** 3)
@@ -643,6 +655,16 @@ def _direction(prog, pt, newton, g, gap, timer, correctors):
     with timer("directions"):
         direction = newton.solve(bU, bt, bz_l, bz_q, bs_l, bs_q)
     return _correct(pt, newton, direction, sigma * mu, timer, correctors)
+
+
+def _stalled(since_best, below_tol, steps):
+    """Stop for round-off?  The best certificate is `since_best` iterations old, and the
+    complementarity is below tol (`below_tol`) or the last ``_PATIENCE`` `steps` (step
+    lengths, one per iteration) were all below ``_COLLAPSED`` (the Newton systems have
+    lost their digits)."""
+    if since_best < _PATIENCE:
+        return False
+    return below_tol or (len(steps) >= _PATIENCE and max(steps[-_PATIENCE:]) < _COLLAPSED)
 
 
 def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cpu",
@@ -682,6 +704,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
                 e_q.clone(), e_q.clone())
     best = None  # (certificate, blocks, multipliers, iteration)
     history = []
+    steps = []  # the step length of each iteration
     last_objective = 0.0
     bar = LazyBar(max_iter, f"ipm P={P}", disable=not progress)
     status = MAX_ITERATIONS
@@ -703,11 +726,9 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
             history.append((it, cert.objective, cert.gap))
             if cert.feasible and (best is None or cert.gap < best[0].gap):
                 best = (cert, U_cert, pt.z_l.clone(), it)
-            elif best is not None and it - best[3] >= _PATIENCE \
-                    and gap <= tol * abs(cert.objective):
-                # the complementarity is below tolerance but the certificate no longer
-                # improves: round-off has taken over, keep the best iterate
-                status = STALLED
+            elif best is not None and _stalled(it - best[3], gap <= tol * abs(cert.objective),
+                                               steps):
+                status = STALLED  # round-off has taken over: keep the best iterate
                 break
             bar.set_postfix(gap=f"{cert.gap:.2e}")
             if cert.proves(tol):
@@ -730,6 +751,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
         if not step > 1e-12:
             status = STALLED
             break
+        steps.append(step)
         pt = pt.moved(direction, step)
     bar.close()
     if best is None:  # no feasible iterate: report the last one
