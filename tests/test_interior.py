@@ -148,7 +148,6 @@ def test_a_stall_short_of_tol_runs_the_polish_and_says_so():
     assert abs(top - sol.result.time) <= 1e-9 * max(sol.result.time, 1.0)
 
 
-
 def test_the_run_stops_for_round_off_only_once_its_certificate_is_stale():
     # where the Newton systems lose their digits the steps collapse long before the
     # complementarity reaches tol (n = 22,345 in docs/benchmarks.md: steps of 1e-4 - 1e-2
@@ -161,3 +160,4 @@ def test_the_run_stops_for_round_off_only_once_its_certificate_is_stale():
     assert not _stalled(_PATIENCE, False, long_)  # a long step among the last ones
     assert not _stalled(_PATIENCE, False, short[1:])  # too few steps to judge
     assert _stalled(_PATIENCE, True, long_)  # below tol: the rule that was there before
+    assert _stalled(_PATIENCE + 1, False, [0.9] + short)  # only the last _PATIENCE count

@@ -490,7 +490,7 @@ class _NewtonSystem:
 
     def _apply(self, xi):
         """(H + G^T W^-2 G) xi as (B, k), for the residual of a solve."""
-        prog, pt = self.prog, self.pt
+        prog = self.prog
         out = self.scal.Winv(self.scal.Winv(xi))
         u = xi[1:]
         # the cone rows through X u, not through the blocks' d x d Hessians: near the end
@@ -704,7 +704,7 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
                 e_q.clone(), e_q.clone())
     best = None  # (certificate, blocks, multipliers, iteration)
     history = []
-    steps = []  # the step length of each iteration
+    steps = []  # each iteration's step to the cones' boundary (before a loss's trust test)
     last_objective = 0.0
     bar = LazyBar(max_iter, f"ipm P={P}", disable=not progress)
     status = MAX_ITERATIONS
@@ -746,12 +746,12 @@ def interior_point(program: ConvexProgram, *, tol=1e-6, max_iter=100, device="cp
             status = NUMERICAL_ERROR
             break
         step = min(1.0, _STEP * pt.max_step(direction))
+        steps.append(step)  # the cones' step: a loss model's shortening is no collapse
         if program.loss != "squared":  # the Newton system saw a quadratic model of f
             step = _trusted_step(prog, pred, direction.U, step, f, g, h)
         if not step > 1e-12:
             status = STALLED
             break
-        steps.append(step)
         pt = pt.moved(direction, step)
     bar.close()
     if best is None:  # no feasible iterate: report the last one
