@@ -160,15 +160,22 @@ def test_newton_stops_once_its_decrement_no_longer_shrinks(monkeypatch):
     program = cl.ConvexProgram(X, y, 0.1, cl.sample_patterns(X, 40, seed=3), gated=True)
     ref = cl.solve_convex(X, y, 0.1, program.patterns, gated=True, solver="ipm", tol=1e-8,
                           progress=False)
-    start = ref.U * (1 + 1e-3 * np.random.default_rng(0).standard_normal(ref.U.shape))
     calls = count_loss_evaluations(monkeypatch)
-    spent, points = [], []
-    for stall in (polish_module._DEC_STALL, np.inf):
-        monkeypatch.setattr(polish_module, "_DEC_STALL", stall)
-        calls.clear()
-        out = polish(program, start)
-        assert out is not None and cl.certify(program, out[0]).proves(1e-9)
-        spent.append(len(calls))
-        points.append(out[0])
-    assert spent[0] < spent[1]
-    assert np.allclose(points[0], points[1], rtol=0, atol=1e-9 * np.abs(points[1]).max())
+    # whether a given start ends with steps at f's resolution depends on its last digits
+    # (one start, seed 0, stopped saving a step when the interior point's rounding changed):
+    # over five starts the rule never costs an evaluation and saves some
+    spent = {polish_module._DEC_STALL: [], np.inf: []}
+    for seed in range(5):
+        start = ref.U * (1 + 1e-3 * np.random.default_rng(seed).standard_normal(ref.U.shape))
+        points = []
+        for stall in spent:
+            monkeypatch.setattr(polish_module, "_DEC_STALL", stall)
+            calls.clear()
+            out = polish(program, start)
+            assert out is not None and cl.certify(program, out[0]).proves(1e-9)
+            spent[stall].append(len(calls))
+            points.append(out[0])
+        assert np.allclose(points[0], points[1], rtol=0, atol=1e-9 * np.abs(points[1]).max())
+    with_rule, without = spent.values()
+    assert all(a <= b for a, b in zip(with_rule, without))
+    assert sum(with_rule) < sum(without)
