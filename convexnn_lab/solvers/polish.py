@@ -172,7 +172,9 @@ def _polish_on(X, y, beta, M, W, active, rows_on, loss, limits, comm=LOCAL):
         on = rows_on.get(j)
         rows = None if on is None else comm.concat_rows(X[on])  # every rank's active rows
         if rows is not None and len(rows):
-            _, sv, vt = np.linalg.svd(rows, full_matrices=True)
+            # V's d x d square is all the null space needs; U's m x m square (m boundary
+            # rows, thousands at n ~ 10^4) is never formed (full_matrices only when m < d)
+            _, sv, vt = np.linalg.svd(rows, full_matrices=len(rows) < X.shape[1])
             rank = int((sv > 1e-9 * sv[0]).sum()) if len(sv) else 0
             N = vt[rank:].T
         if N.shape[1]:
@@ -223,10 +225,14 @@ def _newton(X, y, beta, M, bases, loss, limits, comm=LOCAL):
     f = value(zvec)
     scale = max(np.linalg.norm(zvec[a:b]) for a, b in spans)
     dec_prev = math.inf
+    # the squared loss's A^T A (h = 1) is the same at every step: formed once
+    gram = comm.sum(A.T @ A) if loss == "squared" and not rows_space else None
     for _ in range(limits.max_steps):
         _, g_pred, h_pred = loss_parts(A @ zvec, y, loss)
         if rows_space:
             grad, H = A.T @ g_pred, None
+        elif gram is not None:
+            grad, H = comm.sum(A.T @ g_pred), gram.copy()
         else:  # sums over rows: one all-reduce for both
             grad, H = comm.sum(A.T @ g_pred, A.T @ (h_pred[:, None] * A))
         norms = np.array([np.linalg.norm(zvec[a:b]) for a, b in spans])
