@@ -322,6 +322,10 @@ def bounds_history(report, *, axes=None):
     axes[1].semilogy(k, np.maximum((upper - lower) / np.abs(upper), 1e-16), "o-", ms=4)
     axes[1].set_xlabel("round")
     axes[1].set_ylabel("relative gap (upper - lower) / upper")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes:  # rounds are whole numbers
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig, axes
 
