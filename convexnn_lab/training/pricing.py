@@ -126,10 +126,11 @@ class TrainingReport:
     Attributes
     ----------
     status : str
-        "optimal": exact pricing found no violated pattern (a certificate of global
-        optimality over networks of any width, to the solver's tolerance; for gated ReLU,
-        over gated-ReLU models); "inaccurate": exact pricing found none but the global
-        gap is above 10 tol (solve more tightly); "no_violation_found": the search
+        "optimal": exact pricing found no violated pattern to add and the proven global
+        gap is within 10 tol (a certificate of global optimality over networks of any
+        width, to the solver's tolerance; for gated ReLU, over gated-ReLU models);
+        "inaccurate": exact pricing found none to add but the global gap is above 10 tol
+        (solve more tightly); "no_violation_found": the search
         found none (no proof); "max_rounds", "max_patterns", "time_limit": a budget
         stopped it first; "slow_progress": the last round lowered the objective by less
         than ``min_progress`` times it (the first round: compared with the warm network's
@@ -380,13 +381,14 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
     pricing : {"search", "exact", "auto"}
         How to price when the patterns are too many to list.  "search": the ascent
         (:func:`price_patterns`), which can only find violations.  "exact": the branch
-        and bound of :func:`price_exact` every round, run to the price itself (its
-        violating directions and the search's ascent from them are added), so "no
-        violation" is a proof over networks of any width and every round records a
-        lower bound.  "auto": the search, then the branch and bound when the search
+        and bound of :func:`price_exact` every round, run to the price itself (the
+        patterns of its violating directions and of the search's ascent from them are
+        added, up to `per_round`), so "no violation" is a proof over networks of any
+        width and every round records a lower bound.  "auto": the search, then the branch and bound when the search
         finds nothing.  The branch and bound gets what is left of `time_limit` (or
-        ``EXACT_PRICE_SECONDS`` without one); when it runs out the status says
-        "time_limit".  Not gated, not `distributed`.
+        ``EXACT_PRICE_SECONDS`` without one); when it runs out having found no
+        violation, the status says "time_limit" (violations it found are added and the
+        rounds go on).  Not gated, not `distributed`.
     min_progress : float in [0, 1), optional
         Stop ("slow_progress") when a round lowered the objective by less than this
         fraction of it, though pricing still finds violations.  The first round is
@@ -681,6 +683,10 @@ class _ColumnGeneration:
             self.record_bound(sol, lam, corr)
             order = np.argsort(-corr)
             return self.every[order], corr[order] / program.beta
+        # what an earlier round's branch and bound said holds for that round only
+        self.report.exact, self.price_status = False, None
+        if self.lower_bound is not None:
+            self.report.global_gap = max(sol.objective - self.lower_bound, 0.0)
         if self.pricing == "exact":
             return self.branch_and_bound(sol, lam)
         new, ratios = self.search(sol, lam)
