@@ -130,10 +130,10 @@ class TrainingReport:
         gap is within 10 tol (a certificate of global optimality over networks of any
         width, to the solver's tolerance; for gated ReLU, over gated-ReLU models);
         "inaccurate": exact pricing found none to add but the global gap is above 10 tol
-        (solve more tightly); "no_violation_found": the search
-        found none (no proof); "max_rounds", "max_patterns", "time_limit": a budget
-        stopped it first; "slow_progress": the last round lowered the objective by less
-        than ``min_progress`` times it (the first round: compared with the warm network's
+        (solve more tightly); "no_violation_found": the search found none (no proof);
+        "max_rounds", "max_patterns", "time_limit": a budget stopped it first;
+        "slow_progress": the last round lowered the objective by less than
+        ``min_progress`` times it (the first round: compared with the warm network's
         objective).
     exact : bool
         Whether the last round's pricing was exact: every pattern of X enumerated, or
@@ -384,11 +384,11 @@ def train_convex(X, y, beta, *, activation="relu", alpha=0.01, loss="squared",
         and bound of :func:`price_exact` every round, run to the price itself (the
         patterns of its violating directions and of the search's ascent from them are
         added, up to `per_round`), so "no violation" is a proof over networks of any
-        width and every round records a lower bound.  "auto": the search, then the branch and bound when the search
-        finds nothing.  The branch and bound gets what is left of `time_limit` (or
-        ``EXACT_PRICE_SECONDS`` without one); when it runs out having found no
-        violation, the status says "time_limit" (violations it found are added and the
-        rounds go on).  Not gated, not `distributed`.
+        width and every round records a lower bound.  "auto": the search, then the
+        branch and bound when the search finds nothing.  The branch and bound gets
+        what is left of `time_limit` (or ``EXACT_PRICE_SECONDS`` without one); when it
+        runs out having found no violation, the status says "time_limit" (violations it
+        found are added and the rounds go on).  Not gated, not `distributed`.
     min_progress : float in [0, 1), optional
         Stop ("slow_progress") when a round lowered the objective by less than this
         fraction of it, though pricing still finds violations.  The first round is
