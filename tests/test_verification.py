@@ -7,6 +7,7 @@ import pytest
 
 import convexnn_lab as cl
 from convexnn_lab.chapters.hardness import listed_price
+from convexnn_lab.core.certificates import dual_bound, price_precision
 
 
 def _enumerated_price(X, lam, activation, alpha=0.2):
@@ -95,6 +96,41 @@ def test_global_bound_is_below_every_network_and_tight_at_the_optimum():
     tight = cl.global_bound(X, y, beta, optimum)
     assert tight.status == "optimal"
     assert tight.lower_bound == pytest.approx(optimum.objective, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_a_looser_price_costs_the_bound_at_most_that_share(loss):
+    """dual_bound is concave along s * lambda with value 0 at s = 0, so a price proven
+    only to (1 + rho) lowers the bound by at most rho times itself: what lets
+    price_precision trade precision for a share of the gap."""
+    rng = np.random.default_rng(7)
+    y = np.where(rng.standard_normal(40) > 0, 1.0, -1.0) if loss == "logistic" else (
+        rng.standard_normal(40))
+    lam = 0.4 * y * rng.uniform(0.1, 1.0, 40) if loss == "logistic" else (
+        y - 0.3 * rng.standard_normal(40))
+    for price in (0.05, 0.3, 2.0, 40.0):
+        exact, _ = dual_bound(y, lam, np.array([price]), 0.1, loss)
+        for rho in (1e-6, 1e-2, 0.1, 1.0):
+            loose, _ = dual_bound(y, lam, np.array([price * (1 + rho)]), 0.1, loss)
+            assert loose >= exact / (1 + rho) - 1e-12
+        rho = price_precision(y, lam, price, 0.1, loss, 2 * exact + 1.0, floor=1e-6)
+        assert 1e-6 <= rho <= 0.1
+
+
+def test_global_bound_loses_at_most_a_share_of_the_gap_to_the_exact_price():
+    X, y = _sine()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = cl.train_nonconvex(X, y, 10, 0.1, steps=200, seed=0)
+    bound = cl.global_bound(X, y, 0.1, net, improve=0)
+    lam = y - net.predict(X)
+    price = _enumerated_price(X, lam, "relu")
+    best, _ = dual_bound(y, lam, np.array([price]), 0.1, "squared")
+    assert bound.lower_bound <= best * (1 + 1e-9)
+    # the bound of the price proven exactly (the tree prunes below beta either way)
+    exact, _ = dual_bound(y, lam, np.array([max(price, 0.1)]), 0.1, "squared")
+    assert bound.lower_bound >= exact - 0.01 * (bound.objective - exact) - 1e-12
+    assert bound.gap > 0.05  # a poor network: the precision asked for was loose
 
 
 def test_global_bound_refuses_a_solution_of_other_data():

@@ -31,7 +31,8 @@ from .losses import loss_parts
 from .program import FEASIBILITY_RTOL, ConvexProgram
 
 __all__ = ["Certificate", "ZERO_BLOCK_RTOL", "block_correlations", "certify", "gap_within",
-           "certify_output", "cone_correlation", "dual_bound", "dual_constraints"]
+           "certify_output", "cone_correlation", "dual_bound", "dual_constraints",
+           "price_precision"]
 
 # a block whose norm is below this times the largest counts as zero (no neuron)
 ZERO_BLOCK_RTOL = 1e-7
@@ -294,6 +295,28 @@ def dual_bound(y, lam0, correlations, beta: float, loss: str, *, comm=None):
                           options={"xatol": 1e-12})
     s = float(res.x) if -res.fun >= -neg_entropy(s_hi) else s_hi
     return -neg_entropy(s), s
+
+
+def price_precision(y, lam0, known_price, beta: float, loss: str, objective: float, *,
+                    floor: float, share: float = 0.01, ceiling: float = 0.1) -> float:
+    """How precisely to prove the price of lam0 for :func:`dual_bound`: a relative rtol.
+
+    The dual value D is concave along ``s * lam0`` with D(0) = 0, so proving the price
+    only to within (1 + rho) costs the bound at most rho times itself:
+    ``D(s / (1 + rho)) >= D(s) / (1 + rho)``.  Taking ``rho = share (objective - b) / b``,
+    b the bound that `known_price` (a price found, at most the true one) would give, that
+    loss is at most `share` times the gap the exact price would leave.  Far from the
+    optimum (a price well above beta) rho is large and the proof cheap; near it rho
+    falls to `floor`.
+
+    Returns
+    -------
+    float in [floor, max(floor, ceiling)]
+    """
+    b, _ = dual_bound(y, lam0, np.array([max(known_price, beta)]), beta, loss)
+    if b <= 0:
+        return max(floor, ceiling)
+    return float(np.clip(share * (objective - b) / b, floor, max(floor, ceiling)))
 
 
 def certify(program: ConvexProgram, U, V=None, multipliers=None, *,

@@ -187,13 +187,14 @@ class _Tree:
         self.best = max(self.best, float(p[top[0]]))
 
     def roots(self):
+        """The 4 d root nodes: each sign of F on each face of the cube, as arrays
+        (sign (R,), k (R,), lo (R, d), hi (R, d))."""
         d = self.X0.shape[1]
-        nodes = []
-        for sign, k, face in product((1.0, -1.0), range(d), (1.0, -1.0)):
-            lo, hi = -np.ones(d), np.ones(d)
-            lo[k] = hi[k] = face
-            nodes.append((sign, k, lo, hi))
-        return nodes
+        sign, k, face = (np.array(c) for c in zip(*product((1.0, -1.0), range(d),
+                                                         (1.0, -1.0))))
+        lo, hi = -np.ones((len(k), d)), np.ones((len(k), d))
+        lo[np.arange(len(k)), k] = hi[np.arange(len(k)), k] = face
+        return sign, k, lo, hi
 
     def bound(self, sign, lo, hi):
         """Upper bounds of sign * F on a batch of nodes, and the unstable terms.
@@ -229,28 +230,29 @@ class _Tree:
         ub = np.minimum(linear, interval)
         return ub + ROUND_OFF * np.abs(ub) + self.slack, unstable
 
-    def process(self, batch, level):
-        """Bound a batch of nodes (sign, k, lo, hi): close those bounded below `level`
-        and solve those with few unstable terms exactly; returns (the largest bound of
-        the nodes closed, [(bound, child node)] to split further)."""
-        sign = np.array([node[0] for node in batch])
-        lo = np.array([node[2] for node in batch])
-        hi = np.array([node[3] for node in batch])
+    def process(self, parent, sign, k, lo, hi, level):
+        """Bound a batch of nodes (their parents' bounds (B,), sign (B,), face axis k (B,),
+        boxes lo, hi (B, d)): close those bounded below `level` and solve those with
+        few unstable terms exactly.  Returns (the largest bound of the nodes closed, the
+        children of the others to split further: (bound, sign, k, lo, hi), two rows per
+        node).  A node's bound is the smaller of its own and its parent's (both hold on
+        it; its own relaxation, on a smaller cap, is not always tighter)."""
         ub, unstable = self.bound(sign, lo, hi)
-        closed, children, maximizers = 0.0, [], []
-        for (sgn, k, blo, bhi), u, unst in zip(batch, ub, unstable):
-            if u <= level:
-                closed = max(closed, u)
-            elif unst.sum() <= self.exact_unstable:
-                value, best_u = self.solve_node(sgn, k, blo, bhi, unst, level)
-                closed = max(closed, value * (1 + ROUND_OFF) + self.slack)
-                if best_u is not None:
-                    maximizers.append(best_u)
-            else:
-                children += [(u, (sgn, k) + child) for child in _split(k, blo, bhi)]
+        ub = np.minimum(ub, parent)
+        shut = ub <= level
+        closed = float(ub[shut].max(initial=0.0))
+        exact = ~shut & (unstable.sum(axis=1) <= self.exact_unstable)
+        maximizers = []
+        for i in np.flatnonzero(exact):
+            value, best_u = self.solve_node(sign[i], k[i], lo[i], hi[i], unstable[i], level)
+            closed = max(closed, value * (1 + ROUND_OFF) + self.slack)
+            if best_u is not None:
+                maximizers.append(best_u)
         if maximizers:
             self.offer(np.array(maximizers).T)
-        return closed, children
+        split = ~shut & ~exact
+        halves = _split(k[split], lo[split], hi[split])
+        return closed, (np.repeat(ub[split], 2), np.repeat(sign[split], 2)) + halves
 
     def solve_node(self, sign, k, lo, hi, unstable, level):
         """The exact maximum of sign * F on one node (few unstable terms), by
@@ -346,9 +348,10 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
     if not len(tree.Z):  # F is linear: its price is ||g||, at u = +-g / ||g||
         tree.offer(tree.g[:, None])
     status, nodes, pruned = OPTIMAL, 0, 0.0
-    heap = [(-np.inf, i, node) for i, node in enumerate(tree.roots())]
-    counter = len(heap)
-    while heap:
+    frontier = _Frontier()
+    roots = tree.roots()
+    frontier.push(np.full(len(roots[0]), np.inf), *roots)
+    while len(frontier):
         if tree.best > stop_above:
             status = NOT_OPTIMAL
             break
@@ -358,17 +361,14 @@ def price_exact(X, lam, *, activation="relu", alpha=0.01, threshold=None, stop_a
         if node_limit is not None and nodes >= node_limit:
             status = NODE_LIMIT
             break
-        batch = [heapq.heappop(heap)[2] for _ in range(min(BATCH, len(heap)))]
-        nodes += len(batch)
+        batch = frontier.pop(BATCH)
+        nodes += len(batch[0])
         # a node within round-off of the best price (or below the threshold) is closed
         level = max(tree.best * (1 + rtol) + 2 * tree.slack, threshold)
-        closed, children = tree.process(batch, level)
+        closed, children = tree.process(*batch, level)
         pruned = max(pruned, closed)
-        for u, child in children:
-            counter += 1
-            heapq.heappush(heap, (-u, counter, child))
-    open_bound = -heap[0][0] if heap else 0.0
-    upper = max(tree.best, pruned, open_bound if np.isfinite(open_bound) else np.inf)
+        frontier.push(*children)
+    upper = max(tree.best, pruned, frontier.top())
     result = _result(tree, upper, status, nodes, time.perf_counter() - start)
     if result.status == OPTIMAL and result.upper_bound > (1 + INACCURATE_RTOL) * max(
             result.price * (1 + rtol), threshold) + 10 * tree.slack:
@@ -389,14 +389,77 @@ def _cap_max(G, C, theta):
 
 
 def _split(k, lo, hi):
-    """Two halves of a box along its longest side other than k."""
+    """Two halves of each box (rows of lo, hi) along its longest side other than its
+    face's axis k: (k, lo, hi) of the halves, each box's two in consecutive rows."""
+    rows = np.arange(len(k))
     width = hi - lo
-    width[k] = -1.0
-    j = int(np.argmax(width))
-    mid = (lo[j] + hi[j]) / 2
-    left_hi, right_lo = hi.copy(), lo.copy()
-    left_hi[j], right_lo[j] = mid, mid
-    return (lo, left_hi), (right_lo, hi)
+    width[rows, k] = -1.0
+    j = np.argmax(width, axis=1)
+    mid = (lo[rows, j] + hi[rows, j]) / 2
+    lo2, hi2 = np.repeat(lo, 2, axis=0), np.repeat(hi, 2, axis=0)
+    hi2[2 * rows, j] = mid
+    lo2[2 * rows + 1, j] = mid
+    return np.repeat(k, 2), lo2, hi2
+
+
+class _Frontier:
+    """The open nodes, largest bound first (ties: first pushed first).
+
+    Each batch's children are one chunk of arrays sorted by bound, and a heap orders the
+    chunks by their largest bound not yet taken: no Python object per node, so a long
+    search holds about 16 d bytes a node and frees them at once (a heap of one tuple
+    and two small arrays per node held a gigabyte on wine after 30 s, and releasing it
+    took seconds past the budget)."""
+
+    def __init__(self):
+        self.heap, self.order, self.open = [], 0, 0
+
+    def __len__(self):
+        return self.open
+
+    def top(self) -> float:
+        """The largest open bound (0 when none is open)."""
+        return -self.heap[0][0] if self.heap else 0.0
+
+    def push(self, bound, *fields) -> None:
+        """Open nodes: their bounds (m,) and fields (arrays of m rows)."""
+        if not len(bound):
+            return
+        idx = np.argsort(-bound, kind="stable")
+        chunk = _Chunk(bound[idx], [f[idx] for f in fields])
+        heapq.heappush(self.heap, (-chunk.bound[0], self.order, chunk))
+        self.order += 1
+        self.open += len(bound)
+
+    def pop(self, m):
+        """The m (or fewer) open nodes of largest bound: (bounds, *fields)."""
+        parts = []
+        while m > 0 and self.heap:
+            _, order, chunk = heapq.heappop(self.heap)
+            start = chunk.taken
+            end = min(start + m, len(chunk.bound))
+            if self.heap:  # this chunk came first, so it wins ties with the next one
+                runs = np.searchsorted(-chunk.bound[start:end], self.heap[0][0], side="right")
+                end = start + max(int(runs), 1)
+            parts.append([chunk.bound[start:end]] + [f[start:end] for f in chunk.fields])
+            chunk.taken, m = end, m - (end - start)
+            if 2 * end > len(chunk.bound):  # keep what is open, free the rest
+                chunk.bound = chunk.bound[end:].copy()
+                chunk.fields = [f[end:].copy() for f in chunk.fields]
+                chunk.taken = end = 0
+            if end < len(chunk.bound):
+                heapq.heappush(self.heap, (-chunk.bound[end], order, chunk))
+        self.open -= sum(len(p[0]) for p in parts)
+        return [np.concatenate(f) for f in zip(*parts)]
+
+
+@dataclass
+class _Chunk:
+    """Open nodes sorted by bound (descending); those before `taken` are gone."""
+
+    bound: np.ndarray
+    fields: list
+    taken: int = 0
 
 
 def _result(tree, upper, status, nodes, seconds):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._internal.validation import check_positive_int, check_tolerance
-from ..core.certificates import dual_bound
+from ..core.certificates import dual_bound, price_precision
 from ..core.copositive import dnn_bound
 from ..core.losses import check_loss, dual_residual
 from ..core.networks import TwoLayerNetwork
@@ -30,7 +30,7 @@ from ..core.program import ConvexProgram
 from ..core.solution import ConvexSolution
 from ..core.verification import price_exact
 from ..status import BUDGET_STOPS, INACCURATE, NOT_OPTIMAL, OPTIMAL, ConvergenceWarning
-from .pricing import TrainingReport, train_convex
+from .pricing import TrainingReport, neuron_price, train_convex
 
 __all__ = ["GlobalBound", "global_bound"]
 
@@ -116,7 +116,9 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
         Any network (e.g. trained by Adam), or a convex solution on these data.
     loss : {"squared", "logistic"}
     tol : float
-        The relative gap called "optimal".
+        The relative gap called "optimal".  The price is proven only as precisely as
+        the bound needs (:func:`~convexnn_lab.core.certificates.price_precision`: the
+        looser proof costs at most 1% of the gap the exact price would leave).
     improve : int >= 0
         At most this many rounds (within `time_limit`) of column generation with exact
         pricing (``train_convex(...,
@@ -151,10 +153,14 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
                                                              improve, time_limit)
     else:
         lam = dual_residual(output, y, loss)
+        starts = net.W1 if net.width else None
+        # proven to a precision that costs the bound at most 1% of the gap
+        floor = max(tol / 100, 1e-9)
+        precision = price_precision(y, lam, neuron_price(X, lam, net), beta, loss,
+                                    objective, floor=floor)
         price = price_exact(X, lam, activation=net.activation, alpha=net.alpha,
-                            threshold=beta, rtol=max(tol / 100, 1e-9),
-                            time_limit=time_limit, node_limit=node_limit,
-                            starts=net.W1 if net.width else None)
+                            threshold=beta, rtol=precision,
+                            time_limit=time_limit, node_limit=node_limit, starts=starts)
         lower, _ = dual_bound(y, lam, np.array([price.upper_bound]), beta, loss)
         best, price_bound, status, rounds = objective, price.upper_bound / beta, price.status, 0
     relaxed = None
