@@ -438,8 +438,9 @@ class _Frontier:
             _, order, chunk = heapq.heappop(self.heap)
             start = chunk.taken
             end = min(start + m, len(chunk.bound))
-            if self.heap:  # this chunk came first, so it wins ties with the next one
-                runs = np.searchsorted(-chunk.bound[start:end], self.heap[0][0], side="right")
+            if self.heap:  # its nodes down to the next chunk's head (ties: first pushed)
+                side = "right" if order < self.heap[0][1] else "left"
+                runs = np.searchsorted(-chunk.bound[start:end], self.heap[0][0], side=side)
                 end = start + max(int(runs), 1)
             parts.append([chunk.bound[start:end]] + [f[start:end] for f in chunk.fields])
             chunk.taken, m = end, m - (end - start)

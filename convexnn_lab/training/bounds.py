@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._internal.validation import check_positive_int, check_tolerance
+from ..core.activations import activate
 from ..core.certificates import dual_bound, price_precision
 from ..core.copositive import dnn_bound
 from ..core.losses import check_loss, dual_residual
@@ -30,7 +31,7 @@ from ..core.program import ConvexProgram
 from ..core.solution import ConvexSolution
 from ..core.verification import price_exact
 from ..status import BUDGET_STOPS, INACCURATE, NOT_OPTIMAL, OPTIMAL, ConvergenceWarning
-from .pricing import TrainingReport, neuron_price, train_convex
+from .pricing import TrainingReport, train_convex
 
 __all__ = ["GlobalBound", "global_bound"]
 
@@ -116,9 +117,10 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
         Any network (e.g. trained by Adam), or a convex solution on these data.
     loss : {"squared", "logistic"}
     tol : float
-        The relative gap called "optimal".  The price is proven only as precisely as
-        the bound needs (:func:`~convexnn_lab.core.certificates.price_precision`: the
-        looser proof costs at most 1% of the gap the exact price would leave).
+        The relative gap called "optimal".  With ``improve=0`` the price of the model's
+        residual is proven only as precisely as the bound needs
+        (:func:`~convexnn_lab.core.certificates.price_precision`: the looser proof costs
+        at most 1% of the gap the exact price would leave).
     improve : int >= 0
         At most this many rounds (within `time_limit`) of column generation with exact
         pricing (``train_convex(...,
@@ -156,7 +158,7 @@ def global_bound(X, y, beta, model, *, loss="squared", tol=1e-4, improve=50,
         starts = net.W1 if net.width else None
         # proven to a precision that costs the bound at most 1% of the gap
         floor = max(tol / 100, 1e-9)
-        precision = price_precision(y, lam, neuron_price(X, lam, net), beta, loss,
+        precision = price_precision(y, lam, _neuron_price(X, lam, net), beta, loss,
                                     objective, floor=floor)
         price = price_exact(X, lam, activation=net.activation, alpha=net.alpha,
                             threshold=beta, rtol=precision,
@@ -196,3 +198,13 @@ def _improved(X, y, beta, net, loss, tol, rounds, time_limit):
     best = min(r.objective for r in report.rounds)
     status = report.status if report.status in BUDGET_STOPS else None
     return last.lower_bound, best, last.price_bound, status, len(report.rounds)
+
+
+def _neuron_price(X, lam, net) -> float:
+    """The largest price ``|lambda^T sigma(X w)|`` of the network's unit neurons w (0 for
+    none): a price found, so at most the true one.  X (n, d), lam (n,)."""
+    W = net.W1[:, np.linalg.norm(net.W1, axis=0) > 0]
+    if not W.shape[1]:
+        return 0.0
+    A = activate(X @ (W / np.linalg.norm(W, axis=0)), net.activation, net.alpha)
+    return float(np.abs(lam @ A).max())

@@ -44,8 +44,7 @@ from .._internal.validation import (
     check_seed,
 )
 from ..core.activations import activate, slopes
-from ..core.certificates import (cone_correlation, dual_bound, dual_constraints,
-                                 price_precision)
+from ..core.certificates import cone_correlation, dual_bound, dual_constraints
 from ..core.losses import data_loss, loss_parts
 from ..core.networks import TwoLayerNetwork
 from ..core.patterns import enumerate_patterns, patterns_of_directions, sample_patterns
@@ -198,17 +197,6 @@ def _prices(X, lam, U, activation, alpha, gated, comm):
         Dt = np.where(X @ U >= 0, a, b)
         return np.linalg.norm(comm.sum(X.T @ (Dt * lam[:, None])), axis=0)
     return np.abs(comm.sum(lam @ activate(X @ U, activation, alpha)))
-
-
-def neuron_price(X, lam, network) -> float:
-    """The largest price ``|lambda^T sigma(X w)|`` of a network's unit neurons w (0 for
-    none): a price found, so at most the true one.  X (n, d), lam (n,)."""
-    W = network.W1[:, np.linalg.norm(network.W1, axis=0) > 0]
-    if not W.shape[1]:
-        return 0.0
-    U = W / np.linalg.norm(W, axis=0)
-    return float(_prices(X, lam, U, network.activation, network.alpha, False,
-                         communicator(False)).max())
 
 
 def _cross_product_rows(X, rng, comm):
@@ -719,15 +707,11 @@ class _ColumnGeneration:
         # violations count above PRICE_RTOL; the bound is proven to tol (or PRICE_RTOL).
         # The tree runs on past its first violation, to the price itself: its bound M
         # then falls to the price, and the lower bound's scaling beta / M with it (planted
-        # 300 x 3: gap 0.3% after 300 s, against 8.3% when the first violation stopped it),
-        # to a precision that costs the bound at most 1% of the gap (price_precision)
+        # 300 x 3: gap 0.3% after 300 s, against 8.3% when the first violation stopped it)
         rtol = min(PRICE_RTOL, self.solve["tol"])
-        net = sol.network()
-        precision = price_precision(program.y, lam, neuron_price(program.X, lam, net),
-                                    program.beta, program.loss, sol.objective, floor=rtol)
         found = price_exact(program.X, lam, activation=program.activation,
                             alpha=program.alpha, threshold=program.beta * (1 + rtol),
-                            rtol=precision, time_limit=left, starts=net.W1)
+                            rtol=rtol, time_limit=left, starts=sol.network().W1)
         self.price_status = found.status
         self.report.exact = found.status == OPTIMAL
         self.record_bound(sol, lam, np.array([found.upper_bound]))
