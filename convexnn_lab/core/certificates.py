@@ -304,8 +304,9 @@ def price_precision(y, lam0, known_price, beta: float, loss: str, objective: flo
     The dual value D is concave along ``s * lam0`` with D(0) = 0, so proving the price
     only to within (1 + rho) costs the bound at most rho times itself:
     ``D(s / (1 + rho)) >= D(s) / (1 + rho)``.  Taking ``rho = share (objective - b) / b``,
-    b the bound that `known_price` (a price found, at most the true one) would give, that
-    loss is at most `share` times the gap the exact price would leave.  Far from the
+    b the bound that ``max(known_price, beta)`` would give (known_price: a price found, at
+    most the true one; the tree proves nothing below beta), that loss is at most `share`
+    times the gap the exact price would leave.  Far from the
     optimum (a price well above beta) rho is large and the proof cheap; near it rho
     falls to `floor`.
 
