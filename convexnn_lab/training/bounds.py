@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._internal.comm import LOCAL
 from .._internal.validation import check_positive_int, check_tolerance
-from ..core.activations import activate
 from ..core.certificates import dual_bound, price_precision
 from ..core.copositive import dnn_bound
 from ..core.losses import check_loss, dual_residual
@@ -31,7 +31,7 @@ from ..core.program import ConvexProgram
 from ..core.solution import ConvexSolution
 from ..core.verification import price_exact
 from ..status import BUDGET_STOPS, INACCURATE, NOT_OPTIMAL, OPTIMAL, ConvergenceWarning
-from .pricing import TrainingReport, train_convex
+from .pricing import TrainingReport, _prices, train_convex
 
 __all__ = ["GlobalBound", "global_bound"]
 
@@ -206,5 +206,5 @@ def _neuron_price(X, lam, net) -> float:
     W = net.W1[:, np.linalg.norm(net.W1, axis=0) > 0]
     if not W.shape[1]:
         return 0.0
-    A = activate(X @ (W / np.linalg.norm(W, axis=0)), net.activation, net.alpha)
-    return float(np.abs(lam @ A).max())
+    U = W / np.linalg.norm(W, axis=0)
+    return float(_prices(X, lam, U, net.activation, net.alpha, False, LOCAL).max())
